@@ -1,0 +1,3 @@
+from riskmodel.cli import main
+
+main()

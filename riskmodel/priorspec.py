@@ -1,0 +1,198 @@
+"""Declarative prior objects: what a scenario file may say about an uncertain number.
+
+A prior is data, not code: a fixed value, a named distribution with its parameters, or an
+elicitation (``{between: [lo, hi], mass: 0.9}``) that PreliZ turns into a distribution. One
+function in :mod:`riskmodel.priors` turns any of them into a PyMC variable.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "Beta",
+    "Elicited",
+    "Fixed",
+    "Gamma",
+    "HalfNormal",
+    "LogNormal",
+    "Normal",
+    "Prior",
+    "TruncatedNormal",
+    "Uniform",
+    "prior_mean",
+    "prior_sd",
+    "prior_support",
+]
+
+_CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+PositiveFloat = Annotated[float, Field(gt=0)]
+
+
+class _PriorBase(BaseModel):
+    model_config = _CONFIG
+    source: str | None = Field(default=None, description="Where the number comes from.")
+    judgement: bool = Field(default=False, description="True when the value is a judgement call.")
+
+
+class Fixed(_PriorBase):
+    """A known number (no uncertainty)."""
+
+    value: float
+
+
+class Normal(_PriorBase):
+    dist: Literal["normal"]
+    mu: float
+    sigma: PositiveFloat
+
+
+class HalfNormal(_PriorBase):
+    dist: Literal["half_normal"]
+    sigma: PositiveFloat
+
+
+class LogNormal(_PriorBase):
+    dist: Literal["log_normal"]
+    mu: float
+    sigma: PositiveFloat
+
+
+class TruncatedNormal(_PriorBase):
+    dist: Literal["truncated_normal"]
+    mu: float
+    sigma: PositiveFloat
+    lower: float | None = None
+    upper: float | None = None
+
+    @model_validator(mode="after")
+    def _bounds_ordered(self) -> TruncatedNormal:
+        if self.lower is not None and self.upper is not None and self.lower >= self.upper:
+            raise ValueError(f"lower ({self.lower}) must be below upper ({self.upper})")
+        return self
+
+
+class Beta(_PriorBase):
+    dist: Literal["beta"]
+    alpha: PositiveFloat
+    beta: PositiveFloat
+
+
+class Gamma(_PriorBase):
+    dist: Literal["gamma"]
+    alpha: PositiveFloat
+    beta: PositiveFloat
+
+
+class Uniform(_PriorBase):
+    dist: Literal["uniform"]
+    lower: float
+    upper: float
+
+    @model_validator(mode="after")
+    def _bounds_ordered(self) -> Uniform:
+        if self.lower >= self.upper:
+            raise ValueError(f"lower ({self.lower}) must be below upper ({self.upper})")
+        return self
+
+
+class Elicited(_PriorBase):
+    """An expert's statement: ``mass`` of the probability lies ``between`` two values.
+
+    Turned into the maximum-entropy member of ``family`` by ``preliz.maxent``.
+    """
+
+    between: tuple[float, float]
+    mass: float = Field(default=0.9, gt=0, lt=1)
+    family: Literal["normal", "beta", "gamma", "log_normal", "truncated_normal"] = "normal"
+
+    @model_validator(mode="after")
+    def _interval_ordered(self) -> Elicited:
+        lo, hi = self.between
+        if lo >= hi:
+            raise ValueError(f"between: the first value ({lo}) must be below the second ({hi})")
+        if self.family == "beta" and not (0 <= lo and hi <= 1):
+            raise ValueError("between: a beta prior needs an interval inside [0, 1]")
+        if self.family in ("gamma", "log_normal") and lo < 0:
+            raise ValueError(f"between: a {self.family} prior needs a non-negative interval")
+        return self
+
+
+Distribution = Annotated[
+    Normal | HalfNormal | LogNormal | TruncatedNormal | Beta | Gamma | Uniform,
+    Field(discriminator="dist"),
+]
+Prior = float | Fixed | Distribution | Elicited
+"""Any uncertain number in a scenario file."""
+
+
+def prior_support(prior: Prior) -> tuple[float, float]:
+    """Return the closed support ``(lower, upper)`` of a prior (possibly infinite)."""
+    match prior:
+        case float() | int():
+            return float(prior), float(prior)
+        case Fixed(value=value):
+            return value, value
+        case Normal() | LogNormal():
+            return (0.0 if isinstance(prior, LogNormal) else -math.inf), math.inf
+        case HalfNormal() | Gamma():
+            return 0.0, math.inf
+        case TruncatedNormal(lower=lower, upper=upper):
+            return (-math.inf if lower is None else lower), (math.inf if upper is None else upper)
+        case Beta():
+            return 0.0, 1.0
+        case Uniform(lower=lower, upper=upper):
+            return lower, upper
+        case Elicited(family=family, between=between):
+            if family == "beta":
+                return 0.0, 1.0
+            if family in ("gamma", "log_normal"):
+                return 0.0, math.inf
+            if family == "truncated_normal":
+                return between
+            return -math.inf, math.inf
+    raise TypeError(f"not a prior: {prior!r}")
+
+
+def prior_mean(prior: Prior) -> float:
+    """Return the prior mean (elicited priors: the interval midpoint)."""
+    match prior:
+        case float() | int():
+            return float(prior)
+        case Fixed(value=value):
+            return value
+        case Normal(mu=mu):
+            return mu
+        case TruncatedNormal():
+            from scipy import stats
+
+            lo, hi = prior_support(prior)
+            a, b = (lo - prior.mu) / prior.sigma, (hi - prior.mu) / prior.sigma
+            return float(stats.truncnorm(a, b, loc=prior.mu, scale=prior.sigma).mean())
+        case HalfNormal(sigma=sigma):
+            return sigma * math.sqrt(2 / math.pi)
+        case LogNormal(mu=mu, sigma=sigma):
+            return math.exp(mu + sigma**2 / 2)
+        case Beta(alpha=alpha, beta=beta):
+            return alpha / (alpha + beta)
+        case Gamma(alpha=alpha, beta=beta):
+            return alpha / beta
+        case Uniform(lower=lower, upper=upper):
+            return (lower + upper) / 2
+        case Elicited(between=(lo, hi)):
+            return (lo + hi) / 2
+    raise TypeError(f"not a prior: {prior!r}")
+
+
+def prior_sd(prior: Prior) -> float:
+    """Return the prior standard deviation (0 for fixed values)."""
+    from riskmodel.priors import to_scipy
+
+    if isinstance(prior, float | int | Fixed):
+        return 0.0
+    return float(to_scipy(prior).std())
+
