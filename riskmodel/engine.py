@@ -66,9 +66,12 @@ def count_yes(worlds: Worlds, features: npt.NDArray[np.float64]) -> npt.NDArray[
 
 def _referendum_share(worlds: Worlds, deals_unit: npt.NDArray[np.float64], features: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Yes share ``(D, R, N, Q)`` of each referendum: the voters' net gain is normal."""
-    mean = np.einsum("dqf,nf->dqn", worlds.referendum_coef, features)  # (D, Q, N)
+    # Explicit products summed over the last axis (not einsum/BLAS, whose blocking depends on N)
+    # keep every deal's value bit-identical whatever chunk it is evaluated in.
+    mean = (worlds.referendum_coef[:, :, None, :] * features[None, None, :, :]).sum(axis=-1)  # (D, Q, N)
     u = deals_unit[None, :, :] - worlds.referendum_reversion[:, None, :]  # (Q, N, K)
-    variance = np.einsum("qnk,dqkl,qnl->dqn", u, worlds.referendum_var, u)
+    outer = u[:, :, :, None] * u[:, :, None, :]  # (Q, N, K, K)
+    variance = (worlds.referendum_var[:, :, None] * outer[None]).sum(axis=(-1, -2))
     scale = np.sqrt(variance + worlds.referendum_noise[:, :, None] ** 2)  # (D, Q, N)
     z = (mean[:, None] + worlds.referendum_campaign[:, :, :, None]) / scale[:, None]  # (D, R, Q, N)
     with np.errstate(divide="ignore", invalid="ignore"):

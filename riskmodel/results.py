@@ -51,20 +51,38 @@ def package_versions() -> dict[str, str]:
     return found
 
 
+def _deal_rows(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Move the deal axis (last) first and make each deal's block contiguous.
+
+    Reductions then see the same memory layout for a deal whatever the chunk it came in, so
+    floating-point sums do not depend on the chunk size.
+    """
+    return np.ascontiguousarray(np.moveaxis(values, -1, 0))
+
+
 def _mcse(per_draw: npt.NDArray[np.float64], chains: int) -> npt.NDArray[np.float64]:
-    """MCSE of the mean over draws (axis 0), from the effective sample size of the draws."""
+    """MCSE of the mean over draws (axis 0, deals last), from the draws' effective sample size."""
     n_draws = per_draw.shape[0]
     if n_draws < 4:
         return np.full(per_draw.shape[1:], np.nan)
-    shaped = per_draw.reshape(chains, n_draws // chains, *per_draw.shape[1:])
-    flat = shaped.reshape(chains, n_draws // chains, -1)
-    mcse = np.asarray(azs.mcse(flat, method="mean", chain_axis=0, draw_axis=1), dtype=np.float64)
-    return np.nan_to_num(mcse, nan=0.0).reshape(per_draw.shape[1:])
+    rows = _deal_rows(per_draw)  # (n, D, ...)
+    shaped = rows.reshape(rows.shape[0], chains, n_draws // chains, -1)
+    mcse = np.stack(
+        [np.asarray(azs.mcse(block, method="mean", chain_axis=0, draw_axis=1), dtype=np.float64) for block in shaped]
+    )
+    mcse = np.nan_to_num(mcse, nan=0.0).reshape(rows.shape[0], *per_draw.shape[1:-1])
+    return np.moveaxis(mcse, 0, -1)
 
 
-def _summaries(per_draw: npt.NDArray[np.float64], chains: int) -> tuple[Any, Any, Any]:
-    """Mean, MCSE and quantiles (Q, ...) over draws (axis 0)."""
-    return per_draw.mean(axis=0), _mcse(per_draw, chains), np.quantile(per_draw, QUANTILES, axis=0)
+def _summaries(counts: npt.NDArray[np.int64], n_replicates: int, chains: int) -> tuple[Any, Any, Any, Any]:
+    """From per-draw success counts (D, ..., n): p_e, its mean, MCSE and quantiles (Q, ..., n).
+
+    The mean is an exact integer total divided by the number of worlds, so it cannot depend on
+    how deals were chunked.
+    """
+    per_draw = counts / n_replicates
+    mean = counts.sum(axis=0) / (counts.shape[0] * n_replicates)
+    return per_draw, mean, _mcse(per_draw, chains), np.quantile(per_draw, QUANTILES, axis=0)
 
 
 def collect_results(
@@ -121,18 +139,16 @@ def collect_results(
     n_draws = 0
     for chunk in chunks:
         part = chunk.deal_slice
-        side_pe = chunk.side_ratified.mean(axis=2)  # (S, D, n)
-        joint_pe = chunk.agreed.mean(axis=1)  # (D, n)
-        vote_pe = chunk.vote_passed.mean(axis=2)  # (V, D, n)
-        n_draws = joint_pe.shape[0]
-        mean, mcse, q = _summaries(np.moveaxis(side_pe, 1, 0), chains)
+        n_draws, n_replicates = chunk.agreed.shape[:2]
+        side_pe, mean, mcse, q = _summaries(np.moveaxis(chunk.side_ratified.sum(axis=2), 1, 0), n_replicates, chains)
+        side_pe = np.moveaxis(side_pe, 0, 1)  # (S, D, n)
         out["side_p"][:, part], out["side_mcse"][:, part], out["side_q"][:, :, part] = mean, mcse, q
-        mean, mcse, q = _summaries(joint_pe, chains)
+        joint_pe, mean, mcse, q = _summaries(chunk.agreed.sum(axis=1), n_replicates, chains)
         out["joint_p"][part], out["joint_mcse"][part], out["joint_q"][:, part] = mean, mcse, q
-        mean, mcse, q = _summaries(np.moveaxis(vote_pe, 1, 0), chains)
+        _, mean, mcse, q = _summaries(np.moveaxis(chunk.vote_passed.sum(axis=2), 1, 0), n_replicates, chains)
         out["vote_p"][:, part], out["vote_mcse"][:, part], out["vote_q"][:, :, part] = mean, mcse, q
         worlds_support = chunk.support.reshape(n_votes, -1, chunk.support.shape[-1])
-        out["support_mean"][:, part] = worlds_support.mean(axis=1)
+        out["support_mean"][:, part] = np.moveaxis(_deal_rows(worlds_support).mean(axis=2), 0, 1)
         out["support_q"][:, :, part] = np.quantile(worlds_support, QUANTILES, axis=1)
         out["margin_q"][:, :, part] = np.quantile(chunk.margin.reshape(worlds_support.shape), QUANTILES, axis=1)
         if histogram is not None:
