@@ -25,42 +25,79 @@ from riskmodel.worlds import Worlds, deal_features
 __all__ = ["ChunkOutcome", "count_yes", "evaluate_chunks", "vote_outcomes"]
 
 
-@numba.njit(parallel=True, cache=True, fastmath=False)
+@numba.njit(parallel=True, cache=True, fastmath=True)
 def _count_yes_kernel(
-    coef: npt.NDArray[np.float64],
-    features: npt.NDArray[np.float64],
-    shocks: npt.NDArray[np.float32],
-    member_chamber: npt.NDArray[np.int64],
-    n_chambers: int,
+    coef_t: npt.NDArray[np.float32],
+    features: npt.NDArray[np.float32],
+    neg_shocks: npt.NDArray[np.float32],
+    bounds: npt.NDArray[np.int64],
 ) -> npt.NDArray[np.int32]:  # pragma: no cover - compiled
-    n_draws, n_members, n_features = coef.shape
+    # coef_t (D, F, M); features (N, F); neg_shocks (D, R, M) = -shock (+inf when absent);
+    # bounds (C + 1,): members of chamber c are bounds[c]:bounds[c + 1]. The innermost loops
+    # run over contiguous members so they vectorise; a member votes yes iff gain > -shock.
+    # The count is accumulated in float32 (exact below 2**24) because that form vectorises.
+    n_draws, n_features, n_members = coef_t.shape
     n_deals = features.shape[0]
-    n_replicates = shocks.shape[2]
+    n_replicates = neg_shocks.shape[1]
+    n_chambers = bounds.shape[0] - 1
     counts = np.zeros((n_draws, n_replicates, n_deals, n_chambers), dtype=np.int32)
+    one = np.float32(1.0)
+    zero = np.float32(0.0)
     for d in numba.prange(n_draws):
-        local = np.zeros((n_replicates, n_chambers), dtype=np.int32)
+        gain = np.empty(n_members, dtype=np.float32)
+        coef_d = coef_t[d]
         for n in range(n_deals):
-            local[:, :] = 0
+            weight = features[n, 0]
+            row = coef_d[0]
             for m in range(n_members):
-                base = 0.0
-                for f in range(n_features):
-                    base += coef[d, m, f] * features[n, f]
-                c = member_chamber[m]
-                for r in range(n_replicates):
-                    if base + shocks[d, m, r] > 0.0:
-                        local[r, c] += 1
-            counts[d, :, n, :] = local
+                gain[m] = row[m] * weight
+            for f in range(1, n_features):
+                weight = features[n, f]
+                row = coef_d[f]
+                for m in range(n_members):
+                    gain[m] += row[m] * weight
+            for r in range(n_replicates):
+                threshold = neg_shocks[d, r]
+                for c in range(n_chambers):
+                    lo = bounds[c]
+                    hi = bounds[c + 1]
+                    g = gain[lo:hi]
+                    t = threshold[lo:hi]
+                    total = zero
+                    for m in range(hi - lo):
+                        total += one if g[m] > t[m] else zero
+                    counts[d, r, n, c] = np.int32(total)
     return counts
 
 
-def count_yes(worlds: Worlds, features: npt.NDArray[np.float64]) -> npt.NDArray[np.int32]:
+@dataclass(frozen=True)
+class _KernelInput:
+    """Worlds rearranged once for the kernel: members contiguous in the innermost axis."""
+
+    coef_t: npt.NDArray[np.float32]
+    neg_shocks: npt.NDArray[np.float32]
+    bounds: npt.NDArray[np.int64]
+
+
+def _kernel_input(worlds: Worlds) -> _KernelInput:
+    chamber = worlds.member_chamber
+    if np.any(np.diff(chamber) < 0):
+        raise ValueError("members must be ordered by chamber")
+    bounds = np.searchsorted(chamber, np.arange(worlds.n_chambers + 1), side="left").astype(np.int64)
+    return _KernelInput(
+        coef_t=np.ascontiguousarray(np.moveaxis(worlds.member_coef, 2, 1), dtype=np.float32),
+        neg_shocks=np.ascontiguousarray(-worlds.member_shock, dtype=np.float32),
+        bounds=bounds,
+    )
+
+
+def count_yes(
+    worlds: Worlds, features: npt.NDArray[np.float64], *, prepared: _KernelInput | None = None
+) -> npt.NDArray[np.int32]:
     """Members voting for each deal: ``(D, R, N, C)`` counts per chamber and world."""
+    kernel_input = prepared if prepared is not None else _kernel_input(worlds)
     return _count_yes_kernel(
-        np.ascontiguousarray(worlds.member_coef),
-        np.ascontiguousarray(features),
-        np.ascontiguousarray(worlds.member_shock),
-        np.ascontiguousarray(worlds.member_chamber),
-        worlds.n_chambers,
+        kernel_input.coef_t, np.ascontiguousarray(features, dtype=np.float32), kernel_input.neg_shocks, kernel_input.bounds
     )
 
 
@@ -196,11 +233,12 @@ def evaluate_chunks(
         chunk_size = max(1, memory_budget // max(per_deal, 1))
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
+    prepared = _kernel_input(worlds)
     for start in range(0, n_deals, chunk_size):
         part = slice(start, min(start + chunk_size, n_deals))
         x = deals[part]
         features = deal_features(x, worlds.link_pairs)
-        yes = count_yes(worlds, features)
+        yes = count_yes(worlds, features, prepared=prepared)
         share = _referendum_share(worlds, x, features)
         passed, support, margin = vote_outcomes(worlds, rules, yes, share)
         sides = np.stack([evaluate_procedure(expr, passed) for expr in procedures])

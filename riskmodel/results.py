@@ -60,12 +60,21 @@ def _deal_rows(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return np.ascontiguousarray(np.moveaxis(values, -1, 0))
 
 
-def _mcse(per_draw: npt.NDArray[np.float64], chains: int) -> npt.NDArray[np.float64]:
-    """MCSE of the mean over draws (axis 0, deals last), from the draws' effective sample size."""
+def _mcse(per_draw: npt.NDArray[np.float64], chains: int | None) -> npt.NDArray[np.float64]:
+    """MCSE of the mean over draws (axis 0, deals last), from the draws' effective sample size.
+
+    ``chains=None`` means the draws are independent (forward draws of the prior): their ESS is
+    the number of draws by construction, so MCSE = sd / sqrt(D) exactly and estimating the ESS
+    would only add noise (and cost ~0.5 ms per deal). Otherwise (MCMC draws) ArviZ estimates
+    the rank-normalised ESS per deal.
+    """
     n_draws = per_draw.shape[0]
     if n_draws < 4:
         return np.full(per_draw.shape[1:], np.nan)
     rows = _deal_rows(per_draw)  # (n, D, ...)
+    if chains is None:
+        sd = np.moveaxis(rows.std(axis=1, ddof=1), 0, -1)
+        return np.asarray(sd / np.sqrt(n_draws), dtype=np.float64)
     shaped = rows.reshape(rows.shape[0], chains, n_draws // chains, -1)
     mcse = np.stack(
         [np.asarray(azs.mcse(block, method="mean", chain_axis=0, draw_axis=1), dtype=np.float64) for block in shaped]
@@ -74,7 +83,7 @@ def _mcse(per_draw: npt.NDArray[np.float64], chains: int) -> npt.NDArray[np.floa
     return np.moveaxis(mcse, 0, -1)
 
 
-def _summaries(counts: npt.NDArray[np.int64], n_replicates: int, chains: int) -> tuple[Any, Any, Any, Any]:
+def _summaries(counts: npt.NDArray[np.int64], n_replicates: int, chains: int | None) -> tuple[Any, Any, Any, Any]:
     """From per-draw success counts (D, ..., n): p_e, its mean, MCSE and quantiles (Q, ..., n).
 
     The mean is an exact integer total divided by the number of worlds, so it cannot depend on
@@ -92,7 +101,8 @@ def collect_results(
     deal_names: list[str],
     deal_values: npt.NDArray[np.float64],
     chains: int = 1,
-    histograms: bool = True,
+    independent_draws: bool = True,
+    vote_detail: bool = True,
     keep_conditional: bool = True,
     attrs: Mapping[str, Any] | None = None,
 ) -> xr.Dataset:
@@ -108,8 +118,11 @@ def collect_results(
         Names and ``(N, K)`` values (issue units) of the deals evaluated.
     chains
         Chains of the epistemic draws (for the effective sample size).
-    histograms
-        Keep the full distribution of each vote's count per deal.
+    independent_draws
+        The draws are independent (prior forward draws): their ESS is their number.
+    vote_detail
+        Summarise each vote's count per deal (quantiles, mean, full histogram); costs a sort
+        per deal and vote, so grids of many deals turn it off.
     keep_conditional
         Keep p_e per draw (``draw × deal`` arrays); turn off for very large grids.
     attrs
@@ -134,24 +147,25 @@ def collect_results(
     }
     conditional_side: list[npt.NDArray[np.float64]] = []
     conditional_joint: list[npt.NDArray[np.float64]] = []
-    histogram = np.zeros((n_votes, n_deals, max_seats + 1)) if histograms else None
+    histogram = np.zeros((n_votes, n_deals, max_seats + 1)) if vote_detail else None
     counted_votes = [v for v, rule in enumerate(layout.vote_rules) if rule.chamber not in set(layout.referendum_chambers.tolist())]
     n_draws = 0
+    ess_chains = None if independent_draws else chains
     for chunk in chunks:
         part = chunk.deal_slice
         n_draws, n_replicates = chunk.agreed.shape[:2]
-        side_pe, mean, mcse, q = _summaries(np.moveaxis(chunk.side_ratified.sum(axis=2), 1, 0), n_replicates, chains)
+        side_pe, mean, mcse, q = _summaries(np.moveaxis(chunk.side_ratified.sum(axis=2), 1, 0), n_replicates, ess_chains)
         side_pe = np.moveaxis(side_pe, 0, 1)  # (S, D, n)
         out["side_p"][:, part], out["side_mcse"][:, part], out["side_q"][:, :, part] = mean, mcse, q
-        joint_pe, mean, mcse, q = _summaries(chunk.agreed.sum(axis=1), n_replicates, chains)
+        joint_pe, mean, mcse, q = _summaries(chunk.agreed.sum(axis=1), n_replicates, ess_chains)
         out["joint_p"][part], out["joint_mcse"][part], out["joint_q"][:, part] = mean, mcse, q
-        _, mean, mcse, q = _summaries(np.moveaxis(chunk.vote_passed.sum(axis=2), 1, 0), n_replicates, chains)
+        _, mean, mcse, q = _summaries(np.moveaxis(chunk.vote_passed.sum(axis=2), 1, 0), n_replicates, ess_chains)
         out["vote_p"][:, part], out["vote_mcse"][:, part], out["vote_q"][:, :, part] = mean, mcse, q
         worlds_support = chunk.support.reshape(n_votes, -1, chunk.support.shape[-1])
         out["support_mean"][:, part] = np.moveaxis(_deal_rows(worlds_support).mean(axis=2), 0, 1)
-        out["support_q"][:, :, part] = np.quantile(worlds_support, QUANTILES, axis=1)
-        out["margin_q"][:, :, part] = np.quantile(chunk.margin.reshape(worlds_support.shape), QUANTILES, axis=1)
         if histogram is not None:
+            out["support_q"][:, :, part] = np.quantile(worlds_support, QUANTILES, axis=1)
+            out["margin_q"][:, :, part] = np.quantile(chunk.margin.reshape(worlds_support.shape), QUANTILES, axis=1)
             n_in = worlds_support.shape[-1]
             for v in counted_votes:
                 counts = worlds_support[v].astype(np.int64)  # (W, n)
@@ -174,11 +188,11 @@ def collect_results(
         "vote_mcse": (("vote", "deal"), out["vote_mcse"]),
         "vote_conditional_quantile": (("quantile", "vote", "deal"), out["vote_q"]),
         "support_mean": (("vote", "deal"), out["support_mean"]),
-        "support_quantile": (("quantile", "vote", "deal"), out["support_q"]),
-        "margin_quantile": (("quantile", "vote", "deal"), out["margin_q"]),
         "deal_value": (("deal", "issue"), np.asarray(deal_values, dtype=np.float64)),
     }
     if histogram is not None:
+        data["support_quantile"] = (("quantile", "vote", "deal"), out["support_q"])
+        data["margin_quantile"] = (("quantile", "vote", "deal"), out["margin_q"])
         data["support_histogram"] = (("vote", "deal", "count"), histogram)
     if keep_conditional:
         data["ratification_conditional"] = (("side", "draw", "deal"), np.concatenate(conditional_side, axis=2))

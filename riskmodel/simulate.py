@@ -91,7 +91,7 @@ def evaluate_deals(
     deal_names: list[str] | None = None,
     *,
     chunk_size: int | None = None,
-    histograms: bool = True,
+    vote_detail: bool = True,
     keep_conditional: bool = True,
     progress: Progress | None = None,
 ) -> xr.Dataset:
@@ -124,7 +124,8 @@ def evaluate_deals(
         deal_names=list(names),
         deal_values=values,
         chains=worlds.chains,
-        histograms=histograms,
+        independent_draws=worlds.independent_draws,
+        vote_detail=vote_detail,
         keep_conditional=keep_conditional,
         attrs={
             "seed": -1 if simulation.seed is None else simulation.seed,

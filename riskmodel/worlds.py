@@ -34,7 +34,7 @@ class Worlds:
     member_coef
         ``(D, M, F)`` net-gain coefficients of each member in each epistemic draw.
     member_shock
-        ``(D, M, R)`` float32 idiosyncratic shock per world; ``-inf`` where the member is absent.
+        ``(D, R, M)`` float32 idiosyncratic shock per world; ``-inf`` where the member is absent.
     member_chamber
         ``(M,)`` chamber index of each member.
     present
@@ -59,6 +59,8 @@ class Worlds:
         ``(D, Q)`` whether turnout reaches the quorum.
     chains
         Number of chains the draws come from (ESS is computed per chain).
+    independent_draws
+        True for forward draws of the prior (independent by construction); False for MCMC.
     """
 
     member_coef: FloatArray
@@ -75,6 +77,7 @@ class Worlds:
     referendum_campaign: FloatArray
     referendum_turnout_ok: npt.NDArray[np.bool_]
     chains: int = 1
+    independent_draws: bool = True
 
     @property
     def n_draws(self) -> int:
@@ -166,7 +169,14 @@ def _stack(draws: xr.Dataset, name: str) -> FloatArray:
     return values.reshape(-1, *values.shape[2:]).astype(np.float64)
 
 
-def make_worlds(layout: Layout, draws: xr.Dataset, *, n_replicates: int, seed: SeedLike = None) -> Worlds:
+def make_worlds(
+    layout: Layout,
+    draws: xr.Dataset,
+    *,
+    n_replicates: int,
+    seed: SeedLike = None,
+    independent_draws: bool = True,
+) -> Worlds:
     """Turn epistemic draws into world arrays, drawing shocks and absences.
 
     Parameters
@@ -181,6 +191,8 @@ def make_worlds(layout: Layout, draws: xr.Dataset, *, n_replicates: int, seed: S
     seed
         Seed for shocks and absences: one child stream per epistemic draw, so the numbers do
         not depend on how the work is later chunked.
+    independent_draws
+        Whether the draws are independent (prior) rather than MCMC output.
     """
     if n_replicates < 1:
         raise ValueError("n_replicates must be at least 1")
@@ -239,18 +251,18 @@ def make_worlds(layout: Layout, draws: xr.Dataset, *, n_replicates: int, seed: S
     member_chamber = layout.member_chamber
     n_chambers = len(layout.chambers)
     referendums = layout.referendum_chambers
-    shocks = np.empty((n_draws, n_members, n_replicates), dtype=np.float32)
+    shocks = np.empty((n_draws, n_replicates, n_members), dtype=np.float32)
     present = np.zeros((n_draws, n_replicates, n_chambers), dtype=np.int64)
     campaign = np.empty((n_draws, n_replicates, len(referendums)))
     campaign_scale = _stack(draws, "chamber_campaign_shock")[:, referendums]
     for d, child in enumerate(children):
         rng = np.random.default_rng(child)
-        eps = rng.standard_normal((n_members, n_replicates)) * shock_scale[d, member_chamber][:, None]
-        absent = rng.random((n_members, n_replicates)) < absence[d, member_chamber][:, None]
+        eps = rng.standard_normal((n_replicates, n_members)) * shock_scale[d, member_chamber]
+        absent = rng.random((n_replicates, n_members)) < absence[d, member_chamber]
         eps[absent] = -np.inf
         shocks[d] = eps
         for c in range(n_chambers):
-            present[d, :, c] = np.sum(~absent[member_chamber == c], axis=0)
+            present[d, :, c] = np.sum(~absent[:, member_chamber == c], axis=1)
         campaign[d] = rng.standard_normal((n_replicates, len(referendums))) * campaign_scale[d]
 
     ref = _referendums(layout, draws, interaction, referendums)
@@ -269,6 +281,7 @@ def make_worlds(layout: Layout, draws: xr.Dataset, *, n_replicates: int, seed: S
         referendum_campaign=campaign,
         referendum_turnout_ok=ref[3],
         chains=chains,
+        independent_draws=independent_draws,
     )
 
 

@@ -60,12 +60,12 @@ def fixed_probability_worlds(
     coef = np.zeros((n_draws, n_members, n_features))
     coef[:, :, -1] = stats.norm.ppf(probs)
     rng = np.random.default_rng(seed)
-    shocks = rng.standard_normal((n_draws, n_members, n_replicates))
-    absent = rng.random((n_draws, n_members, n_replicates)) < absence
+    shocks = rng.standard_normal((n_draws, n_replicates, n_members))
+    absent = rng.random((n_draws, n_replicates, n_members)) < absence
     shocks[absent] = -np.inf
     n_chambers = len(chamber_probabilities)
     present = np.stack(
-        [np.sum(~absent[:, chamber == c, :], axis=1) for c in range(n_chambers)], axis=-1
+        [np.sum(~absent[:, :, chamber == c], axis=2) for c in range(n_chambers)], axis=-1
     ).astype(np.int64)
     return Worlds(
         member_coef=coef,

@@ -117,7 +117,7 @@ def spatial_worlds(seed: int, n_members: int, n_issues: int, n_draws: int = 8, n
     reversion = np.full(n_issues, 0.3)
     coef = gain_coefficients(ideal, salience, reversion, np.zeros((0,)), np.zeros((0, 2), dtype=np.int64))
     base = fixed_probability_worlds([[0.5] * n_members], n_draws=n_draws, n_replicates=n_replicates, seed=seed)
-    shocks = (rng.standard_normal((n_draws, n_members, n_replicates)) * 0.1).astype(np.float32)
+    shocks = (rng.standard_normal((n_draws, n_replicates, n_members)) * 0.1).astype(np.float32)
     worlds = Worlds(
         **{
             **base.__dict__,
