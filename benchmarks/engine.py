@@ -38,7 +38,9 @@ def make_worlds(n_draws: int, n_replicates: int, seed: int = 0) -> Worlds:
     rng = np.random.default_rng(seed)
     ideal = rng.uniform(0, 1, (n_draws, N_MEMBERS, N_ISSUES))
     salience = rng.dirichlet(np.ones(N_ISSUES), (n_draws, N_MEMBERS))
-    coef = gain_coefficients(ideal, salience, np.full(N_ISSUES, 0.5), rng.uniform(-0.3, 0.3, (n_draws, 1, 1)), PAIRS)
+    coef = gain_coefficients(
+        ideal, salience, np.full(N_ISSUES, 0.5), rng.uniform(-0.3, 0.3, (n_draws, 1, 1)), PAIRS
+    )
     shocks = (rng.standard_normal((n_draws, n_replicates, N_MEMBERS)) * 0.1).astype(np.float32)
     chamber = np.repeat([0, 1], [435, 100]).astype(np.int64)
     features = coef.shape[-1]
@@ -95,7 +97,7 @@ def grid_memory(n_deals: int) -> dict[str, float]:
 import json, resource, time, numpy as np
 from riskmodel.scenario import load_scenario
 from riskmodel.simulate import sample_worlds, evaluate_deals
-scenario = load_scenario({str(ROOT / 'data/scenarios/usmca_2019.yaml')!r})
+scenario = load_scenario({str(ROOT / "data/scenarios/usmca_2019.yaml")!r})
 sim = sample_worlds(scenario, n_worlds=4000, n_replicates=20, seed=1)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 layout = sim.layout
@@ -106,14 +108,17 @@ start = time.perf_counter()
 res = evaluate_deals(sim, deals, vote_detail=False, keep_conditional=False)
 elapsed = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({{"peak_mb": peak, "before_mb": before, "seconds": elapsed, "members": len(layout.members)}}))
+summary = {{"peak_mb": peak, "before_mb": before, "seconds": elapsed, "members": len(layout.members)}}
+print(json.dumps(summary))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="smaller shapes (smoke run)")
     args = parser.parse_args()
     n_worlds, n_deals = (800, 100) if args.quick else (4000, 1000)
@@ -122,7 +127,7 @@ def main() -> None:
 
     rng = np.random.default_rng(1)
     features = deal_features(rng.uniform(0, 1, (n_deals, N_ISSUES)), PAIRS)
-    print(f"Shape: {n_worlds:,} worlds × {N_MEMBERS} members × {n_deals:,} deals (float64 coefficients)")
+    print(f"Shape: {n_worlds:,} worlds × {N_MEMBERS} members × {n_deals:,} deals (engine: float32 kernel)")
     rows = []
 
     worlds_r1 = make_worlds(n_worlds, 1)
@@ -130,17 +135,27 @@ def main() -> None:
     baseline_features = features[:baseline_deals]
     naive_s = best_of(1, lambda: naive_broadcast(worlds_r1, baseline_features))
     naive_rate = n_worlds * N_MEMBERS * baseline_deals / naive_s
-    np.testing.assert_array_equal(
-        naive_broadcast(worlds_r1, baseline_features), count_yes(worlds_r1, baseline_features)[:, 0]
-    )
+    # Same counts as the float64 baseline, up to members within float32 rounding of indifference
+    difference = naive_broadcast(worlds_r1, baseline_features) - count_yes(worlds_r1, baseline_features)[:, 0]
+    assert np.abs(difference).max() <= 1 and np.mean(difference != 0) < 1e-3, "engine disagrees with baseline"
     rows.append(("naive NumPy broadcast (baseline)", naive_rate))
     matmul_s = best_of(1, lambda: matrix_product(worlds_r1, features))
     rows.append(("NumPy matrix product", n_worlds * N_MEMBERS * n_deals / matmul_s))
     kernel_s = best_of(3, lambda: count_yes(worlds_r1, features))
-    rows.append(("engine kernel, 4,000 draws × 1 replicate" if not args.quick else "engine kernel, R=1", n_worlds * N_MEMBERS * n_deals / kernel_s))
+    rows.append(
+        (
+            "engine kernel, 4,000 draws × 1 replicate" if not args.quick else "engine kernel, R=1",
+            n_worlds * N_MEMBERS * n_deals / kernel_s,
+        )
+    )
     worlds_r20 = make_worlds(n_worlds // 20, 20)
     kernel20_s = best_of(3, lambda: count_yes(worlds_r20, features))
-    rows.append(("engine kernel, 200 draws × 20 replicates" if not args.quick else "engine kernel, R=20", n_worlds * N_MEMBERS * n_deals / kernel20_s))
+    rows.append(
+        (
+            "engine kernel, 200 draws × 20 replicates" if not args.quick else "engine kernel, R=20",
+            n_worlds * N_MEMBERS * n_deals / kernel20_s,
+        )
+    )
 
     print(f"{'method':<44}{'evaluations/s':>16}{'× baseline':>12}")
     for name, rate in rows:
@@ -151,7 +166,8 @@ def main() -> None:
     if (ROOT / "data/scenarios/usmca_2019.yaml").is_file():
         grid = grid_memory(grid_deals)
         print(
-            f"{grid_deals:,}-deal grid on the bundled USMCA scenario ({grid['members']} members, 4,000 worlds), "
+            f"{grid_deals:,}-deal grid on the bundled USMCA scenario "
+            f"({grid['members']} members, 4,000 worlds), "
             f"full pipeline: {grid['seconds']:.1f} s, peak RSS {grid['peak_mb']:,.0f} MB "
             f"(after sampling {grid['before_mb']:,.0f} MB; limit 2,048 MB)"
         )

@@ -1,4 +1,4 @@
-"""riskmodel: will an international agreement survive domestic ratification?
+"""riskmodel: forecast whether an international agreement survives domestic ratification.
 
 Putnam's two-level game with Bayesian priors on every Level II preference: sample possible
 worlds with PyMC, push every candidate deal through a vectorised vote engine, and report the

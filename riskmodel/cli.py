@@ -5,7 +5,6 @@ Errors the user caused (bad scenario, bad option) print one message and exit wit
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -50,19 +49,20 @@ def _format_table(results_table: object, title: str) -> Table:
     table.add_column("P(ratify) ± MCSE", justify="right")
     table.add_column("p_e median", justify="right")
     table.add_column("p_e 90% interval", justify="right")
-    previous = None
+    previous = ""
     for row in results_table.itertuples():
-        style = "bold" if row.side == "joint" else None
+        deal, side = str(row.deal), str(row.side)
+        style = "bold" if side == "joint" else None
         table.add_row(
-            str(row.deal) if row.deal != previous else "",
-            str(row.side),
+            deal if deal != previous else "",
+            side,
             f"{row.probability:.3f} ± {row.mcse:.3f}",
             f"{row.conditional_median:.2f}",
             f"[{row.conditional_q05:.2f}, {row.conditional_q95:.2f}]",
             style=style,
-            end_section=row.side == "joint",
+            end_section=side == "joint",
         )
-        previous = row.deal
+        previous = deal
     return table
 
 
@@ -88,13 +88,19 @@ def validate(
 def run(
     scenario: Annotated[
         Path | None,
-        typer.Argument(help="Scenario YAML file; the bundled USMCA example when omitted.", show_default=False),
+        typer.Argument(
+            help="Scenario YAML file; the bundled USMCA example when omitted.", show_default=False
+        ),
     ] = None,
-    worlds: Annotated[int, typer.Option("--worlds", min=1, help="Possible worlds to sample.")] = DEFAULT_WORLDS,
+    worlds: Annotated[
+        int, typer.Option("--worlds", min=1, help="Possible worlds to sample.")
+    ] = DEFAULT_WORLDS,
     replicates: Annotated[
         int, typer.Option("--replicates", min=1, help="Shock replicates per epistemic draw.")
     ] = DEFAULT_REPLICATES,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed; the same seed gives the same numbers.")] = DEFAULT_SEED,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Seed; the same seed gives the same numbers.")
+    ] = DEFAULT_SEED,
     out: Annotated[
         Path | None, typer.Option("--out", help="Output folder (default: reports/<scenario name>).")
     ] = None,
@@ -152,4 +158,4 @@ def main() -> None:  # pragma: no cover - console entry point
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

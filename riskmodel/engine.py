@@ -9,7 +9,6 @@ so chunk size and thread count cannot change a number.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -97,11 +96,16 @@ def count_yes(
     """Members voting for each deal: ``(D, R, N, C)`` counts per chamber and world."""
     kernel_input = prepared if prepared is not None else _kernel_input(worlds)
     return _count_yes_kernel(
-        kernel_input.coef_t, np.ascontiguousarray(features, dtype=np.float32), kernel_input.neg_shocks, kernel_input.bounds
+        kernel_input.coef_t,
+        np.ascontiguousarray(features, dtype=np.float32),
+        kernel_input.neg_shocks,
+        kernel_input.bounds,
     )
 
 
-def _referendum_share(worlds: Worlds, deals_unit: npt.NDArray[np.float64], features: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+def _referendum_share(
+    worlds: Worlds, deals_unit: npt.NDArray[np.float64], features: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
     """Yes share ``(D, R, N, Q)`` of each referendum: the voters' net gain is normal."""
     # Explicit products summed over the last axis (not einsum/BLAS, whose blocking depends on N)
     # keep every deal's value bit-identical whatever chunk it is evaluated in.
@@ -188,7 +192,9 @@ def vote_outcomes(
         present = worlds.present[:, :, rule.chamber][:, :, None].astype(np.int64)  # (D, R, 1)
         ayes = yes[..., rule.chamber].astype(np.int64)
         count = ayes if rule.polarity_for else present - ayes
-        base = np.broadcast_to(np.int64(worlds.seats[rule.chamber]) if rule.relative_to_seats else present, count.shape)
+        base = np.broadcast_to(
+            np.int64(worlds.seats[rule.chamber]) if rule.relative_to_seats else present, count.shape
+        )
         needed = _needed(rule, np.asarray(base))
         passed[v] = count >= needed
         support[v] = count
@@ -250,8 +256,3 @@ def evaluate_chunks(
             side_ratified=sides,
             agreed=np.all(sides, axis=0),
         )
-
-
-def n_chunks(n_deals: int, chunk_size: int) -> int:
-    """Number of chunks ``evaluate_chunks`` yields."""
-    return math.ceil(n_deals / chunk_size)

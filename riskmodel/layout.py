@@ -148,14 +148,21 @@ def build_layout(scenario: LoadedScenario) -> Layout:
         [[issue_index[a], issue_index[b]] for a, b in (link.issues for link in spec.links)], dtype=np.int64
     ).reshape(-1, 2)
 
-    chambers, chamber_specs, chamber_side = [], [], []
-    blocs, bloc_specs, bloc_side = [], [], []
+    chambers: list[str] = []
+    chamber_specs: list[Chamber] = []
+    chamber_side: list[int] = []
+    blocs: list[str] = []
+    bloc_specs: list[Bloc] = []
+    bloc_side: list[int] = []
     members, member_bloc, member_chamber, offsets = [], [], [], []
     attributes: list[dict[str, str]] = []
     lobbies, lobby_specs, lobby_side = [], [], []
     publics, public_specs, public_side = [], [], []
     chiefs, chief_specs, chief_side = [], [], []
-    votes, vote_specs, vote_side, vote_rules = [], [], [], []
+    votes: list[str] = []
+    vote_specs: list[Vote] = []
+    vote_side: list[int] = []
+    vote_rules: list[VoteRule] = []
     procedures = []
     for s, side in enumerate(spec.sides):
         side_chambers: dict[str, int] = {}
@@ -183,12 +190,12 @@ def build_layout(scenario: LoadedScenario) -> Layout:
                         members.append(f"{side.name}.{chamber.name}.{row['name']}")
                         member_bloc.append(b)
                         member_chamber.append(c)
-                        offsets.append(
-                            np.array([float(row.get(f"offset.{name}", 0.0)) for name in issues])
-                        )
+                        offsets.append(np.array([float(row.get(f"offset.{name}", 0.0)) for name in issues]))
                         attributes.append(
                             {
-                                **{k: str(v) for k, v in row.items() if not str(k).startswith("offset.")},
+                                **{
+                                    str(k): str(v) for k, v in row.items() if not str(k).startswith("offset.")
+                                },
                                 "side": side.name,
                                 "chamber": chamber.name,
                             }

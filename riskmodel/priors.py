@@ -77,6 +77,7 @@ def concrete_prior(prior: Prior) -> Prior:
     """Resolve an elicited prior into its fitted distribution; other priors pass through."""
     if isinstance(prior, Elicited):
         fitted = _fit_elicited(prior.family, prior.between[0], prior.between[1], prior.mass)
+        assert not isinstance(fitted, float)
         return fitted.model_copy(update={"source": prior.source, "judgement": prior.judgement})
     return prior
 
@@ -124,7 +125,7 @@ class _Bank:
         """Return the flat vector of every registered value, in registration order."""
         groups: dict[str, list[int]] = defaultdict(list)
         for index, prior in enumerate(self.priors):
-            key = "fixed" if isinstance(prior, float | int | Fixed) else prior.dist
+            key = prior.dist if hasattr(prior, "dist") else "fixed"
             groups[key].append(index)
         pieces, order = [], []
         for key, indices in groups.items():
@@ -196,7 +197,9 @@ class _SalienceRows:
                 dir_index.append(index)
                 dir_names.append(name)
             else:
-                weights = np.ones(k) if salience is None else np.array([salience.get(i, 0.0) for i in self.issues])
+                weights = (
+                    np.ones(k) if salience is None else np.array([salience.get(i, 0.0) for i in self.issues])
+                )
                 fixed_rows.append(weights / weights.sum())
                 fixed_index.append(index)
         pieces = []
@@ -268,7 +271,13 @@ def build_model(layout: Layout) -> pm.Model:
             planned.append((var, (dim,), index))
 
         def weights(var: str, dim: str, names: Sequence[str], specs: Sequence[Any]) -> None:
-            sal_planned.append((var, dim, [salience.add(name, spec.salience) for name, spec in zip(names, specs, strict=True)]))
+            sal_planned.append(
+                (
+                    var,
+                    dim,
+                    [salience.add(name, spec.salience) for name, spec in zip(names, specs, strict=True)],
+                )
+            )
 
         blocs = layout.bloc_specs
         matrix("bloc_ideal", "bloc", layout.blocs, [[b.ideal[i] for i in issues] for b in blocs])
@@ -297,7 +306,12 @@ def build_model(layout: Layout) -> pm.Model:
         vector("chamber_shock_scale", "chamber", layout.chambers, [c.shock_scale for c in chambers])
         vector("chamber_turnout", "chamber", layout.chambers, [c.turnout for c in chambers])
         vector("chamber_campaign_shock", "chamber", layout.chambers, [c.campaign_shock for c in chambers])
-        vector("link_interaction", "link", layout.links, [link.interaction for link in layout.scenario.spec.links])
+        vector(
+            "link_interaction",
+            "link",
+            layout.links,
+            [link.interaction for link in layout.scenario.spec.links],
+        )
 
         flat = bank.build()
         named: dict[str, pt.TensorVariable] = {}
@@ -308,7 +322,11 @@ def build_model(layout: Layout) -> pm.Model:
             named[var] = pm.Deterministic(var, gathered, dims=dims)
         rows = salience.build()
         for var, dim, index in sal_planned:
-            pm.Deterministic(var, rows[np.asarray(index, dtype=np.int64)].reshape((len(index), len(issues))), dims=(dim, "issue"))
+            pm.Deterministic(
+                var,
+                rows[np.asarray(index, dtype=np.int64)].reshape((len(index), len(issues))),
+                dims=(dim, "issue"),
+            )
 
         n_members = len(layout.members)
         if n_members:

@@ -8,7 +8,7 @@ function in :mod:`riskmodel.priors` turns any of them into a PyMC variable.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -46,23 +46,31 @@ class Fixed(_PriorBase):
 
 
 class Normal(_PriorBase):
+    """A normal distribution."""
+
     dist: Literal["normal"]
     mu: float
     sigma: PositiveFloat
 
 
 class HalfNormal(_PriorBase):
+    """A half-normal distribution on [0, ∞)."""
+
     dist: Literal["half_normal"]
     sigma: PositiveFloat
 
 
 class LogNormal(_PriorBase):
+    """A log-normal distribution: log(x) ~ Normal(mu, sigma)."""
+
     dist: Literal["log_normal"]
     mu: float
     sigma: PositiveFloat
 
 
 class TruncatedNormal(_PriorBase):
+    """A normal distribution truncated to [lower, upper]."""
+
     dist: Literal["truncated_normal"]
     mu: float
     sigma: PositiveFloat
@@ -77,18 +85,24 @@ class TruncatedNormal(_PriorBase):
 
 
 class Beta(_PriorBase):
+    """A beta distribution on [0, 1]."""
+
     dist: Literal["beta"]
     alpha: PositiveFloat
     beta: PositiveFloat
 
 
 class Gamma(_PriorBase):
+    """A gamma distribution with shape alpha and rate beta."""
+
     dist: Literal["gamma"]
     alpha: PositiveFloat
     beta: PositiveFloat
 
 
 class Uniform(_PriorBase):
+    """A uniform distribution on [lower, upper]."""
+
     dist: Literal["uniform"]
     lower: float
     upper: float
@@ -115,7 +129,7 @@ class Elicited(_PriorBase):
         lo, hi = self.between
         if lo >= hi:
             raise ValueError(f"between: the first value ({lo}) must be below the second ({hi})")
-        if self.family == "beta" and not (0 <= lo and hi <= 1):
+        if self.family == "beta" and not (lo >= 0 and hi <= 1):
             raise ValueError("between: a beta prior needs an interval inside [0, 1]")
         if self.family in ("gamma", "log_normal") and lo < 0:
             raise ValueError(f"between: a {self.family} prior needs a non-negative interval")
@@ -195,4 +209,3 @@ def prior_sd(prior: Prior) -> float:
     if isinstance(prior, float | int | Fixed):
         return 0.0
     return float(to_scipy(prior).std())
-

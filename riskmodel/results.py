@@ -37,7 +37,18 @@ __all__ = [
 ]
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-_PACKAGES = ("riskmodel", "numpy", "pandas", "xarray", "pymc", "pytensor", "arviz", "numba", "preliz", "scipy")
+_PACKAGES = (
+    "riskmodel",
+    "numpy",
+    "pandas",
+    "xarray",
+    "pymc",
+    "pytensor",
+    "arviz",
+    "numba",
+    "preliz",
+    "scipy",
+)
 
 
 def package_versions() -> dict[str, str]:
@@ -77,13 +88,18 @@ def _mcse(per_draw: npt.NDArray[np.float64], chains: int | None) -> npt.NDArray[
         return np.asarray(sd / np.sqrt(n_draws), dtype=np.float64)
     shaped = rows.reshape(rows.shape[0], chains, n_draws // chains, -1)
     mcse = np.stack(
-        [np.asarray(azs.mcse(block, method="mean", chain_axis=0, draw_axis=1), dtype=np.float64) for block in shaped]
+        [
+            np.asarray(azs.mcse(block, method="mean", chain_axis=0, draw_axis=1), dtype=np.float64)
+            for block in shaped
+        ]
     )
     mcse = np.nan_to_num(mcse, nan=0.0).reshape(rows.shape[0], *per_draw.shape[1:-1])
     return np.moveaxis(mcse, 0, -1)
 
 
-def _summaries(counts: npt.NDArray[np.int64], n_replicates: int, chains: int | None) -> tuple[Any, Any, Any, Any]:
+def _summaries(
+    counts: npt.NDArray[np.int64], n_replicates: int, chains: int | None
+) -> tuple[Any, Any, Any, Any]:
     """From per-draw success counts (D, ..., n): p_e, its mean, MCSE and quantiles (Q, ..., n).
 
     The mean is an exact integer total divided by the number of worlds, so it cannot depend on
@@ -148,24 +164,34 @@ def collect_results(
     conditional_side: list[npt.NDArray[np.float64]] = []
     conditional_joint: list[npt.NDArray[np.float64]] = []
     histogram = np.zeros((n_votes, n_deals, max_seats + 1)) if vote_detail else None
-    counted_votes = [v for v, rule in enumerate(layout.vote_rules) if rule.chamber not in set(layout.referendum_chambers.tolist())]
+    counted_votes = [
+        v
+        for v, rule in enumerate(layout.vote_rules)
+        if rule.chamber not in set(layout.referendum_chambers.tolist())
+    ]
     n_draws = 0
     ess_chains = None if independent_draws else chains
     for chunk in chunks:
         part = chunk.deal_slice
         n_draws, n_replicates = chunk.agreed.shape[:2]
-        side_pe, mean, mcse, q = _summaries(np.moveaxis(chunk.side_ratified.sum(axis=2), 1, 0), n_replicates, ess_chains)
+        side_pe, mean, mcse, q = _summaries(
+            np.moveaxis(chunk.side_ratified.sum(axis=2), 1, 0), n_replicates, ess_chains
+        )
         side_pe = np.moveaxis(side_pe, 0, 1)  # (S, D, n)
         out["side_p"][:, part], out["side_mcse"][:, part], out["side_q"][:, :, part] = mean, mcse, q
         joint_pe, mean, mcse, q = _summaries(chunk.agreed.sum(axis=1), n_replicates, ess_chains)
         out["joint_p"][part], out["joint_mcse"][part], out["joint_q"][:, part] = mean, mcse, q
-        _, mean, mcse, q = _summaries(np.moveaxis(chunk.vote_passed.sum(axis=2), 1, 0), n_replicates, ess_chains)
+        _, mean, mcse, q = _summaries(
+            np.moveaxis(chunk.vote_passed.sum(axis=2), 1, 0), n_replicates, ess_chains
+        )
         out["vote_p"][:, part], out["vote_mcse"][:, part], out["vote_q"][:, :, part] = mean, mcse, q
         worlds_support = chunk.support.reshape(n_votes, -1, chunk.support.shape[-1])
         out["support_mean"][:, part] = np.moveaxis(_deal_rows(worlds_support).mean(axis=2), 0, 1)
         if histogram is not None:
             out["support_q"][:, :, part] = np.quantile(worlds_support, QUANTILES, axis=1)
-            out["margin_q"][:, :, part] = np.quantile(chunk.margin.reshape(worlds_support.shape), QUANTILES, axis=1)
+            out["margin_q"][:, :, part] = np.quantile(
+                chunk.margin.reshape(worlds_support.shape), QUANTILES, axis=1
+            )
             n_in = worlds_support.shape[-1]
             for v in counted_votes:
                 counts = worlds_support[v].astype(np.int64)  # (W, n)
@@ -195,7 +221,10 @@ def collect_results(
         data["margin_quantile"] = (("quantile", "vote", "deal"), out["margin_q"])
         data["support_histogram"] = (("vote", "deal", "count"), histogram)
     if keep_conditional:
-        data["ratification_conditional"] = (("side", "draw", "deal"), np.concatenate(conditional_side, axis=2))
+        data["ratification_conditional"] = (
+            ("side", "draw", "deal"),
+            np.concatenate(conditional_side, axis=2),
+        )
         data["agreement_conditional"] = (("draw", "deal"), np.concatenate(conditional_joint, axis=1))
     referendum = set(layout.referendum_chambers.tolist())
     coords: dict[str, Any] = {
@@ -232,7 +261,8 @@ def _describe(layout: Layout, v: int) -> str:
     spec = layout.vote_specs[v]
     threshold = spec.threshold
     text = str(threshold).replace("_", " ") if isinstance(threshold, str) else str(threshold)
-    return f"{text} {spec.polarity} the deal, of {'all seats' if spec.relative_to == 'seats' else 'those voting'}"
+    base = "all seats" if spec.relative_to == "seats" else "those voting"
+    return f"{text} {spec.polarity} the deal, of {base}"
 
 
 def write_atomic(path: str | Path, write: Any) -> Path:
@@ -274,14 +304,21 @@ def summary_table(results: xr.Dataset) -> pd.DataFrame:
     i05, i25, i50, i75, i95 = (q.index(v) for v in QUANTILES)
     for deal in results["deal"].to_numpy().tolist():
         entries = [
-            (side, results["ratification_probability"].sel(side=side, deal=deal),
-             results["ratification_mcse"].sel(side=side, deal=deal),
-             results["ratification_conditional_quantile"].sel(side=side, deal=deal))
+            (
+                side,
+                results["ratification_probability"].sel(side=side, deal=deal),
+                results["ratification_mcse"].sel(side=side, deal=deal),
+                results["ratification_conditional_quantile"].sel(side=side, deal=deal),
+            )
             for side in results["side"].to_numpy().tolist()
         ]
         entries.append(
-            ("joint", results["agreement_probability"].sel(deal=deal), results["agreement_mcse"].sel(deal=deal),
-             results["agreement_conditional_quantile"].sel(deal=deal))
+            (
+                "joint",
+                results["agreement_probability"].sel(deal=deal),
+                results["agreement_mcse"].sel(deal=deal),
+                results["agreement_conditional_quantile"].sel(deal=deal),
+            )
         )
         for side, p, mcse, quant in entries:
             values = quant.to_numpy()

@@ -34,7 +34,7 @@ from riskmodel.schema import (
     Side,
 )
 
-__all__ = ["LoadedScenario", "load_scenario", "parse_scenario", "MAX_SCENARIO_BYTES"]
+__all__ = ["MAX_SCENARIO_BYTES", "LoadedScenario", "load_scenario", "parse_scenario"]
 
 MAX_SCENARIO_BYTES = 2_000_000
 MAX_TABLE_BYTES = 50_000_000
@@ -75,7 +75,7 @@ class _Loader(yaml.SafeLoader):
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict:
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None,
@@ -137,10 +137,9 @@ def _resolve(raw: Any, loc: Sequence[str | int]) -> tuple[Path_, bool]:
     node = raw
     missing_last = False
     for i, part in enumerate(loc):
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-            path.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        in_mapping = isinstance(node, Mapping) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_mapping or in_list:
             node = node[part]
             path.append(part)
         elif part == "not_" and isinstance(node, Mapping) and "not" in node:
@@ -192,7 +191,12 @@ def _model_at(path: Path_, raw: Any) -> type[pydantic.BaseModel] | None:
                 node_type = args[1]
             else:
                 return None
-        node = node[part] if isinstance(node, Mapping | list) else None
+        if isinstance(node, Mapping):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int):
+            node = node[part]
+        else:
+            node = None
     model = _pick_model(node_type, node)
     return model if isinstance(model, type) and issubclass(model, pydantic.BaseModel) else None
 
@@ -216,6 +220,7 @@ def _pick_model(node_type: Any, node: Any) -> Any:
     if not candidates:
         return node_type
     if isinstance(node, Mapping):
+
         def overlap(model: Any) -> int:
             if not (isinstance(model, type) and issubclass(model, pydantic.BaseModel)):
                 return 0
@@ -242,13 +247,12 @@ def _error_from_validation(exc: pydantic.ValidationError, raw: Any, file: str, l
             node = node[part]
         bonus = 0
         tags = {str(p) for p in err["loc"]}
-        if isinstance(node, Mapping):
-            if "dist" in node and node.get("dist") in tags:
-                bonus = 3
-            elif "between" in node and "Elicited" in tags:
-                bonus = 3
-            elif "value" in node and "Fixed" in tags:
-                bonus = 3
+        if isinstance(node, Mapping) and (
+            ("dist" in node and node.get("dist") in tags)
+            or ("between" in node and "Elicited" in tags)
+            or ("value" in node and "Fixed" in tags)
+        ):
+            bonus = 3  # the union branch the user evidently meant
         if err["type"] in ("float_type", "float_parsing", "model_type", "dict_type", "int_type"):
             bonus -= 1
         if err["type"] == "union_tag_invalid":
@@ -377,12 +381,16 @@ class _Checker:
         for k, link in enumerate(spec.links):
             for j, name in enumerate(link.issues):
                 if name not in issue_names:
-                    self.fail(("links", k, "issues", j), f"unknown issue '{name}'{did_you_mean(name, issue_names)}")
+                    self.fail(
+                        ("links", k, "issues", j), f"unknown issue '{name}'{did_you_mean(name, issue_names)}"
+                    )
             if link.issues[0] == link.issues[1]:
                 self.fail(("links", k, "issues"), "a link joins two different issues")
             pair = frozenset(link.issues)
             if pair in pairs:
-                self.fail(("links", k, "issues"), f"issues {link.issues[0]} and {link.issues[1]} are linked twice")
+                self.fail(
+                    ("links", k, "issues"), f"issues {link.issues[0]} and {link.issues[1]} are linked twice"
+                )
             pairs.add(pair)
             p_lo, p_hi = prior_support(link.interaction)
             if p_lo <= -1 or p_hi >= 1:
@@ -423,13 +431,21 @@ class _Checker:
             reach = lobby.reaches
             for i, name in enumerate(reach.chambers or []):
                 if name not in chambers:
-                    self.fail((*lpath, "reaches", "chambers", i), f"unknown chamber '{name}'{did_you_mean(name, chambers)}")
+                    self.fail(
+                        (*lpath, "reaches", "chambers", i),
+                        f"unknown chamber '{name}'{did_you_mean(name, chambers)}",
+                    )
             for i, name in enumerate(reach.blocs or []):
                 if name not in blocs:
-                    self.fail((*lpath, "reaches", "blocs", i), f"unknown bloc '{name}'{did_you_mean(name, blocs)}")
+                    self.fail(
+                        (*lpath, "reaches", "blocs", i), f"unknown bloc '{name}'{did_you_mean(name, blocs)}"
+                    )
             for attribute in reach.where or {}:
                 columns = {
-                    col for (s_name, _), table in self.tables.items() if s_name == side.name for col in table.columns
+                    col
+                    for (s_name, _), table in self.tables.items()
+                    if s_name == side.name
+                    for col in table.columns
                 }
                 if attribute not in columns:
                     self.fail(
@@ -457,17 +473,26 @@ class _Checker:
             bpath = (*path, "blocs", b)
             self.preferences(bloc, bpath)
             self.spread(bloc.spread, (*bpath, "spread"))
-            self.prior_domain(bloc.responsiveness, (*bpath, "responsiveness"), 0, math.inf, "a responsiveness")
+            self.prior_domain(
+                bloc.responsiveness, (*bpath, "responsiveness"), 0, math.inf, "a responsiveness"
+            )
             in_table = int((table["bloc"] == bloc.name).sum()) if table is not None else 0
             if bloc.seats is not None and in_table:
-                self.fail((*bpath, "seats"), f"bloc '{bloc.name}' has both 'seats' and {in_table} rows in the member table; give one")
+                self.fail(
+                    (*bpath, "seats"),
+                    f"bloc '{bloc.name}' has both 'seats' and {in_table} rows in the member table; give one",
+                )
             counts[bloc.name] = bloc.seats if bloc.seats is not None else in_table
         total = sum(counts.values())
         if total == 0:
-            self.fail(path, f"chamber '{chamber.name}' has no members: give blocs with seats or a member table")
+            self.fail(
+                path, f"chamber '{chamber.name}' has no members: give blocs with seats or a member table"
+            )
         if chamber.seats is not None and chamber.seats != total:
             detail = ", ".join(f"{name} {count}" for name, count in counts.items())
-            self.fail((*path, "seats"), f"declared {chamber.seats} seats but the blocs hold {total} ({detail})")
+            self.fail(
+                (*path, "seats"), f"declared {chamber.seats} seats but the blocs hold {total} ({detail})"
+            )
 
     def member_table(self, side: Side, chamber: Chamber, path: Path_) -> pd.DataFrame:
         assert chamber.members is not None
@@ -484,7 +509,9 @@ class _Checker:
             raise ScenarioError(f"cannot read CSV: {exc}", file=file) from None
         for column in ("name", "bloc"):
             if column not in table.columns:
-                raise ScenarioError(f"missing column '{column}' (columns: {', '.join(table.columns)})", file=file, line=1)
+                raise ScenarioError(
+                    f"missing column '{column}' (columns: {', '.join(table.columns)})", file=file, line=1
+                )
         bloc_names = [bloc.name for bloc in chamber.blocs]
         issue_names = [issue.name for issue in self.spec.issues]
         seen: dict[str, int] = {}
@@ -493,24 +520,39 @@ class _Checker:
             if not name:
                 raise ScenarioError("empty member name", file=file, line=line, location="name")
             if name in seen:
-                raise ScenarioError(f"duplicate member name '{name}' (also line {seen[name]})", file=file, line=line, location="name")
+                raise ScenarioError(
+                    f"duplicate member name '{name}' (also line {seen[name]})",
+                    file=file,
+                    line=line,
+                    location="name",
+                )
             seen[name] = line
             if bloc not in bloc_names:
                 raise ScenarioError(
-                    f"unknown bloc '{bloc}'{did_you_mean(bloc, bloc_names)}; the chamber declares: {', '.join(bloc_names)}",
-                    file=file, line=line, location="bloc",
+                    f"unknown bloc '{bloc}'{did_you_mean(bloc, bloc_names)}; "
+                    f"the chamber declares: {', '.join(bloc_names)}",
+                    file=file,
+                    line=line,
+                    location="bloc",
                 )
         for column in table.columns:
             if column.startswith("offset."):
                 issue = column.removeprefix("offset.")
                 if issue not in issue_names:
-                    raise ScenarioError(f"column '{column}' names an unknown issue{did_you_mean(issue, issue_names)}", file=file, line=1)
+                    raise ScenarioError(
+                        f"column '{column}' names an unknown issue{did_you_mean(issue, issue_names)}",
+                        file=file,
+                        line=1,
+                    )
                 values = pd.to_numeric(table[column], errors="coerce")
                 bad = values.isna() | ~values.map(math.isfinite)
                 if bad.any():
                     row = int(bad.to_numpy().nonzero()[0][0])
                     raise ScenarioError(
-                        f"expected a finite number, got '{table[column].iloc[row]}'", file=file, line=row + 2, location=column
+                        f"expected a finite number, got '{table[column].iloc[row]}'",
+                        file=file,
+                        line=row + 2,
+                        location=column,
                     )
                 table[column] = values.astype(float)
         self.tables[(side.name, chamber.name)] = table
@@ -518,7 +560,9 @@ class _Checker:
 
     def vote(self, vote: Any, chambers: Mapping[str, Chamber], path: Path_) -> None:
         if vote.chamber not in chambers:
-            self.fail((*path, "chamber"), f"unknown chamber '{vote.chamber}'{did_you_mean(vote.chamber, chambers)}")
+            self.fail(
+                (*path, "chamber"), f"unknown chamber '{vote.chamber}'{did_you_mean(vote.chamber, chambers)}"
+            )
         chamber = chambers[vote.chamber]
         if chamber.kind == "referendum":
             if isinstance(vote.threshold, int) and not isinstance(vote.threshold, bool):
@@ -528,7 +572,9 @@ class _Checker:
             return
         seats = self._seat_count(chamber)
         if isinstance(vote.threshold, int) and vote.threshold > seats:
-            self.fail((*path, "threshold"), f"threshold {vote.threshold} is above the chamber's {seats} seats")
+            self.fail(
+                (*path, "threshold"), f"threshold {vote.threshold} is above the chamber's {seats} seats"
+            )
 
     def _seat_count(self, chamber: Chamber) -> int:
         total = 0
@@ -543,7 +589,11 @@ class _Checker:
         match proc:
             case str():
                 if proc not in votes:
-                    self.fail(path, f"the procedure names a vote '{proc}' that the side does not declare{did_you_mean(proc, votes)}")
+                    self.fail(
+                        path,
+                        f"the procedure names a vote '{proc}' that the side does not declare"
+                        f"{did_you_mean(proc, votes)}",
+                    )
             case AllOf(all=items):
                 for i, item in enumerate(items):
                     self.procedure(item, votes, (*path, "all", i))
@@ -554,7 +604,9 @@ class _Checker:
                 self.procedure(item, votes, (*path, "not"))
             case AtLeastOf(at_least=spec):
                 if spec.k > len(spec.of):
-                    self.fail((*path, "at_least", "k"), f"k = {spec.k} exceeds the {len(spec.of)} clauses listed")
+                    self.fail(
+                        (*path, "at_least", "k"), f"k = {spec.k} exceeds the {len(spec.of)} clauses listed"
+                    )
                 for i, item in enumerate(spec.of):
                     self.procedure(item, votes, (*path, "at_least", "of", i))
 
@@ -612,7 +664,9 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=path) from None
     loaded = parse_scenario(text, file=path, base_dir=path.parent)
-    return LoadedScenario(spec=loaded.spec, member_tables=loaded.member_tables, path=path, digest=loaded.digest)
+    return LoadedScenario(
+        spec=loaded.spec, member_tables=loaded.member_tables, path=path, digest=loaded.digest
+    )
 
 
 def _digest(spec: Scenario, tables: Mapping[tuple[str, str], pd.DataFrame]) -> str:

@@ -138,10 +138,17 @@ def gain_coefficients(
         s = np.asarray(interaction) * np.sqrt(w[..., k_idx] * w[..., l_idx])
         cross = -2.0 * s
         lin = lin.copy()
-        np.add.at(lin, (..., k_idx), 2.0 * s * theta[..., l_idx])
-        np.add.at(lin, (..., l_idx), 2.0 * s * theta[..., k_idx])
+        for p, (first, second) in enumerate(link_pairs):
+            lin[..., first] += 2.0 * s[..., p] * theta[..., second]
+            lin[..., second] += 2.0 * s[..., p] * theta[..., first]
         const = const + np.sum(
-            2.0 * s * (q[..., k_idx] * q[..., l_idx] - theta[..., l_idx] * q[..., k_idx] - theta[..., k_idx] * q[..., l_idx]),
+            2.0
+            * s
+            * (
+                q[..., k_idx] * q[..., l_idx]
+                - theta[..., l_idx] * q[..., k_idx]
+                - theta[..., k_idx] * q[..., l_idx]
+            ),
             axis=-1,
             keepdims=True,
         )
@@ -150,7 +157,9 @@ def gain_coefficients(
     return np.concatenate([quad, lin, cross, const], axis=-1)
 
 
-def _weight_matrix(salience: FloatArray, interaction: FloatArray, link_pairs: npt.NDArray[np.int64]) -> FloatArray:
+def _weight_matrix(
+    salience: FloatArray, interaction: FloatArray, link_pairs: npt.NDArray[np.int64]
+) -> FloatArray:
     """(..., K, K) matrix W with U(x) = -(x-θ)ᵀ W (x-θ)."""
     k = salience.shape[-1]
     weights = np.zeros((*salience.shape, k))
