@@ -5,6 +5,7 @@ Errors the user caused (bad scenario, bad option) print one message and exit wit
 
 from __future__ import annotations
 
+import importlib
 import time
 from pathlib import Path
 from typing import Annotated
@@ -150,6 +151,22 @@ def run(
         style="dim",
     )
     console.print(f"Wrote {results_path} and {csv_path} in {elapsed:.1f} s.", highlight=False)
+
+
+def _register_commands() -> None:
+    """Add the analysis commands (``riskmodel.commands.*``) that are installed."""
+    for name in ("winset", "sensitivity", "stress", "report", "backtest"):
+        module_name = f"riskmodel.commands.{name}"
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        module.register(app)
+
+
+_register_commands()
 
 
 def main() -> None:  # pragma: no cover - console entry point
