@@ -122,7 +122,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller shapes (smoke run)")
     args = parser.parse_args()
     n_worlds, n_deals = (800, 100) if args.quick else (4000, 1000)
-    baseline_deals = 5 if args.quick else 20
+    baseline_deals = 2 if args.quick else 5
     grid_deals = 10_000 if args.quick else 100_000
 
     rng = np.random.default_rng(1)

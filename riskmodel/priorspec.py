@@ -8,9 +8,9 @@ function in :mod:`riskmodel.priors` turns any of them into a PyMC variable.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 __all__ = [
     "Beta",
@@ -30,7 +30,9 @@ __all__ = [
 
 _CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
-PositiveFloat = Annotated[float, Field(gt=0)]
+Number = Annotated[float, Field(strict=True)]
+"""A real number: an integer or a float, never a boolean or a string (YAML's ``yes`` is not 1)."""
+PositiveFloat = Annotated[float, Field(gt=0, strict=True)]
 
 
 class _PriorBase(BaseModel):
@@ -42,14 +44,14 @@ class _PriorBase(BaseModel):
 class Fixed(_PriorBase):
     """A known number (no uncertainty)."""
 
-    value: float
+    value: Number
 
 
 class Normal(_PriorBase):
     """A normal distribution."""
 
     dist: Literal["normal"]
-    mu: float
+    mu: Number
     sigma: PositiveFloat
 
 
@@ -64,7 +66,7 @@ class LogNormal(_PriorBase):
     """A log-normal distribution: log(x) ~ Normal(mu, sigma)."""
 
     dist: Literal["log_normal"]
-    mu: float
+    mu: Number
     sigma: PositiveFloat
 
 
@@ -72,10 +74,10 @@ class TruncatedNormal(_PriorBase):
     """A normal distribution truncated to [lower, upper]."""
 
     dist: Literal["truncated_normal"]
-    mu: float
+    mu: Number
     sigma: PositiveFloat
-    lower: float | None = None
-    upper: float | None = None
+    lower: Number | None = None
+    upper: Number | None = None
 
     @model_validator(mode="after")
     def _bounds_ordered(self) -> TruncatedNormal:
@@ -104,8 +106,8 @@ class Uniform(_PriorBase):
     """A uniform distribution on [lower, upper]."""
 
     dist: Literal["uniform"]
-    lower: float
-    upper: float
+    lower: Number
+    upper: Number
 
     @model_validator(mode="after")
     def _bounds_ordered(self) -> Uniform:
@@ -120,8 +122,8 @@ class Elicited(_PriorBase):
     Turned into the maximum-entropy member of ``family`` by ``preliz.maxent``.
     """
 
-    between: tuple[float, float]
-    mass: float = Field(default=0.9, gt=0, lt=1)
+    between: tuple[Number, Number]
+    mass: float = Field(default=0.9, gt=0, lt=1, strict=True)
     family: Literal["normal", "beta", "gamma", "log_normal", "truncated_normal"] = "normal"
 
     @model_validator(mode="after")
@@ -140,7 +142,47 @@ Distribution = Annotated[
     Normal | HalfNormal | LogNormal | TruncatedNormal | Beta | Gamma | Uniform,
     Field(discriminator="dist"),
 ]
-Prior = float | Fixed | Distribution | Elicited
+
+
+def _prior_kind(value: Any) -> str | None:
+    """Which form of prior the raw value is, so validation reports that form's errors only."""
+    if isinstance(value, _PriorBase):
+        return (
+            "elicited"
+            if isinstance(value, Elicited)
+            else "fixed"
+            if isinstance(value, Fixed)
+            else "distribution"
+        )
+    if isinstance(value, dict):
+        if "dist" in value:
+            return "distribution"
+        if "between" in value:
+            return "elicited"
+        if "value" in value:
+            return "fixed"
+        return None
+    if isinstance(value, bool):
+        return None
+    return "number"
+
+
+PRIOR_FORMS = (
+    "a number, {value: x}, {dist: normal|half_normal|log_normal|truncated_normal|beta|gamma|uniform, "
+    "...parameters} or {between: [lo, hi], mass: 0.9}"
+)
+
+Prior = Annotated[
+    Annotated[Number, Tag("number")]
+    | Annotated[Fixed, Tag("fixed")]
+    | Annotated[Distribution, Tag("distribution")]
+    | Annotated[Elicited, Tag("elicited")],
+    Discriminator(
+        _prior_kind,
+        custom_error_type="prior_form",
+        custom_error_message=f"expected a prior: {PRIOR_FORMS}",
+    ),
+]
 """Any uncertain number in a scenario file."""
 
 

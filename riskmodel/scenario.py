@@ -7,7 +7,9 @@ what was expected. Inside the package the returned :class:`LoadedScenario` is tr
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import math
 import typing
@@ -275,10 +277,9 @@ class _Checker:
             self.fail(tpath, f"member table '{chamber.members}' not found (looked for {file})")
         if file.stat().st_size > MAX_TABLE_BYTES:
             self.fail(tpath, f"member table '{file}' is larger than {MAX_TABLE_BYTES // 1_000_000} MB")
-        try:
-            table = pd.read_csv(file, dtype=str, keep_default_na=False)
-        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-            raise ScenarioError(f"cannot read CSV: {exc}", file=file) from None
+        if file.suffix.lower() != ".csv":
+            self.fail(tpath, f"a member table must be a .csv file, got '{chamber.members}'")
+        table = read_member_csv(file)
         for column in ("name", "bloc"):
             if column not in table.columns:
                 raise ScenarioError(
@@ -381,6 +382,44 @@ class _Checker:
                     )
                 for i, item in enumerate(spec.of):
                     self.procedure(item, votes, (*path, "at_least", "of", i))
+
+
+def read_member_csv(file: Path) -> pd.DataFrame:
+    """Read a member table strictly: unique column names, every row as long as the header."""
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=file) from None
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ScenarioError(
+            "empty file: expected a header row with at least 'name' and 'bloc'", file=file
+        ) from None
+    except csv.Error as exc:
+        raise ScenarioError(f"malformed CSV: {exc}", file=file, line=1) from None
+    header = [column.strip() for column in header]
+    for index, column in enumerate(header):
+        if not column:
+            raise ScenarioError(f"column {index + 1} of the header has no name", file=file, line=1)
+        if header.index(column) != index:
+            raise ScenarioError(f"duplicate column '{column}' in the header", file=file, line=1)
+    rows = []
+    try:
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                raise ScenarioError(
+                    f"expected {len(header)} fields (as in the header), found {len(row)}",
+                    file=file,
+                    line=reader.line_num,
+                )
+            rows.append([cell.strip() for cell in row])
+    except csv.Error as exc:
+        raise ScenarioError(f"malformed CSV: {exc}", file=file, line=reader.line_num) from None
+    return pd.DataFrame(rows, columns=header, dtype=object)
 
 
 # --------------------------------------------------------------------------- entry points

@@ -7,11 +7,11 @@ with their exact location.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
-from riskmodel.priorspec import Prior
+from riskmodel.priorspec import Number, Prior
 
 __all__ = [
     "Bloc",
@@ -54,7 +54,7 @@ class Issue(_Model):
     name: Name
     label: Label | None = None
     unit: Label = ""
-    range: tuple[float, float]
+    range: tuple[Number, Number]
     description: Text | None = None
 
     @model_validator(mode="after")
@@ -81,7 +81,7 @@ class Deal(_Model):
 
     name: Name
     label: Label | None = None
-    values: dict[Name, float]
+    values: dict[Name, Number]
     description: Text | None = None
     source: str | None = None
 
@@ -89,10 +89,10 @@ class Deal(_Model):
 class Dirichlet(_Model):
     """Uncertain salience weights: a Dirichlet with one concentration per issue."""
 
-    dirichlet: dict[Name, Annotated[float, Field(gt=0)]]
+    dirichlet: dict[Name, Annotated[float, Field(gt=0, strict=True)]]
 
 
-Salience = dict[Name, Annotated[float, Field(ge=0)]] | Dirichlet
+Salience = dict[Name, Annotated[float, Field(ge=0, strict=True)]] | Dirichlet
 """Fixed relative weights per issue (normalised to sum to 1), or a Dirichlet prior."""
 
 
@@ -114,7 +114,7 @@ class Bloc(Preferences):
 
     name: Name
     label: Label | None = None
-    seats: Annotated[int, Field(ge=0)] | None = None
+    seats: Annotated[int, Field(ge=0, strict=True)] | None = None
     spread: Prior | dict[Name, Prior] = Field(
         default=0.0, description="SD of members' ideal points around the bloc's, issue units."
     )
@@ -129,7 +129,7 @@ class Chamber(_Model):
     name: Name
     label: Label | None = None
     kind: Literal["legislature", "cabinet", "council", "veto_player", "referendum"] = "legislature"
-    seats: Annotated[int, Field(ge=1)] | None = Field(
+    seats: Annotated[int, Field(ge=1, strict=True)] | None = Field(
         default=None, description="Declared size; checked against the blocs and member table."
     )
     blocs: list[Bloc] = Field(default_factory=list)
@@ -141,7 +141,7 @@ class Chamber(_Model):
         default=0.1, description="SD of each member's idiosyncratic shock (utility units)."
     )
     turnout: Prior = Field(default=1.0, description="Referendums: share of the electorate voting.")
-    quorum: Annotated[float, Field(ge=0, le=1)] | None = Field(
+    quorum: Annotated[float, Field(ge=0, le=1, strict=True)] | None = Field(
         default=None, description="Referendums: minimum turnout for the result to count."
     )
     campaign_shock: Prior = Field(
@@ -190,11 +190,33 @@ class Chief(Preferences):
     source: str | None = None
 
 
-Threshold = (
-    Literal["majority", "three_fifths", "two_thirds", "unanimity"]
-    | Annotated[int, Field(ge=1)]
-    | Annotated[float, Field(gt=0, le=1)]
+def _threshold_kind(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "rule"
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return "count"
+    if isinstance(value, float):
+        return "fraction"
+    return None
+
+
+THRESHOLD_FORMS = (
+    "majority, three_fifths, two_thirds, unanimity, a count of votes (an integer such as 60) "
+    "or a fraction written with a decimal point in (0, 1] (such as 0.55)"
 )
+
+Threshold = Annotated[
+    Annotated[Literal["majority", "three_fifths", "two_thirds", "unanimity"], Tag("rule")]
+    | Annotated[int, Field(ge=1, strict=True), Tag("count")]
+    | Annotated[float, Field(gt=0, le=1, strict=True), Tag("fraction")],
+    Discriminator(
+        _threshold_kind,
+        custom_error_type="threshold_form",
+        custom_error_message=f"expected a threshold: {THRESHOLD_FORMS}",
+    ),
+]
 
 
 class Vote(_Model):
@@ -211,7 +233,7 @@ class Vote(_Model):
 
 
 class AtLeast(_Model):
-    k: Annotated[int, Field(ge=0)]
+    k: Annotated[int, Field(ge=0, strict=True)]
     of: list[Procedure]
 
 
@@ -232,7 +254,35 @@ class AtLeastOf(_Model):
     at_least: AtLeast
 
 
-Procedure = Name | AllOf | AnyOf | NotOf | AtLeastOf
+PROCEDURE_KEYS = ("all", "any", "not", "at_least")
+
+
+def _procedure_kind(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "vote"
+    if isinstance(value, BaseModel):
+        return {AllOf: "all", AnyOf: "any", NotOf: "not", AtLeastOf: "at_least"}.get(type(value))
+    if isinstance(value, dict) and len(value) == 1:
+        key = next(iter(value))
+        return key if key in PROCEDURE_KEYS else None
+    return None
+
+
+Procedure = Annotated[
+    Annotated[Name, Tag("vote")]
+    | Annotated[AllOf, Tag("all")]
+    | Annotated[AnyOf, Tag("any")]
+    | Annotated[NotOf, Tag("not")]
+    | Annotated[AtLeastOf, Tag("at_least")],
+    Discriminator(
+        _procedure_kind,
+        custom_error_type="procedure_form",
+        custom_error_message=(
+            "expected a procedure: a vote name, or a mapping with exactly one key: "
+            "all: [...], any: [...], not: ..., at_least: {k: n, of: [...]}"
+        ),
+    ),
+]
 """A boolean expression over vote names."""
 
 AtLeast.model_rebuild()
@@ -246,7 +296,7 @@ class Side(_Model):
 
     name: Name
     label: Label | None = None
-    reversion: dict[Name, float] = Field(description="What the side gets if the deal fails.")
+    reversion: dict[Name, Number] = Field(description="What the side gets if the deal fails.")
     chambers: list[Chamber] = Field(min_length=1)
     votes: list[Vote] = Field(min_length=1)
     procedure: Procedure | None = Field(

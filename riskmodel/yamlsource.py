@@ -15,7 +15,7 @@ import pydantic
 import yaml
 
 from riskmodel.errors import ScenarioError, did_you_mean, format_location
-from riskmodel.schema import Scenario
+from riskmodel.schema import PROCEDURE_KEYS, THRESHOLD_FORMS, Scenario
 
 __all__ = ["LinePath", "error_from_validation", "line_for", "named_location", "read_yaml"]
 
@@ -26,14 +26,45 @@ LinePath = tuple[str | int, ...]
 # --------------------------------------------------------------------------- YAML reading
 
 
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+
+
 class _Loader(yaml.SafeLoader):
-    """Safe loader that refuses duplicate keys (YAML would silently keep the last)."""
+    """Safe loader that refuses duplicate and non-text keys and documents nested too deeply."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"the document is nested more than {MAX_DEPTH} levels deep",
+                    self.peek_event().start_mark,
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict:
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            raise yaml.constructor.ConstructorError(
+                None, None, "merge keys (<<) are not supported; write the keys out", key_node.start_mark
+            )
         key = loader.construct_object(key_node, deep=deep)
+        if not isinstance(key, str):
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"a key must be text, got {type(key).__name__} {key!r} (quote it if you meant text)",
+                key_node.start_mark,
+            )
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None,
@@ -65,10 +96,51 @@ def _line_index(node: yaml.Node | None, path: LinePath = ()) -> Iterator[tuple[L
             yield from _line_index(item, (*path, index))
 
 
+def _check_size(root: yaml.Node | None, file: str) -> None:
+    """Refuse documents nested too deeply or expanding (through aliases) to too many nodes.
+
+    Sizes are memoised per node, so a chain of aliases is measured in linear time.
+    """
+    if root is None:
+        return
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, expanded = stack.pop()
+        if id(node) in sizes:
+            continue
+        if depth > MAX_DEPTH:
+            raise ScenarioError(
+                f"the document is nested more than {MAX_DEPTH} levels deep",
+                file=file,
+                line=node.start_mark.line + 1,
+            )
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        else:
+            children = []
+        if not expanded and children:
+            stack.append((node, depth, True))
+            stack.extend((child, depth + 1, False) for child in children if id(child) not in sizes)
+            continue
+        total = 1 + sum(sizes.get(id(child), 1) for child in children)
+        if total > MAX_NODES:
+            raise ScenarioError(
+                f"the document expands to more than {MAX_NODES:,} values (through YAML anchors and "
+                "aliases?); scenario files must stay small",
+                file=file,
+                line=node.start_mark.line + 1,
+            )
+        sizes[id(node)] = total
+
+
 def read_yaml(text: str, file: str) -> tuple[Any, dict[LinePath, int]]:
     """Parse YAML text safely; return the data and the line of every node."""
     try:
         node = yaml.compose(text, Loader=_Loader)
+        _check_size(node, file)
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -79,6 +151,10 @@ def read_yaml(text: str, file: str) -> tuple[Any, dict[LinePath, int]]:
         raise ScenarioError(f"YAML error: {problem}", file=file, line=line) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(f"YAML error: {exc}", file=file) from None
+    except RecursionError:
+        raise ScenarioError(
+            f"the document is nested too deeply (limit {MAX_DEPTH} levels)", file=file
+        ) from None
     lines = dict(_line_index(node))
     return data, lines
 
@@ -86,15 +162,15 @@ def read_yaml(text: str, file: str) -> tuple[Any, dict[LinePath, int]]:
 # --------------------------------------------------------------------------- locations
 
 
-def _resolve(raw: Any, loc: Sequence[str | int]) -> tuple[LinePath, bool]:
+def _resolve(raw: Any, loc: Sequence[str | int], *, missing_key: bool) -> LinePath:
     """Follow a pydantic error location through the raw data.
 
-    Union branch tags in the location (``float``, ``Fixed``, ``normal`` ...) are skipped.
-    Returns the path of keys/indices that exist, and whether the last part was missing.
+    Union branch tags in the location (``number``, ``distribution``, ``normal`` ...) are not
+    keys of the file and are skipped. When the error is about a key that is absent
+    (``missing_key``), the last part is kept although the file does not have it.
     """
     path: list[str | int] = []
     node = raw
-    missing_last = False
     for i, part in enumerate(loc):
         in_mapping = isinstance(node, Mapping) and part in node
         in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
@@ -104,10 +180,9 @@ def _resolve(raw: Any, loc: Sequence[str | int]) -> tuple[LinePath, bool]:
         elif part == "not_" and isinstance(node, Mapping) and "not" in node:
             node = node["not"]
             path.append("not")
-        elif i == len(loc) - 1 and isinstance(node, Mapping):
+        elif missing_key and i == len(loc) - 1 and isinstance(node, Mapping):
             path.append(part)
-            missing_last = True
-    return tuple(path), missing_last
+    return tuple(path)
 
 
 def named_location(raw: Any, path: LinePath) -> str:
@@ -190,40 +265,24 @@ def _pick_model(node_type: Any, node: Any) -> Any:
     return candidates[0]
 
 
-_PRIOR_HINT = (
-    "a prior is a number, {value: x}, {dist: normal|half_normal|log_normal|truncated_normal|"
-    "beta|gamma|uniform, ...parameters} or {between: [lo, hi], mass: 0.9}"
-)
-
-
 def error_from_validation(exc: pydantic.ValidationError, raw: Any, file: str, lines: dict) -> ScenarioError:
-    """The single most specific problem of a pydantic error, located in the file."""
+    """The single most specific problem of a pydantic error, located in the file.
+
+    Unions of the schema use discriminators, so errors come from the form the user wrote;
+    among several errors the deepest location wins.
+    """
     errors = exc.errors(include_url=False)
 
-    def score(err: Any) -> tuple[int, int]:
-        path, missing = _resolve(raw, err["loc"])
-        node: Any = raw
-        for part in path[:-1] if missing else path:
-            node = node[part]
-        bonus = 0
-        tags = {str(p) for p in err["loc"]}
-        if isinstance(node, Mapping) and (
-            ("dist" in node and node.get("dist") in tags)
-            or ("between" in node and "Elicited" in tags)
-            or ("value" in node and "Fixed" in tags)
-        ):
-            bonus = 3  # the union branch the user evidently meant
-        if err["type"] in ("float_type", "float_parsing", "model_type", "dict_type", "int_type"):
-            bonus -= 1
-        if err["type"] == "union_tag_invalid":
-            bonus += 2
-        return len(path) + bonus, -errors.index(err)
+    def depth(err: Any) -> tuple[int, int]:
+        missing = err["type"] == "missing"
+        return len(_resolve(raw, err["loc"], missing_key=missing)), -errors.index(err)
 
-    best = max(errors, key=score)
-    path, _ = _resolve(raw, best["loc"])
-    message = best["msg"]
-    tags = {str(p) for p in best["loc"]}
-    if best["type"] == "extra_forbidden":
+    best = max(errors, key=depth)
+    kind = best["type"]
+    path = _resolve(raw, best["loc"], missing_key=kind == "missing")
+    message = str(best["msg"]).removeprefix("Value error, ")
+    context = best.get("ctx") or {}
+    if kind == "extra_forbidden":
         key = path[-1] if path else best["loc"][-1]
         model = _model_at(path[:-1], raw)
         allowed = sorted(model.model_fields) if model else []
@@ -231,16 +290,31 @@ def error_from_validation(exc: pydantic.ValidationError, raw: Any, file: str, li
         message = f"unknown key '{key}'{did_you_mean(str(key), allowed)}"
         if allowed:
             message += f"; expected one of: {', '.join(allowed)}"
-    elif best["type"] == "missing":
+    elif kind == "missing":
         message = f"missing required key '{path[-1] if path else best['loc'][-1]}'"
-    elif best["type"] == "union_tag_invalid":
-        message = f"{message}; {_PRIOR_HINT}"
-    elif tags & {"Fixed", "Elicited", "float"} or best["type"] == "union_tag_not_found":
-        message = f"{message} ({_PRIOR_HINT})"
-    if best["type"] in ("finite_number",):
+    elif kind == "union_tag_invalid":
+        tag = str(context.get("tag", ""))
+        expected = [t.strip(" '") for t in str(context.get("expected_tags", "")).split(",")]
+        message = f"unknown {context.get('discriminator', 'tag').strip(chr(39))} '{tag}'"
+        message += f"{did_you_mean(tag, expected)}; expected one of: {', '.join(expected)}"
+    elif kind == "procedure_form":
+        node = _node_at(raw, path)
+        if isinstance(node, Mapping) and len(node) == 1:
+            key = str(next(iter(node)))
+            message = f"unknown procedure key '{key}'{did_you_mean(key, PROCEDURE_KEYS)}; {message}"
+    elif kind == "finite_number":
         message = "expected a finite number (NaN and infinity are not allowed)"
+    if path and path[-1] == "threshold" and kind != "threshold_form":
+        message += f"; a threshold is {THRESHOLD_FORMS}"
     line = line_for(lines, path)
     return ScenarioError(message, file=file, location=named_location(raw, path), line=line)
+
+
+def _node_at(raw: Any, path: LinePath) -> Any:
+    node = raw
+    for part in path:
+        node = node[part]
+    return node
 
 
 def line_for(lines: Mapping[LinePath, int], path: LinePath) -> int | None:

@@ -43,10 +43,14 @@ def zero_byte_scenario(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def alias_bomb_scenario(toy_path: Path, tmp_path: Path) -> Path:
-    """toy.yaml whose procedure is ``all`` of a 2**40-leaf tree built from 40 YAML anchors (~4 kB)."""
-    depth = 40
+@pytest.fixture(params=[40, 25], ids=["deep", "shallow"])
+def alias_bomb_scenario(toy_path: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """toy.yaml whose procedure is ``all`` of a 2**depth-leaf tree built from YAML anchors.
+
+    Depth 40 also nests past the loader's depth limit; depth 25 stays within it, so only the
+    alias-expansion limit can stop it.
+    """
+    depth = request.param
     tree = "&p0 passage"
     for level in range(1, depth):
         tree = f"&p{level} {{all: [{tree}, *p{level - 1}]}}"
@@ -55,7 +59,7 @@ def alias_bomb_scenario(toy_path: Path, tmp_path: Path) -> Path:
     assert text.count(old) == 1
     path = tmp_path / "alias_bomb.yaml"
     path.write_text(
-        "# BROKEN: a 'billion laughs' procedure: YAML aliases expand to 2**40 leaves\n"
+        f"# BROKEN: a 'billion laughs' procedure: YAML aliases expand to 2**{depth} leaves\n"
         + text.replace(old, f"procedure: {{all: [{tree}, *p{depth - 1}, sign]}}")
     )
     return path

@@ -54,7 +54,9 @@ def fixed_probability_worlds(
     its shock is standard normal, so P(yes) = Φ(Φ⁻¹(p_i)) = p_i.
     """
     probs = np.concatenate([np.asarray(p, dtype=float) for p in chamber_probabilities])
-    chamber = np.concatenate([np.full(len(p), c) for c, p in enumerate(chamber_probabilities)]).astype(np.int64)
+    chamber = np.concatenate([np.full(len(p), c) for c, p in enumerate(chamber_probabilities)]).astype(
+        np.int64
+    )
     n_members = len(probs)
     n_features = 3  # x², x, 1 for one issue
     coef = np.zeros((n_draws, n_members, n_features))

@@ -98,7 +98,9 @@ def test_absences_against_all_seats_and_absolute_counts() -> None:
 
 
 def test_at_least_k_of_three() -> None:
-    worlds = fixed_probability_worlds([[0.9], [0.5], [0.2]], n_draws=N_DRAWS, n_replicates=N_REPLICATES, seed=2)
+    worlds = fixed_probability_worlds(
+        [[0.9], [0.5], [0.2]], n_draws=N_DRAWS, n_replicates=N_REPLICATES, seed=2
+    )
     rules = [rule(c, "majority") for c in range(3)]
     _, ratified = simulate(worlds, rules, [AtLeast(2, (VoteRef(0), VoteRef(1), VoteRef(2)))])
     p = [0.9, 0.5, 0.2]
@@ -109,14 +111,18 @@ def test_at_least_k_of_three() -> None:
 # --------------------------------------------------------------------------- properties
 
 
-def spatial_worlds(seed: int, n_members: int, n_issues: int, n_draws: int = 8, n_replicates: int = 5) -> tuple[Worlds, np.ndarray]:
+def spatial_worlds(
+    seed: int, n_members: int, n_issues: int, n_draws: int = 8, n_replicates: int = 5
+) -> tuple[Worlds, np.ndarray]:
     """Worlds of members with ideal points in [0.6, 1]^K and random saliences."""
     rng = np.random.default_rng(seed)
     ideal = rng.uniform(0.6, 1.0, (n_draws, n_members, n_issues))
     salience = rng.dirichlet(np.ones(n_issues), (n_draws, n_members))
     reversion = np.full(n_issues, 0.3)
     coef = gain_coefficients(ideal, salience, reversion, np.zeros((0,)), np.zeros((0, 2), dtype=np.int64))
-    base = fixed_probability_worlds([[0.5] * n_members], n_draws=n_draws, n_replicates=n_replicates, seed=seed)
+    base = fixed_probability_worlds(
+        [[0.5] * n_members], n_draws=n_draws, n_replicates=n_replicates, seed=seed
+    )
     shocks = (rng.standard_normal((n_draws, n_replicates, n_members)) * 0.1).astype(np.float32)
     worlds = Worlds(
         **{
@@ -176,7 +182,7 @@ def test_chunk_size_never_changes_a_number(seed, n_deals, chunk_size) -> None:
     deals = np.random.default_rng(seed + 1).uniform(0, 1, (n_deals, 2))
     rules = [rule(0, "majority"), rule(0, "two_thirds", polarity_for=False)]
     procedures = [Not(VoteRef(1)), VoteRef(0)]
-    whole = list(evaluate_chunks(worlds, deals, rules, procedures, chunk_size=n_deals))[0]
+    whole = next(iter(evaluate_chunks(worlds, deals, rules, procedures, chunk_size=n_deals)))
     parts = list(evaluate_chunks(worlds, deals, rules, procedures, chunk_size=chunk_size))
     assert len(parts) == math.ceil(n_deals / chunk_size)
     np.testing.assert_array_equal(np.concatenate([p.support for p in parts], axis=-1), whole.support)

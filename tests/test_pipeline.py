@@ -59,9 +59,7 @@ def test_prior_draws_follow_the_declared_priors(toy) -> None:
 
 def test_same_seed_same_numbers_other_seed_other_numbers(toy, toy_results) -> None:
     again = run_scenario(toy, n_worlds=600, n_replicates=10, seed=3, chunk_size=1)
-    xr.testing.assert_identical(
-        toy_results.drop_attrs(), again.drop_attrs()
-    )
+    xr.testing.assert_identical(toy_results.drop_attrs(), again.drop_attrs())
     other = run_scenario(toy, n_worlds=600, n_replicates=10, seed=4)
     assert not np.array_equal(other["ratification_conditional"], toy_results["ratification_conditional"])
 
@@ -78,7 +76,7 @@ def test_results_hold_probabilities_intervals_and_vote_distributions(toy_results
     hist = r["support_histogram"].sel(vote="home.passage")
     np.testing.assert_allclose(hist.sum("count"), 1.0)
     assert r["vote_kind"].sel(vote="away.referendum") == "share"
-    assert set(["scenario_digest", "seed", "package_versions"]) <= set(r.attrs)
+    assert {"scenario_digest", "seed", "package_versions"} <= set(r.attrs)
 
 
 def test_results_round_trip_through_netcdf(toy_results, tmp_path: Path) -> None:
@@ -117,11 +115,19 @@ def test_referendum_share_matches_brute_force_voters() -> None:
 
 def test_referendum_fails_below_quorum_and_approval_shifts_it() -> None:
     below = evaluate_deals(
-        sample_worlds(parse_scenario(REFERENDUM.replace("APPROVAL", "0.5").replace("QUORUM", "0.7")), n_worlds=10, n_replicates=1)
+        sample_worlds(
+            parse_scenario(REFERENDUM.replace("APPROVAL", "0.5").replace("QUORUM", "0.7")),
+            n_worlds=10,
+            n_replicates=1,
+        )
     )
     assert float(below["ratification_probability"].item()) == 0.0
     boosted = evaluate_deals(
-        sample_worlds(parse_scenario(REFERENDUM.replace("APPROVAL", "0.5").replace("QUORUM", "0.5")), n_worlds=10, n_replicates=1)
+        sample_worlds(
+            parse_scenario(REFERENDUM.replace("APPROVAL", "0.5").replace("QUORUM", "0.5")),
+            n_worlds=10,
+            n_replicates=1,
+        )
     )
     share = float(boosted["support_mean"].item())
     mean_gain = -((0.7 - 0.5) ** 2) + (0.2 - 0.5) ** 2 + 0.5  # spatial net gain of the mean voter + approval
@@ -131,7 +137,9 @@ def test_referendum_fails_below_quorum_and_approval_shifts_it() -> None:
 
 
 def test_member_table_attributes_drive_lobby_reach(tmp_path: Path) -> None:
-    (tmp_path / "members.csv").write_text("name,bloc,state,offset.tax\nA,dem,MI,0.1\nB,dem,CA,0\nC,rep,MI,-0.1\n")
+    (tmp_path / "members.csv").write_text(
+        "name,bloc,state,offset.tax\nA,dem,MI,0.1\nB,dem,CA,0\nC,rep,MI,-0.1\n"
+    )
     text = textwrap.dedent(
         """
         name: table
