@@ -10,10 +10,13 @@ calls, whip counts, polls) attach to the same model later.
 from __future__ import annotations
 
 import functools
+import json
 import math
+import os
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,10 +42,29 @@ from riskmodel.schema import Dirichlet, Salience
 __all__ = ["build_model", "concrete_prior", "to_scipy"]
 
 
+def _cache_file() -> Path:
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "riskmodel" / "elicited-priors.json"
+
+
 @functools.lru_cache(maxsize=1024)
 def _fit_elicited(family: str, lower: float, upper: float, mass: float) -> Prior:
-    """Maximum-entropy distribution of ``family`` with ``mass`` in [lower, upper] (PreliZ)."""
+    """Maximum-entropy distribution of ``family`` with ``mass`` in [lower, upper] (PreliZ).
+
+    A fit takes seconds (PreliZ compiles and optimises), so fitted parameters are kept in a
+    small JSON cache keyed by the statement and the PreliZ version; a missing or unwritable
+    cache only costs time.
+    """
     import preliz as pz
+
+    key = f"{pz.__version__}|{family}|{lower!r}|{upper!r}|{mass!r}"
+    cache = _cache_file()
+    try:
+        cached = json.loads(cache.read_text()).get(key)
+    except (OSError, ValueError):
+        cached = None
+    if isinstance(cached, dict):
+        return _elicited_prior(family, cached, lower, upper)
 
     match family:
         case "normal":
@@ -58,6 +80,19 @@ def _fit_elicited(family: str, lower: float, upper: float, mass: float) -> Prior
             dist = pz.TruncatedNormal(lower=lower, upper=upper)
     pz.maxent(dist, lower, upper, mass, plot=False)
     params = {k: float(v) for k, v in zip(dist.param_names, dist.params, strict=True)}
+    try:
+        entries = json.loads(cache.read_text()) if cache.is_file() else {}
+        entries[key] = params
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(entries, indent=1, sort_keys=True))
+        tmp.replace(cache)
+    except (OSError, ValueError):
+        pass
+    return _elicited_prior(family, params, lower, upper)
+
+
+def _elicited_prior(family: str, params: dict[str, float], lower: float, upper: float) -> Prior:
     match family:
         case "normal":
             return Normal(dist="normal", mu=params["mu"], sigma=params["sigma"])
