@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/riskmodel run $(SCENARIO) --out reports/usmca_2019
+	scripts/install-system-deps.sh runtime
+	$(BIN)/riskmodel run $(SCENARIO) --out reports/usmca_2019 --report
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check riskmodel tests benchmarks
@@ -24,6 +25,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
+	scripts/install-system-deps.sh
 	$(BIN)/pytest -q
 
 test: lint typecheck unit

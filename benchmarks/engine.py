@@ -79,15 +79,21 @@ def naive_broadcast(worlds: Worlds, features: np.ndarray) -> np.ndarray:
     return np.stack([yes[:, worlds.member_chamber == c].sum(axis=1) for c in range(2)], axis=-1)
 
 
-def matrix_product(worlds: Worlds, features: np.ndarray) -> np.ndarray:
-    """Coefficients (D·M, F) @ features (F, N), then compare against each replicate's shock."""
+def matrix_product(worlds: Worlds, features: np.ndarray, *, block: int = 50) -> np.ndarray:
+    """Coefficients (D·M, F) @ features (F, n), then compare against each replicate's shock.
+
+    Deals go in blocks of ``block`` so the (D·M, n) product stays near 1 GB.
+    """
     n_draws, _, n_features = worlds.member_coef.shape
-    base = (worlds.member_coef.reshape(-1, n_features) @ features.T).reshape(n_draws, N_MEMBERS, -1)
+    flat = worlds.member_coef.reshape(-1, n_features)
     counts = np.zeros((n_draws, worlds.n_replicates, features.shape[0], 2), dtype=np.int32)
-    for r in range(worlds.n_replicates):
-        yes = base + worlds.member_shock[:, r, :, None] > 0
-        for c in range(2):
-            counts[:, r, :, c] = yes[:, worlds.member_chamber == c].sum(axis=1)
+    for start in range(0, features.shape[0], block):
+        part = slice(start, start + block)
+        base = (flat @ features[part].T).reshape(n_draws, N_MEMBERS, -1)
+        for r in range(worlds.n_replicates):
+            yes = base + worlds.member_shock[:, r, :, None] > 0
+            for c in range(2):
+                counts[:, r, part, c] = yes[:, worlds.member_chamber == c].sum(axis=1)
     return counts
 
 

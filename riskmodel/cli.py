@@ -109,6 +109,9 @@ def run(
     chunk_size: Annotated[
         int | None, typer.Option("--chunk-size", min=1, help="Deals per engine chunk (memory bound).")
     ] = None,
+    report: Annotated[
+        bool, typer.Option("--report", help="Also write report.html and report.pdf beside the results.")
+    ] = False,
 ) -> None:
     """Sample worlds, evaluate every named deal, print the table and write the results."""
     path = scenario if scenario is not None else BUNDLED_EXAMPLE
@@ -137,7 +140,7 @@ def run(
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
     elapsed = time.perf_counter() - started
-    results.attrs["scenario_file"] = str(path)
+    results.attrs["scenario_file"] = str(path.resolve())
     table = summary_table(results)
     title = (
         f"{loaded.spec.title or loaded.spec.name} — {results.attrs['n_worlds']:,} worlds "
@@ -152,6 +155,13 @@ def run(
         style="dim",
     )
     console.print(f"Wrote {results_path} and {csv_path} in {elapsed:.1f} s.", highlight=False)
+    if report:
+        from riskmodel.report import write_report
+
+        files = write_report(results_path)
+        for warning in files.warnings:
+            errors.print(f"warning: {escape(warning)}", highlight=False)
+        console.print(f"Wrote {files.html} and {files.pdf}.", highlight=False)
 
 
 def _register_commands() -> None:

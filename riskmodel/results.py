@@ -273,6 +273,9 @@ def write_atomic(path: str | Path, write: Any) -> Path:
     os.close(fd)
     try:
         write(Path(tmp))
+        umask = os.umask(0)
+        os.umask(umask)
+        Path(tmp).chmod(0o666 & ~umask)  # mkstemp makes files private; results are for sharing
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,324 @@
+"""The report context: everything a report shows, computed once from saved results.
+
+HTML and PDF are both rendered from this one dictionary (STYLE.md habit 8). It is built
+from a results file (or Dataset) without re-simulating; the scenario file named in the
+results is re-loaded only for labels, vote rules and the list of assumptions.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from matplotlib.figure import Figure
+
+from riskmodel.errors import RiskmodelError
+from riskmodel.plots.votes import plot_risk_summary, plot_vote_distribution
+from riskmodel.report.assumptions import prior_rows, provenance
+from riskmodel.report.diagnostics import diagnostics
+from riskmodel.report.figures import FigureFormat, figure_uri
+from riskmodel.report.rating import RATING_BANDS, needed_to_pass, risk_rating, threshold_from_rule
+from riskmodel.report.sections import ANALYSES, analysis_section
+from riskmodel.results import load_results, package_versions, summary_table
+from riskmodel.scenario import LoadedScenario, load_scenario
+
+__all__ = ["build_report_context"]
+
+
+FIGURE_DPI = 120
+MAX_VOTE_CHART_DEALS = 6
+"""Vote charts show the first deals only (every deal is in the tables): a chart per deal and
+vote would make a grid of many deals slow to draw and hard to read."""
+
+
+def _attr(results: xr.Dataset, name: str, default: Any = None) -> Any:
+    value = results.attrs.get(name, default)
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _scenario(
+    results: xr.Dataset, scenario: str | Path | LoadedScenario | None, folder: Path | None
+) -> tuple[LoadedScenario | None, list[str]]:
+    """Re-load the run's scenario; warn when it is missing, invalid or changed."""
+    if isinstance(scenario, LoadedScenario):
+        loaded = scenario
+    else:
+        recorded = scenario if scenario is not None else _attr(results, "scenario_file")
+        if recorded is None:
+            return None, ["The results do not name their scenario file, so the assumptions are not listed."]
+        candidates = [Path(recorded)]
+        if folder is not None and not Path(recorded).is_absolute():
+            candidates.append(folder / recorded)
+        found = next((p for p in candidates if p.is_file()), None)
+        if found is None:
+            return None, [f"The scenario file {recorded} was not found, so the assumptions are not listed."]
+        try:
+            loaded = load_scenario(found)
+        except RiskmodelError as exc:
+            return None, [
+                f"The scenario file could not be re-loaded, so the assumptions are not listed: {exc}"
+            ]
+    digest = _attr(results, "scenario_digest")
+    if digest and loaded.digest != digest:
+        return loaded, [
+            "The scenario file has changed since these results were computed (its digest differs): "
+            "the labels and assumptions below are those of the file as it is now."
+        ]
+    return loaded, []
+
+
+def _labels(results: xr.Dataset, loaded: LoadedScenario | None) -> dict[str, dict[str, str]]:
+    labels: dict[str, dict[str, str]] = {
+        "deal": {str(d): str(d) for d in results["deal"].to_numpy()},
+        "side": {str(s): str(s) for s in results["side"].to_numpy()},
+        "vote": {str(v): str(v) for v in results["vote"].to_numpy()},
+        "chamber": {str(c): str(c) for c in results["vote_chamber"].to_numpy()},
+        "issue": {str(i): str(i) for i in results["issue"].to_numpy()},
+    }
+    if loaded is None:
+        return labels
+    spec = loaded.spec
+    for deal in spec.deals:
+        labels["deal"][deal.name] = deal.label or deal.name
+    for issue in spec.issues:
+        labels["issue"][issue.name] = issue.label or issue.name
+    for side in spec.sides:
+        labels["side"][side.name] = side.label or side.name
+        for chamber in side.chambers:
+            labels["chamber"][f"{side.name}.{chamber.name}"] = chamber.label or chamber.name
+        for vote in side.votes:
+            labels["vote"][f"{side.name}.{vote.name}"] = vote.label or vote.name
+    return labels
+
+
+def _summary(results: xr.Dataset, labels: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
+    table = summary_table(results)
+    deals = []
+    for deal, rows in table.groupby("deal", sort=False):
+        entries = []
+        for row in rows.to_dict("records"):
+            p, mcse = row["probability"], row["mcse"]
+            side = str(row["side"])
+            entries.append(
+                {
+                    **row,
+                    "side_label": "all sides (joint)" if side == "joint" else labels["side"].get(side, side),
+                    "joint": side == "joint",
+                    "mc_low": max(0.0, p - 1.96 * mcse),
+                    "mc_high": min(1.0, p + 1.96 * mcse),
+                    "rating": risk_rating(p, mcse),
+                }
+            )
+        sides = [e for e in entries if not e["joint"]]
+        weakest = min(sides, key=lambda e: e["probability"]) if sides else None
+        deals.append(
+            {
+                "name": str(deal),
+                "label": labels["deal"].get(str(deal), str(deal)),
+                "rows": entries,
+                "joint": entries[-1],
+                "weakest": weakest,
+            }
+        )
+    return deals
+
+
+def _deal_values(results: xr.Dataset, labels: dict[str, dict[str, str]]) -> dict[str, Any]:
+    units = json.loads(_attr(results, "issue_units", "{}") or "{}")
+    issues = [str(i) for i in results["issue"].to_numpy()]
+    return {
+        "issues": [{"name": i, "label": labels["issue"][i], "unit": units.get(i, "")} for i in issues],
+        "rows": [
+            {
+                "label": labels["deal"][str(deal)],
+                "values": [f"{float(v):g}" for v in results["deal_value"].sel(deal=deal).to_numpy()],
+            }
+            for deal in results["deal"].to_numpy()
+        ],
+    }
+
+
+def _vote_figure(results: xr.Dataset, vote: str, needed: float, fmt: FigureFormat) -> str:
+    deals = [str(d) for d in results["deal"].to_numpy()][:MAX_VOTE_CHART_DEALS]
+    columns = min(3, len(deals))
+    rows = math.ceil(len(deals) / columns)
+    height = 2.0 * rows + 0.3
+    # Fixed margins, not a layout engine: layout engines re-measure every label several
+    # times, and text layout is most of the cost of a chart.
+    fig = Figure(figsize=(8.4, height))
+    fig.subplots_adjust(
+        left=0.08, right=0.98, bottom=0.55 / height, top=1 - 0.3 / height, wspace=0.12, hspace=0.75
+    )
+    axes = fig.subplots(rows, columns, squeeze=False, sharey=True)
+    for ax, deal in zip(axes.flat, deals, strict=False):
+        plot_vote_distribution(results, vote, deal, ax=ax, needed=needed)
+    for index, ax in enumerate(axes.flat):
+        if index >= len(deals):
+            ax.set_visible(False)
+        elif index % columns:
+            ax.set_ylabel("")
+    return figure_uri(fig, fmt=fmt, dpi=FIGURE_DPI)
+
+
+def _votes(
+    results: xr.Dataset, loaded: LoadedScenario | None, labels: dict[str, dict[str, str]], fmt: FigureFormat
+) -> list[dict[str, Any]]:
+    specs = {}
+    if loaded is not None:
+        specs = {f"{side.name}.{vote.name}": vote for side in loaded.spec.sides for vote in side.votes}
+    detail = "support_quantile" in results
+    votes = []
+    for vote in (str(v) for v in results["vote"].to_numpy()):
+        kind = str(results["vote_kind"].sel(vote=vote).item())
+        seats = int(results["chamber_seats"].sel(vote=vote).item())
+        rule = str(results["vote_rule"].sel(vote=vote).item())
+        spec = specs.get(vote)
+        threshold = spec.threshold if spec is not None else threshold_from_rule(rule)
+        needed = needed_to_pass(
+            threshold, seats, share=kind == "share", ties_pass=spec is not None and spec.ties == "pass"
+        )
+        per_deal = []
+        for deal in (str(d) for d in results["deal"].to_numpy()):
+            entry: dict[str, Any] = {
+                "label": labels["deal"][deal],
+                "p_pass": float(results["vote_probability"].sel(vote=vote, deal=deal)),
+                "mcse": float(results["vote_mcse"].sel(vote=vote, deal=deal)),
+            }
+            if detail:
+                q = results["support_quantile"].sel(vote=vote, deal=deal)
+                entry.update(
+                    {f"q{round(100 * float(k)):02d}": float(q.sel(quantile=k)) for k in q["quantile"]}
+                )
+            per_deal.append(entry)
+        votes.append(
+            {
+                "name": vote,
+                "label": labels["vote"][vote],
+                "side": labels["side"].get(str(results["vote_side"].sel(vote=vote).item()), ""),
+                "chamber": labels["chamber"].get(str(results["vote_chamber"].sel(vote=vote).item()), ""),
+                "kind": kind,
+                "rule": rule,
+                "seats": seats,
+                "needed": needed,
+                "deals": per_deal,
+                "figure": _vote_figure(results, vote, needed, fmt) if detail else None,
+            }
+        )
+    return votes
+
+
+def _reproduce(results: xr.Dataset, path: Path | None) -> dict[str, Any]:
+    recorded = json.loads(_attr(results, "package_versions", "{}") or "{}")
+    current = package_versions()
+    seed = _attr(results, "seed")
+    scenario_file = _attr(results, "scenario_file", "SCENARIO.yaml")
+    command = None
+    if seed is not None and int(seed) >= 0:
+        command = (
+            f"riskmodel run {scenario_file} --worlds {_attr(results, 'n_worlds')} "
+            f"--replicates {_attr(results, 'n_replicates')} --seed {seed}"
+        )
+    return {
+        "seed": seed
+        if seed is None or int(seed) >= 0
+        else "not recorded (the run was seeded by a generator)",
+        "command": command,
+        "digest": _attr(results, "scenario_digest", ""),
+        "scenario_file": scenario_file,
+        "results_file": str(path) if path is not None else "(in memory)",
+        "versions": [
+            {"name": name, "recorded": value, "current": current.get(name, "not installed")}
+            for name, value in sorted(recorded.items())
+        ],
+    }
+
+
+def build_report_context(
+    results: str | Path | xr.Dataset,
+    *,
+    scenario: str | Path | LoadedScenario | None = None,
+    analyses_dir: str | Path | None = None,
+    figure_format: FigureFormat = "png",
+) -> dict[str, Any]:
+    """Compute everything the HTML and PDF reports show, from saved results.
+
+    Parameters
+    ----------
+    results
+        A results file (``results.nc``) or a results Dataset.
+    scenario
+        The scenario file (or loaded scenario) behind the results; by default the file the
+        results name in ``attrs["scenario_file"]``. Used for labels, vote rules and the
+        assumptions; a digest that differs from the results' is reported as a warning.
+    analyses_dir
+        Folder holding optional analyses (``winset.nc``, ``sensitivity.nc``, ``stress.nc``,
+        ``linkage.nc``); by default the results file's folder.
+    figure_format
+        ``png`` or ``svg`` figures, embedded as data URIs.
+
+    Returns
+    -------
+    dict
+        The report context; see the template for how each key is shown.
+    """
+    path: Path | None = None
+    if isinstance(results, xr.Dataset):
+        dataset = results
+    else:
+        path = Path(results)
+        dataset = load_results(path)
+    missing = [
+        v
+        for v in ("ratification_probability", "agreement_probability", "vote_probability")
+        if v not in dataset
+    ]
+    if missing:
+        raise RiskmodelError(f"{path or 'results'}: not riskmodel results (missing {', '.join(missing)})")
+    folder = Path(analyses_dir) if analyses_dir is not None else (path.parent if path is not None else None)
+    loaded, warnings = _scenario(dataset, scenario, path.parent if path is not None else None)
+    labels = _labels(dataset, loaded)
+    spec = loaded.spec if loaded is not None else None
+    fig, _ = plot_risk_summary(dataset, bands=[(b.lower, b.label) for b in RATING_BANDS])
+    rows = prior_rows(spec) if spec is not None else []
+    return {
+        "title": (spec.title if spec is not None else None)
+        or str(_attr(dataset, "scenario_title", "riskmodel report")),
+        "scenario_name": str(_attr(dataset, "scenario_name", "")),
+        "description": spec.description if spec is not None else None,
+        "warnings": warnings,
+        "run": {
+            "n_worlds": int(_attr(dataset, "n_worlds", 0)),
+            "n_draws": int(_attr(dataset, "n_draws", 0)),
+            "n_replicates": int(_attr(dataset, "n_replicates", 0)),
+            "evidence": str(_attr(dataset, "evidence", "prior")),
+            "seed": _attr(dataset, "seed"),
+        },
+        "rating_bands": [
+            {"lower": b.lower, "upper": upper, "label": b.label, "risk": b.risk}
+            for b, upper in zip(RATING_BANDS, [1.0] + [b.lower for b in RATING_BANDS[:-1]], strict=True)
+        ],
+        "summary": _summary(dataset, labels),
+        "summary_figure": figure_uri(fig, fmt=figure_format, dpi=FIGURE_DPI),
+        "deal_values": _deal_values(dataset, labels),
+        "votes": _votes(dataset, loaded, labels, figure_format),
+        "analyses": [analysis_section(a, folder, fmt=figure_format) for a in ANALYSES],
+        "diagnostics": diagnostics(dataset),
+        "assumptions": {
+            "available": loaded is not None,
+            "priors": [r for r in rows if not r["default"]],
+            "prior_groups": [
+                {"entity": entity, "rows": list(group)}
+                for entity, group in itertools.groupby(
+                    (r for r in rows if not r["default"]), key=lambda r: r["entity"]
+                )
+            ],
+            "defaults": [r for r in rows if r["default"]],
+            "provenance": provenance(loaded) if loaded is not None else None,
+        },
+        "reproduce": _reproduce(dataset, path),
+    }
