@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from riskmodel.commands.common import console, errors, fail
 from riskmodel.errors import RiskmodelError
 from riskmodel.results import save_results, summary_table, write_atomic
 from riskmodel.scenario import load_scenario
@@ -32,13 +32,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-errors = Console(stderr=True)
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
-    return typer.Exit(code=2)
 
 
 def _format_table(results_table: object, title: str) -> Table:
@@ -76,7 +69,7 @@ def validate(
     try:
         loaded = load_scenario(scenario)
     except RiskmodelError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     spec = loaded.spec
     n_chambers = sum(len(side.chambers) for side in spec.sides)
     console.print(
@@ -118,10 +111,10 @@ def run(
     try:
         loaded = load_scenario(path)
     except RiskmodelError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     out_dir = out if out is not None else Path("reports") / loaded.spec.name
     if out_dir.exists() and not out_dir.is_dir():
-        raise _fail(RiskmodelError(f"{out_dir}: --out must be a folder, and this is a file"))
+        raise fail(RiskmodelError(f"{out_dir}: --out must be a folder, and this is a file"))
     started = time.perf_counter()
     with Progress(
         TextColumn("{task.description}"),

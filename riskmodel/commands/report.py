@@ -7,21 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.text import Text
 
+from riskmodel.commands.common import console, errors, fail
 from riskmodel.errors import RiskmodelError
 
 __all__ = ["register"]
-
-console = Console()
-errors = Console(stderr=True)
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    # Messages may quote scenario text: printed as plain text, never parsed as rich markup.
-    errors.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False, soft_wrap=True)
-    return typer.Exit(code=2)
 
 
 def report(
@@ -46,7 +37,7 @@ def report(
     try:
         written = write_report(path, html=html, pdf=pdf, scenario=scenario)
     except RiskmodelError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     for warning in written.warnings:
         errors.print(Text.assemble(("warning: ", "yellow"), warning), highlight=False, soft_wrap=True)
     files = [str(p) for p in (written.html, written.pdf) if p is not None]

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
+from riskmodel.commands.common import console, errors, fail
 from riskmodel.errors import RiskmodelError
 from riskmodel.scenario import load_scenario
 from riskmodel.sensitivity import (
@@ -24,14 +24,6 @@ from riskmodel.sensitivity import (
 from riskmodel.simulate import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS, sample_worlds
 
 __all__ = ["register", "sensitivity"]
-
-console = Console()
-errors = Console(stderr=True)
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    errors.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False, soft_wrap=True)
-    return typer.Exit(code=2)
 
 
 def _signed(value: float, error: float) -> str:
@@ -133,7 +125,7 @@ def sensitivity(
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
     except RiskmodelError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     frame = sensitivity_table(result)
     for name in result["deal"].to_numpy().tolist():
         baseline = result["baseline_probability"].sel(deal=name)

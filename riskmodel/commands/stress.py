@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
+from riskmodel.commands.common import console, errors, fail
 from riskmodel.errors import RiskmodelError
 from riskmodel.scenario import load_scenario
 from riskmodel.shocks import load_shocks
@@ -21,14 +21,6 @@ from riskmodel.simulate import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS,
 from riskmodel.stress import DEFAULT_STRESS_SEED, dask_client, save_stress, stress_table, stress_test
 
 __all__ = ["register", "stress"]
-
-console = Console()
-errors = Console(stderr=True)
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    errors.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False, soft_wrap=True)
-    return typer.Exit(code=2)
 
 
 def _ranking(frame: Any, title: str) -> Table:
@@ -99,7 +91,7 @@ def stress(
     stress.nc beside the results of `riskmodel run`.
     """
     if serial and (scheduler is not None or workers is not None):
-        raise _fail(RiskmodelError("--serial runs without Dask: drop --scheduler and --workers"))
+        raise fail(RiskmodelError("--serial runs without Dask: drop --scheduler and --workers"))
     started = time.perf_counter()
     try:
         loaded = load_scenario(scenario)
@@ -129,7 +121,7 @@ def stress(
                     progress=lambda done, total: progress.update(task, completed=done, total=total),
                 )
     except RiskmodelError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     baseline = result["baseline_probability"].sel(outcome="agreement")
     shown = ", ".join(f"{d} {float(baseline.sel(deal=d)):.3f}" for d in result["deal"].to_numpy().tolist())
     where = "serially" if serial else f"on Dask ({scheduler or 'local cluster'})"

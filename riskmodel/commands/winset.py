@@ -14,11 +14,11 @@ from typing import Annotated
 
 import numpy as np
 import typer
-from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
+from riskmodel.commands.common import console, errors, fail
 from riskmodel.errors import RiskmodelError
 from riskmodel.results import write_atomic
 from riskmodel.scenario import LoadedScenario, load_scenario
@@ -37,8 +37,6 @@ __all__ = [
     "winset",
 ]
 
-console = Console()
-errors = Console(stderr=True)
 
 WorldsOption = Annotated[int, typer.Option("--worlds", min=1, help="Possible worlds to sample.")]
 ReplicatesOption = Annotated[
@@ -50,12 +48,6 @@ SeedOption = Annotated[
 OutOption = Annotated[
     Path | None, typer.Option("--out", help="Output folder (default: reports/<scenario name>).")
 ]
-
-
-def fail(exc: Exception) -> typer.Exit:
-    """Print a user error (plain text, never rich markup) and return the exit with code 2."""
-    errors.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False, soft_wrap=True)
-    return typer.Exit(code=2)
 
 
 @contextmanager
