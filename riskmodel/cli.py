@@ -159,7 +159,7 @@ def run(
 
 def _register_commands() -> None:
     """Add the analysis commands (``riskmodel.commands.*``) that are installed."""
-    for name in ("winset", "sensitivity", "stress", "report", "backtest"):
+    for name in ("winset", "sensitivity", "stress", "report", "backtest", "gallery"):
         module_name = f"riskmodel.commands.{name}"
         try:
             module = importlib.import_module(module_name)
