@@ -111,6 +111,9 @@ class Outcome(_Model):
     ratified: bool
     date: dt.date
     source: str
+    as_of: dt.date | None = Field(
+        default=None, description="This side's information cut-off, when it differs from the sheet's."
+    )
     note: str | None = None
 
 
@@ -274,4 +277,9 @@ def check_facts(loaded: LoadedScenario, facts: FactSheet) -> list[str]:
             problems.append(f"{where}: side '{outcome.side}' is not in the scenario")
         if outcome.deal not in deals:
             problems.append(f"{where}: deal '{outcome.deal}' is not in the scenario")
+        cutoff = outcome.as_of or facts.as_of
+        if cutoff >= outcome.date:
+            problems.append(
+                f"{where}: information cut-off {cutoff} is not before the outcome ({outcome.date})"
+            )
     return problems
