@@ -14,11 +14,12 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from riskmodel.commands.common import console, errors, fail
 from riskmodel.errors import RiskmodelError
 from riskmodel.results import save_results, summary_table, write_atomic
-from riskmodel.scenario import load_scenario
+from riskmodel.scenario import LoadedScenario, load_scenario
 from riskmodel.simulate import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS, evaluate_deals, sample_worlds
 
 __all__ = ["app"]
@@ -66,10 +67,7 @@ def validate(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
 ) -> None:
     """Check a scenario file against the schema and say exactly what is wrong."""
-    try:
-        loaded = load_scenario(scenario)
-    except RiskmodelError as exc:
-        raise fail(exc) from None
+    loaded = _load(scenario)
     spec = loaded.spec
     n_chambers = sum(len(side.chambers) for side in spec.sides)
     console.print(
@@ -108,10 +106,7 @@ def run(
 ) -> None:
     """Sample worlds, evaluate every named deal, print the table and write the results."""
     path = scenario if scenario is not None else BUNDLED_EXAMPLE
-    try:
-        loaded = load_scenario(path)
-    except RiskmodelError as exc:
-        raise fail(exc) from None
+    loaded = _load(path)
     out_dir = out if out is not None else Path("reports") / loaded.spec.name
     if out_dir.exists() and not out_dir.is_dir():
         raise fail(RiskmodelError(f"{out_dir}: --out must be a folder, and this is a file"))
@@ -124,7 +119,11 @@ def run(
         console=errors,
         transient=True,
     ) as progress:
-        task = progress.add_task("Sampling worlds (PyMC)", total=None)
+        posterior = loaded.spec.evidence is not None
+        task = progress.add_task(
+            "Sampling the posterior given the evidence (NUTS)" if posterior else "Sampling worlds (PyMC)",
+            total=None,
+        )
         simulation = sample_worlds(loaded, n_worlds=worlds, n_replicates=replicates, seed=seed)
         progress.update(task, description="Evaluating deals", total=len(loaded.spec.deals), completed=0)
         results = evaluate_deals(
@@ -147,6 +146,22 @@ def run(
         "p_e: ratification probability given one epistemic draw (posterior of win-set membership).",
         style="dim",
     )
+    gate = str(results.attrs.get("convergence_gate", ""))
+    if gate == "passed":
+        console.print(
+            "Convergence gate: passed (rank-normalised R-hat < 1.01, bulk and tail ESS ≥ 400, "
+            "no divergences).",
+            highlight=False,
+        )
+    elif gate:
+        errors.print(
+            Text.assemble(
+                ("Convergence gate FAILED", "bold red"),
+                f" — {gate}. The probabilities above come from a fit that did not converge; "
+                "do not report them. Raise evidence.draws / evidence.tune in the scenario.",
+            ),
+            highlight=False,
+        )
     console.print(f"Wrote {results_path} and {csv_path} in {elapsed:.1f} s.", highlight=False)
     if report:
         from riskmodel.report import write_report
@@ -155,6 +170,20 @@ def run(
         for warning in files.warnings:
             errors.print(f"warning: {escape(warning)}", highlight=False)
         console.print(f"Wrote {files.html} and {files.pdf}.", highlight=False)
+
+
+def _load(path: Path) -> LoadedScenario:
+    """Load a scenario and check what its evidence refers to; a user error ends the command."""
+    try:
+        loaded = load_scenario(path)
+        if loaded.spec.evidence is not None:
+            from riskmodel.evidence import check_evidence
+            from riskmodel.layout import build_layout
+
+            check_evidence(build_layout(loaded), loaded.spec.evidence)
+    except RiskmodelError as exc:
+        raise fail(exc) from None
+    return loaded
 
 
 def _register_commands() -> None:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import importlib.util
 import time
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import pymc as pm
 import xarray as xr
 from pymc.distributions.shape_utils import change_dist_size
@@ -109,6 +110,8 @@ def sample_posterior(
     sampler: Sampler = "auto",
     advi_iterations: int = 20_000,
     var_names: Sequence[str] | None = None,
+    data: Mapping[str, npt.ArrayLike] | None = None,
+    compiled_cache: MutableMapping[Hashable, object] | None = None,
     seed: SeedLike = None,
 ) -> xr.DataTree:
     """Sample the posterior of a model with observed data (or potentials).
@@ -132,6 +135,11 @@ def sample_posterior(
         Optimisation steps for ADVI.
     var_names
         Variables to keep (default: all free variables and deterministics).
+    data
+        New values for the model's ``pm.Data`` variables, set before sampling.
+    compiled_cache
+        A dict in which compiled nutpie models are kept by model identity: a model sampled
+        again with new ``data`` is not compiled again (compiling costs tens of seconds).
     seed
         Seed; the same seed gives the same draws.
 
@@ -145,17 +153,30 @@ def sample_posterior(
         raise ValueError("draws and chains must be at least 1 and tune non-negative")
     rng_seed = int(as_seed_sequence(seed).generate_state(1)[0])
     started = time.perf_counter()
-    if method == "advi":
+    if method not in ("nuts", "advi"):
+        raise ValueError(f"unknown method {method!r}; expected 'nuts' or 'advi'")
+    used = "advi" if method == "advi" else (default_sampler() if sampler == "auto" else sampler)
+    if data and used != "nutpie":
+        with model:
+            pm.set_data(dict(data))
+    if used == "advi":
         with model:
             approx = pm.fit(n=advi_iterations, method="advi", random_seed=rng_seed, progressbar=False)
             tree = approx.sample(draws, random_seed=rng_seed + 1)
-        used = "advi"
-    elif method == "nuts":
-        used = default_sampler() if sampler == "auto" else sampler
+    else:
         if used == "nutpie":
             import nutpie
 
-            compiled = nutpie.compile_pymc_model(model, var_names=var_names)
+            key = (id(model), tuple(var_names or ()))
+            compiled: Any = None if compiled_cache is None else compiled_cache.get(key)
+            if compiled is None:
+                compiled = nutpie.compile_pymc_model(model, var_names=var_names)
+                if compiled_cache is not None:
+                    compiled_cache[key] = compiled
+            if data:
+                # nutpie knows only the data its stored graph uses (var_names may leave some out)
+                known = {var.name for var in getattr(compiled, "shared_var_keys", {})} or set(data)
+                compiled = compiled.with_data(**{k: np.asarray(v) for k, v in data.items() if k in known})
             tree = nutpie.sample(
                 compiled,
                 draws=draws,
@@ -178,8 +199,6 @@ def sample_posterior(
                     compute_convergence_checks=False,
                     var_names=list(var_names) if var_names is not None else None,
                 )
-    else:
-        raise ValueError(f"unknown method {method!r}; expected 'nuts' or 'advi'")
     assert isinstance(tree, xr.DataTree)
     kept = {name: tree[name] for name in ("posterior", "sample_stats") if name in tree.children}
     result = xr.DataTree.from_dict({name: node.to_dataset() for name, node in kept.items()})

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from riskmodel.evidence_schema import Evidence
 from riskmodel.priorspec import Number, Prior
 
 __all__ = [
@@ -319,3 +320,6 @@ class Scenario(_Model):
     links: list[Link] = Field(default_factory=list)
     deals: list[Deal] = Field(min_length=1)
     sides: list[Side] = Field(min_length=1)
+    evidence: Evidence | None = Field(
+        default=None, description="Roll calls, declared positions and polls that condition the priors."
+    )

@@ -8,6 +8,7 @@ scenario's named deals.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ import pymc as pm
 import xarray as xr
 
 from riskmodel.engine import evaluate_chunks
-from riskmodel.inference import draw_prior
+from riskmodel.inference import convergence_gate, draw_prior, sample_posterior
 from riskmodel.layout import Layout, build_layout
 from riskmodel.priors import build_model
 from riskmodel.randomness import SeedLike, as_seed_sequence
@@ -74,6 +75,8 @@ def sample_worlds(
     layout = build_layout(scenario)
     model = build_model(layout)
     n_draws = math.ceil(n_worlds / n_replicates)
+    if scenario.spec.evidence is not None:
+        return _posterior_worlds(scenario, layout, model, n_draws, n_replicates, seed, draw_seed, shock_seed)
     draws = draw_prior(model, n_draws, seed=draw_seed)
     worlds = make_worlds(layout, draws["prior"].to_dataset(), n_replicates=n_replicates, seed=shock_seed)
     return Simulation(
@@ -82,6 +85,63 @@ def sample_worlds(
         draws=draws,
         worlds=worlds,
         seed=seed if isinstance(seed, int) else None,
+    )
+
+
+def _posterior_worlds(
+    scenario: LoadedScenario,
+    layout: Layout,
+    model: pm.Model,
+    n_draws: int,
+    n_replicates: int,
+    seed: SeedLike,
+    draw_seed: np.random.SeedSequence,
+    shock_seed: np.random.SeedSequence,
+) -> Simulation:
+    """Condition the model on the scenario's evidence and build worlds from posterior draws.
+
+    The sampler keeps ``evidence.draws`` per chain (enough for the convergence gate); worlds use
+    ``n_draws`` of them, evenly thinned within each chain. A failed gate is stored in the draws'
+    attrs (``convergence_gate``), carried into the results, and announced with a warning.
+    """
+    from riskmodel.evidence import add_evidence
+
+    evidence = scenario.spec.evidence
+    assert evidence is not None
+    add_evidence(model, layout, evidence)
+    names = [var.name for var in model.deterministics]
+    fit = sample_posterior(
+        model,
+        draws=evidence.draws,
+        tune=evidence.tune,
+        chains=evidence.chains,
+        method=evidence.method,
+        var_names=names,
+        seed=draw_seed,
+    )
+    posterior = fit["posterior"].to_dataset()
+    gate_vars = [n for n in names if n in posterior and not n.startswith(("prior_", "salience_"))]
+    gate = convergence_gate(fit, var_names=gate_vars)
+    chains = int(posterior.sizes["chain"])
+    per_chain = max(1, math.ceil(n_draws / chains))
+    keep = np.unique(np.linspace(0, posterior.sizes["draw"] - 1, per_chain).round().astype(int))
+    thinned = posterior.isel(draw=keep)
+    draws = xr.DataTree.from_dict({"posterior": thinned})
+    draws.attrs.update(convergence_gate=gate.status, sampler=str(fit.attrs.get("sampler", "")))
+    if not gate.passed:
+        warnings.warn(
+            f"posterior fit failed the convergence gate ({gate.status}); results are marked as such",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    worlds = make_worlds(layout, thinned, n_replicates=n_replicates, seed=shock_seed, independent_draws=False)
+    return Simulation(
+        layout=layout,
+        model=model,
+        draws=draws,
+        worlds=worlds,
+        seed=seed if isinstance(seed, int) else None,
+        evidence="posterior",
     )
 
 
@@ -132,6 +192,11 @@ def evaluate_deals(
             "n_replicates": worlds.n_replicates,
             "n_worlds": worlds.n_worlds,
             "evidence": simulation.evidence,
+            **(
+                {"convergence_gate": str(simulation.draws.attrs.get("convergence_gate", ""))}
+                if simulation.evidence == "posterior"
+                else {}
+            ),
         },
     )
 
