@@ -72,8 +72,10 @@ def main() -> None:
     parser.add_argument("--chamber", default="h")
     parser.add_argument("--min-minority", type=float, default=0.025)
     parser.add_argument("--subset", type=int, default=300, help="roll calls in the three-sampler comparison")
-    parser.add_argument("--draws", type=int, default=1000)
-    parser.add_argument("--tune", type=int, default=500)
+    parser.add_argument("--draws", type=int, default=1500, help="per chain, full congress")
+    parser.add_argument("--tune", type=int, default=700, help="per chain, full congress")
+    parser.add_argument("--subset-draws", type=int, default=500, help="per chain, subset comparison")
+    parser.add_argument("--subset-tune", type=int, default=500, help="per chain, subset comparison")
     parser.add_argument("--samplers", default="kernel,nutpie,pymc")
     args = parser.parse_args()
     samplers = args.samplers.split(",")
@@ -85,7 +87,8 @@ def main() -> None:
     subset = vote_matrix(votes, min_minority=args.min_minority, max_rollcalls=args.subset, seed=1)
     print(
         f"{args.chamber}{args.congress}: {full.shape[0]} members × {full.shape[1]} roll calls "
-        f"({int(full.observed.sum()):,} votes); 2 chains × ({args.tune} tune + {args.draws} draws)"
+        f"({int(full.observed.sum()):,} votes); 2 chains × ({args.tune} tune + {args.draws} draws); "
+        f"subset: 2 chains × ({args.subset_tune} + {args.subset_draws})"
     )
     print(
         f"{'data':22} {'sampler':7} {'wall s':>8} {'speed-up':>9} {'min bulk':>9} {'min tail':>9} "
@@ -98,7 +101,7 @@ def main() -> None:
     for sampler in ["pymc", "nutpie", "kernel"]:
         if sampler not in samplers:
             continue
-        wall, fit = _fit(subset, sampler, args.draws, args.tune)
+        wall, fit = _fit(subset, sampler, args.subset_draws, args.subset_tune)
         print(_row(f"subset ({subset.shape[1]} roll calls)", sampler, wall, fit, baseline), flush=True)
         baseline = wall if baseline is None else baseline
     print("speed-up: wall time of the first sampler on the subset (PyMC's NUTS) over this one's.")

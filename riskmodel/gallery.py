@@ -104,7 +104,10 @@ def gallery_rows(
 
 
 def gallery_markdown(headlines: pd.DataFrame, outcomes: pd.DataFrame) -> str:
-    """The README's gallery: headline probabilities, then the probability given to what happened."""
+    """The README's gallery: headline probabilities, then the probability given to what happened.
+
+    The outcomes' notes stay in ``outcomes.csv`` (and the fact sheets); the table stays short.
+    """
     lines = [
         "| case | deal | P(agreement) ± MCSE | P(ratified) per side | priors as of |",
         "| --- | --- | --- | --- | --- |",
@@ -122,8 +125,6 @@ def gallery_markdown(headlines: pd.DataFrame, outcomes: pd.DataFrame) -> str:
         ]
         for row in outcomes.itertuples():
             happened = "ratified" if row.ratified else "not ratified"
-            if row.note:
-                happened += f" ({row.note!s})"
             lines.append(
                 f"| `{row.scenario}` | {row.side} | `{row.deal}` | {happened} "
                 f"| {row.p_what_happened:.3f} ± {row.mcse:.3f} | {row.brier:.3f} |"
