@@ -42,7 +42,14 @@ FloatArray = npt.NDArray[np.float64]
 
 # Parameters of each kind of constituency (the variance-based indices swap them as a group).
 GROUP_VARIABLES: dict[str, tuple[str, ...]] = {
-    "bloc": ("bloc_ideal", "bloc_spread", "bloc_salience", "bloc_party_pull", "bloc_responsiveness"),
+    "bloc": (
+        "bloc_ideal",
+        "bloc_spread",
+        "bloc_salience",
+        "bloc_party_pull",
+        "bloc_responsiveness",
+        "bloc_valence",
+    ),
     "lobby": ("lobby_ideal", "lobby_salience", "lobby_influence"),
     "public": ("public_ideal", "public_spread", "public_salience", "public_approval"),
     "chief": ("chief_ideal", "chief_salience"),

@@ -115,6 +115,7 @@ def member_net_gain(
                 layout.link_pairs,
             )
             total = total + model["bloc_party_pull"][bloc] * chief[np.maximum(rows, 0)] * (rows >= 0)
+    total = total + model["bloc_valence"][bloc]
     return total
 
 

@@ -270,7 +270,7 @@ def build_model(layout: Layout) -> pm.Model:
     -------
     pymc.Model
         Deterministics with named coordinates, in the issues' own units: ``bloc_ideal``,
-        ``bloc_spread``, ``bloc_salience``, ``bloc_party_pull``, ``bloc_responsiveness``,
+        ``bloc_spread``, ``bloc_salience``, ``bloc_party_pull``, ``bloc_responsiveness``, ``bloc_valence``,
         ``member_ideal``; ``lobby_ideal``, ``lobby_salience``, ``lobby_influence``;
         ``public_ideal``, ``public_spread``, ``public_salience``, ``public_approval``;
         ``chief_ideal``, ``chief_salience``; ``chamber_absence``, ``chamber_shock_scale``,
@@ -319,6 +319,7 @@ def build_model(layout: Layout) -> pm.Model:
         matrix("bloc_spread", "bloc", layout.blocs, [_per_issue(b.spread, issues) for b in blocs])
         vector("bloc_party_pull", "bloc", layout.blocs, [b.party_pull for b in blocs])
         vector("bloc_responsiveness", "bloc", layout.blocs, [b.responsiveness for b in blocs])
+        vector("bloc_valence", "bloc", layout.blocs, [b.valence for b in blocs])
         weights("bloc_salience", "bloc", layout.blocs, blocs)
 
         lobbies = layout.lobby_specs

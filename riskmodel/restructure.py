@@ -174,6 +174,7 @@ def _new_bloc(bloc: Bloc, issues: list[str], n: int, rng: np.random.Generator) -
         "bloc_salience": _salience(bloc.salience, issues, n, rng),
         "bloc_party_pull": _sample(bloc.party_pull, n, rng),
         "bloc_responsiveness": _sample(bloc.responsiveness, n, rng),
+        "bloc_valence": _sample(bloc.valence, n, rng),
     }
 
 

@@ -121,6 +121,12 @@ class Bloc(Preferences):
     )
     party_pull: Prior = Field(default=0.0, description="Weight on the chief's net gain.")
     responsiveness: Prior = Field(default=0.0, description="Weight on the public's net gain.")
+    valence: Prior = Field(
+        default=0.0,
+        description="Net gain from ratifying whatever the terms (utility units): positive for members "
+        "who favour any agreement, negative for those who prefer no deal now or a better deal later; "
+        "for a veto player such as a court, its lean independent of the deal.",
+    )
     source: str | None = None
 
 

@@ -253,6 +253,8 @@ def make_worlds(
             has = slot >= 0
             delta = _stack(draws, "bloc_party_pull")[:, bloc_of]
             coef[:, has] += delta[:, has, None] * chief_gain[:, slot[has]]
+        if "bloc_valence" in draws:  # draws saved before the valence term have none: zero
+            coef[:, :, -1] += _stack(draws, "bloc_valence")[:, bloc_of]
 
     children = as_seed_sequence(seed).spawn(n_draws)
     shock_scale = _stack(draws, "chamber_shock_scale")  # (D, C)
