@@ -27,7 +27,7 @@ import pandas as pd
 
 from riskmodel.baselines import nominate_logistic, party_line
 from riskmodel.errors import RiskmodelError, did_you_mean
-from riskmodel.inference import convergence_gate, sample_posterior
+from riskmodel.inference import convergence_gate, default_sampler, sample_posterior
 from riskmodel.irt import build_irt_model, irt_data, vote_matrix
 from riskmodel.irt_kernel import fit_irt_kernel
 from riskmodel.randomness import SeedLike, as_seed_sequence
@@ -136,7 +136,12 @@ class Backtester:
             earlier, min_minority=s.irt_min_minority, max_rollcalls=s.irt_max_rollcalls, seed=seed
         )
         self.log(f"IRT {chamber}{congress} before {day.date()}: {matrix.shape[0]} × {matrix.shape[1]}")
-        if s.irt_dims == 1 and s.method == "nuts" and s.sampler in ("auto", "nutpie") and _has_nutpie():
+        if (
+            s.irt_dims == 1
+            and s.method == "nuts"
+            and s.sampler in ("auto", "nutpie")
+            and default_sampler() == "nutpie"
+        ):
             # the fast path: nutpie on the hand-written gradient of the same model
             fit = fit_irt_kernel(matrix, draws=s.irt_draws, tune=s.irt_tune, chains=s.chains, seed=seed)
         else:
@@ -305,12 +310,6 @@ def _posterior_tree(posterior: Any, fit: Any) -> Any:
     )
     tree.attrs.update(fit.attrs)
     return tree
-
-
-def _has_nutpie() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("nutpie") is not None
 
 
 def _threshold(requires: str) -> float:

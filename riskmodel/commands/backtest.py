@@ -9,22 +9,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from riskmodel.backtest import BASELINES, Backtester, BacktestSettings, pooled_summary
+from riskmodel.commands.common import console, errors, fail
 from riskmodel.errors import RiskmodelError
 from riskmodel.results import write_atomic
 
 __all__ = ["register"]
-
-console = Console()
-errors = Console(stderr=True)
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
-    return typer.Exit(code=2)
 
 
 def _vote_table(result: dict[str, Any]) -> Table:
@@ -87,11 +79,11 @@ def backtest(
 ) -> None:
     """Forecast recorded trade votes from earlier information only, and score the forecasts."""
     if (vote is None) == (suite is None):
-        raise _fail(RiskmodelError("give exactly one of --vote VOTE_ID or --suite trade"))
+        raise fail(RiskmodelError("give exactly one of --vote VOTE_ID or --suite trade"))
     if suite is not None and suite != "trade":
-        raise _fail(RiskmodelError(f"unknown suite '{suite}'; the one suite is 'trade'"))
+        raise fail(RiskmodelError(f"unknown suite '{suite}'; the one suite is 'trade'"))
     if method not in ("nuts", "advi") or sampler not in ("auto", "nutpie", "pymc"):
-        raise _fail(RiskmodelError("--method must be nuts or advi; --sampler auto, nutpie or pymc"))
+        raise fail(RiskmodelError("--method must be nuts or advi; --sampler auto, nutpie or pymc"))
     settings = BacktestSettings(
         method=method,  # type: ignore[arg-type]
         sampler=sampler,  # type: ignore[arg-type]
@@ -135,7 +127,7 @@ def backtest(
             _print_suite(table)
             console.print(f"Wrote {out}.", highlight=False)
     except RiskmodelError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     console.print(f"Done in {time.perf_counter() - started:.0f} s.", style="dim")
 
 
