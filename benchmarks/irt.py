@@ -3,7 +3,7 @@
 Samplers:
 
 * ``kernel`` — nutpie on the hand-written, vectorised log density and gradient
-  (:mod:`riskmodel.irt_kernel`), low-rank mass-matrix adaptation (the default for stand-alone fits);
+  (:mod:`riskmodel.inference.irt_kernel`), low-rank mass-matrix adaptation (the default for stand-alone fits);
 * ``nutpie`` — nutpie on the PyMC model compiled by PyTensor's numba backend;
 * ``pymc`` — PyMC's own NUTS (C backend).
 
@@ -25,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from riskmodel.inference import convergence_gate, sample_posterior
-from riskmodel.irt import VoteMatrix, build_irt_model, vote_matrix
-from riskmodel.irt_kernel import fit_irt_kernel
-from riskmodel.rollcall_archive import RollCallArchive
+from riskmodel.backtest.archive import RollCallArchive
+from riskmodel.inference.irt_kernel import fit_irt_kernel
+from riskmodel.inference.sampling import convergence_gate, sample_posterior
+from riskmodel.model.irt import VoteMatrix, build_irt_model, vote_matrix
 
 IDENTIFIED = ["irt_ideal", "irt_cut", "irt_slope"]
 

@@ -26,12 +26,12 @@ import numpy as np
 import xarray as xr
 import yaml
 
-from riskmodel.layout import Layout
-from riskmodel.scenario import load_scenario
-from riskmodel.sensitivity import analyse_sensitivity
-from riskmodel.shocks import load_shocks
-from riskmodel.simulate import evaluate_deals, sample_worlds
-from riskmodel.stress import dask_client, stress_test
+from riskmodel.analyses.sensitivity import analyse_sensitivity
+from riskmodel.analyses.stress import dask_client, stress_test
+from riskmodel.model.layout import Layout
+from riskmodel.pipeline import evaluate_deals, sample_worlds
+from riskmodel.spec.scenario import load_scenario
+from riskmodel.spec.shocks import load_shocks
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "data" / "scenarios" / "usmca_2019.yaml"

@@ -30,9 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from riskmodel.scenario import load_scenario
-from riskmodel.simulate import sample_worlds
-from riskmodel.winset import compute_winset
+from riskmodel.analyses.winset import compute_winset
+from riskmodel.pipeline import sample_worlds
+from riskmodel.spec.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 USMCA = ROOT / "data/scenarios/usmca_2019.yaml"
@@ -43,8 +43,8 @@ def big_map(pickled: Path, x: str, y: str, grid: int) -> dict[str, float]:
     """Peak resident memory of a fresh process that loads the worlds and maps a grid × grid map."""
     code = f"""
 import json, pickle, time
-from riskmodel.winset import compute_winset
-from riskmodel.simulate import Simulation
+from riskmodel.analyses.winset import compute_winset
+from riskmodel.pipeline import Simulation
 
 def high_water_mb():
     # VmHWM belongs to this process image; ru_maxrss would carry the parent's peak across exec

@@ -1,3 +1,3 @@
-from riskmodel.cli import main
+from riskmodel.cli.app import main
 
 main()

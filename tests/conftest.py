@@ -25,7 +25,7 @@ def toy_path(fixtures_dir: Path) -> Path:
 @pytest.fixture
 def oversized_scenario(toy_path: Path, tmp_path: Path) -> Path:
     """toy.yaml padded with comment lines to just over ``MAX_SCENARIO_BYTES``: valid but too big."""
-    from riskmodel.scenario import MAX_SCENARIO_BYTES
+    from riskmodel.spec.scenario import MAX_SCENARIO_BYTES
 
     text = "# BROKEN: padded with comments beyond MAX_SCENARIO_BYTES\n" + toy_path.read_text()
     padding = "# " + "x" * 97 + "\n"

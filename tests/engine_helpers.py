@@ -8,8 +8,8 @@ from fractions import Fraction
 import numpy as np
 from scipy import stats
 
-from riskmodel.layout import VoteRule
-from riskmodel.worlds import Worlds
+from riskmodel.model.layout import VoteRule
+from riskmodel.worlds.build import Worlds
 
 RULES = {
     "majority": (Fraction(1, 2), True),

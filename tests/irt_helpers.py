@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from riskmodel.irt import BETA_SCALE, CUTPOINT_SCALE, VoteMatrix
+from riskmodel.model.irt import BETA_SCALE, CUTPOINT_SCALE, VoteMatrix
 
 
 def simulate(

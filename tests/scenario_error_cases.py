@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from riskmodel.errors import ScenarioError
-from riskmodel.scenario import load_scenario
+from riskmodel.spec.scenario import load_scenario
 
 BROKEN = Path(__file__).parent / "fixtures" / "broken"
 
@@ -70,7 +70,7 @@ class Case:
 HOUSE = "sides.home.chambers.house"
 
 CLI_MARKUP = (
-    "riskmodel.cli._fail prints the message with rich markup=True and no escaping: text in "
+    "riskmodel.cli.app._fail prints the message with rich markup=True and no escaping: text in "
     "[brackets] is eaten as a style tag ('{between: [lo, hi], ...}' prints as '{between: , ...}', "
     "the pydantic tag list in the location is mangled) and '[/x]' raises rich.errors.MarkupError"
 )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from riskmodel.cli import app
+from riskmodel.cli.app import app
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "rollcalls"
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="shared roll-call data not present")
@@ -74,7 +74,7 @@ def test_forecast_uses_nothing_from_the_target_vote_or_later(monkeypatch: pytest
     """Reverse every vote cast on or after the target's day: the forecast must not change at all."""
     import numpy as np
 
-    from riskmodel.backtest import Backtester, BacktestSettings
+    from riskmodel.backtest.runner import Backtester, BacktestSettings
 
     settings = BacktestSettings(
         irt_draws=100, irt_tune=100, trade_draws=100, trade_tune=100, irt_max_rollcalls=40, max_congress=103

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from scipy import optimize
 
-from riskmodel.bargaining import constrained_simulation, nash_bargaining, tied_hands
+from riskmodel.analyses.bargaining import constrained_simulation, nash_bargaining, tied_hands
 from riskmodel.errors import RiskmodelError
-from riskmodel.scenario import load_scenario, parse_scenario
-from riskmodel.simulate import sample_worlds
-from riskmodel.tightening import harden_bloc, shift_prior, with_threshold
+from riskmodel.pipeline import sample_worlds
+from riskmodel.spec.scenario import load_scenario, parse_scenario
+from riskmodel.spec.tightening import harden_bloc, shift_prior, with_threshold
 
 # One issue, reversion 0 on both sides. Chief A's ideal is 0.4 and chief B's 0.8, so both gain
 # from any deal in (0, 0.8): G_A = 0.8x - x², G_B = 1.6x - x². Side A's nine legislators have
@@ -144,7 +144,7 @@ def test_scenario_modifications_validate_and_name_errors(toy_path: Path) -> None
 
 
 def test_shift_prior_refuses_shapes_a_shift_would_distort() -> None:
-    from riskmodel.priorspec import Beta, Fixed, Uniform
+    from riskmodel.spec.priors import Beta, Fixed, Uniform
 
     assert shift_prior(0.5, 0.1) == pytest.approx(0.6)
     assert shift_prior(Fixed(value=1.0), 2.0).value == 3.0

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from riskmodel.backtest.facts import FactSheet, VoteFacts, check_facts, facts_path, load_facts, rule_passes
 from riskmodel.errors import ScenarioError
-from riskmodel.facts import FactSheet, VoteFacts, check_facts, facts_path, load_facts, rule_passes
-from riskmodel.scenario import load_scenario
+from riskmodel.spec.scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "data" / "scenarios"
 BUNDLED = sorted(p for p in SCENARIOS.glob("*.yaml") if not p.name.endswith(".facts.yaml"))

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from riskmodel.cli import BUNDLED_EXAMPLE, app
-from riskmodel.results import load_results
+from riskmodel.cli.app import BUNDLED_EXAMPLE, app
+from riskmodel.results.collect import load_results
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "200"}

@@ -9,7 +9,7 @@ import pytest
 from scenario_error_cases import BROKEN, Case, case_params, case_path, load_error
 from typer.testing import CliRunner
 
-from riskmodel.cli import app
+from riskmodel.cli.app import app
 from riskmodel.errors import ScenarioError
 
 runner = CliRunner()

@@ -10,9 +10,9 @@ from engine_helpers import fixed_probability_worlds, poisson_binomial_pmf, rule
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from riskmodel.engine import evaluate_chunks
-from riskmodel.procedure import All, AtLeast, Not, VoteRef
-from riskmodel.worlds import Worlds, gain_coefficients
+from riskmodel.engine.core import evaluate_chunks
+from riskmodel.model.procedure import All, AtLeast, Not, VoteRef
+from riskmodel.worlds.build import Worlds, gain_coefficients
 
 N_DRAWS, N_REPLICATES = 500, 40  # 20,000 worlds
 DEAL = np.array([[0.5]])
@@ -203,7 +203,7 @@ def test_gain_coefficients_reproduce_the_utility_difference() -> None:
         return float(-(x - theta) @ weights @ (x - theta))
 
     coef = gain_coefficients(theta, w, q, gamma, pairs)
-    from riskmodel.worlds import deal_features
+    from riskmodel.worlds.build import deal_features
 
     for x in rng.uniform(0, 1, (5, k)):
         expected = utility(x) - utility(q)

@@ -6,13 +6,13 @@ import numpy as np
 import pymc as pm
 import pytest
 
-from riskmodel.evidence import declared_loglik, poll_loglik
-from riskmodel.gain_graph import member_net_gain, public_share
-from riskmodel.inference import draw_prior, sample_posterior
-from riskmodel.layout import build_layout
-from riskmodel.priors import build_model
-from riskmodel.scenario import load_scenario
-from riskmodel.worlds import deal_features, make_worlds
+from riskmodel.inference.sampling import draw_prior, sample_posterior
+from riskmodel.model.evidence import declared_loglik, poll_loglik
+from riskmodel.model.gain_graph import member_net_gain, public_share
+from riskmodel.model.layout import build_layout
+from riskmodel.model.priors import build_model
+from riskmodel.spec.scenario import load_scenario
+from riskmodel.worlds.build import deal_features, make_worlds
 
 
 @pytest.mark.slow

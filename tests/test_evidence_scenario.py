@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskmodel.scenario import load_scenario
-from riskmodel.simulate import evaluate_deals, sample_worlds
+from riskmodel.pipeline import evaluate_deals, sample_worlds
+from riskmodel.spec.scenario import load_scenario
 
 SCENARIO = """
 name: evidence_demo
@@ -110,7 +110,7 @@ def _p_yes(simulation) -> np.ndarray:
     """Mean over epistemic draws of each member's probability of voting for the deal."""
     from scipy.stats import norm
 
-    from riskmodel.worlds import deal_features
+    from riskmodel.worlds.build import deal_features
 
     layout = simulation.layout
     features = deal_features(layout.to_unit(layout.deal_values), layout.link_pairs)[0]

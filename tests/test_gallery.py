@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from riskmodel.facts import FactSheet, Outcome
-from riskmodel.gallery import gallery_markdown, gallery_rows, outcome_rows
+from riskmodel.backtest.facts import FactSheet, Outcome
+from riskmodel.backtest.gallery import gallery_markdown, gallery_rows, outcome_rows
 
 USMCA = Path(__file__).resolve().parents[1] / "data" / "scenarios" / "usmca_2019.yaml"
 

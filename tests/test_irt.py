@@ -8,8 +8,8 @@ import xarray as xr
 from irt_helpers import long_votes, simulate
 
 from riskmodel.errors import RiskmodelError
-from riskmodel.inference import convergence_gate, sample_posterior
-from riskmodel.irt import build_irt_model, vote_matrix
+from riskmodel.inference.sampling import convergence_gate, sample_posterior
+from riskmodel.model.irt import build_irt_model, vote_matrix
 
 
 def _polarised(

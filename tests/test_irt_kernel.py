@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from irt_helpers import dense_matrix, long_votes, simulate
 
-from riskmodel.inference import convergence_gate
-from riskmodel.irt import build_irt_model, vote_matrix
-from riskmodel.irt_kernel import _exp_neg, _log1p_unit, fit_irt_kernel, kernel_data, logp_and_grad
+from riskmodel.inference.irt_kernel import _exp_neg, _log1p_unit, fit_irt_kernel, kernel_data, logp_and_grad
+from riskmodel.inference.sampling import convergence_gate
+from riskmodel.model.irt import build_irt_model, vote_matrix
 
 
 def test_branch_free_exp_and_log1p_are_accurate() -> None:

@@ -13,8 +13,8 @@ import pytest
 from irt_helpers import dense_matrix, simulate
 from scipy import stats
 
-from riskmodel.inference import sample_posterior
-from riskmodel.irt import build_irt_model, irt_data
+from riskmodel.inference.sampling import sample_posterior
+from riskmodel.model.irt import build_irt_model, irt_data
 
 N_MEMBERS, N_ROLLCALLS = 6, 8
 N_DATASETS = 100

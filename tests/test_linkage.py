@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from riskmodel.dealspace import coarse_grid, pattern_search
+from riskmodel.analyses.dealspace import coarse_grid, pattern_search
+from riskmodel.analyses.linkage import compare_bundles, optimise_deal
 from riskmodel.errors import RiskmodelError
-from riskmodel.linkage import compare_bundles, optimise_deal
-from riskmodel.scenario import parse_scenario
-from riskmodel.simulate import evaluate_deals, sample_worlds
+from riskmodel.pipeline import evaluate_deals, sample_worlds
+from riskmodel.spec.scenario import parse_scenario
 
 # Three members, three issues, reversion 0 everywhere. Member i wants issue i moved to 1 (salience
 # 0.8) and mildly dislikes any move of the other two (0.1 each). Moving one issue to x > 0 wins

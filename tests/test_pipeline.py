@@ -10,12 +10,12 @@ import pytest
 import xarray as xr
 from scipy import stats
 
-from riskmodel.inference import draw_prior
-from riskmodel.layout import build_layout
-from riskmodel.priors import build_model, to_scipy
-from riskmodel.results import load_results, save_results, summary_table
-from riskmodel.scenario import load_scenario, parse_scenario
-from riskmodel.simulate import evaluate_deals, run_scenario, sample_worlds
+from riskmodel.inference.sampling import draw_prior
+from riskmodel.model.layout import build_layout
+from riskmodel.model.priors import build_model, to_scipy
+from riskmodel.pipeline import evaluate_deals, run_scenario, sample_worlds
+from riskmodel.results.collect import load_results, save_results, summary_table
+from riskmodel.spec.scenario import load_scenario, parse_scenario
 
 
 @pytest.fixture(scope="module")

@@ -14,15 +14,15 @@ import yaml
 from matplotlib.figure import Figure
 from typer.testing import CliRunner
 
-from riskmodel.cli import app
+from riskmodel.cli.app import app
+from riskmodel.pipeline import run_scenario
 from riskmodel.plots.votes import CARRIES_COLOR, FALLS_SHORT_COLOR, plot_risk_summary, plot_vote_distribution
 from riskmodel.report import RATING_BANDS, build_report_context, render_html, risk_rating
 from riskmodel.report.context import _scenario
 from riskmodel.report.rating import needed_to_pass, threshold_from_rule
 from riskmodel.report.sections import AnalysisSpec, analysis_section
-from riskmodel.results import save_results
-from riskmodel.scenario import load_scenario
-from riskmodel.simulate import run_scenario
+from riskmodel.results.collect import save_results
+from riskmodel.spec.scenario import load_scenario
 
 HOSTILE = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "{{7*7}}", "\u202eevil"]
 RLO_SHOWN = "[U+202E]evil"

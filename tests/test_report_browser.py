@@ -18,8 +18,8 @@ from cdp import chromium, chromium_executable, record_page
 from PIL import Image
 from test_report import HOSTILE, RLO_SHOWN, hostile_scenario, run_to_folder
 
+from riskmodel.pipeline import DEFAULT_SEED
 from riskmodel.report import write_report
-from riskmodel.simulate import DEFAULT_SEED
 
 pytestmark = pytest.mark.slow
 

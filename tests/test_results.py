@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from riskmodel.results import _mcse
+from riskmodel.results.collect import _mcse
 
 
 def test_independent_draws_use_their_count_as_ess() -> None:

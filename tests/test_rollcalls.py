@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskmodel.rollcall_archive import RollCallArchive, link_members
-from riskmodel.rollcalls import (
+from riskmodel.backtest.archive import RollCallArchive, link_members
+from riskmodel.spec.rollcalls import (
     RollCallDataError,
     read_clerk_member_votes,
     read_clerk_rollcalls,

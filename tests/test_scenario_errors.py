@@ -73,7 +73,7 @@ def test_alias_bomb_is_refused_quickly(alias_bomb_scenario: Path) -> None:
         """
         import sys
         from riskmodel.errors import ScenarioError
-        from riskmodel.scenario import load_scenario
+        from riskmodel.spec.scenario import load_scenario
         try:
             load_scenario(sys.argv[1])
         except ScenarioError as err:

@@ -9,8 +9,8 @@ import pydantic
 import pytest
 from scenario_error_cases import BROKEN
 
-from riskmodel.priorspec import Elicited, Prior
-from riskmodel.scenario import load_scenario, parse_scenario
+from riskmodel.spec.priors import Elicited, Prior
+from riskmodel.spec.scenario import load_scenario, parse_scenario
 
 MEMBERS_CASES = sorted(path.stem for path in BROKEN.glob("members_*.yaml"))
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from riskmodel.scoring import (
+from riskmodel.backtest.scoring import (
     apre,
     brier_score,
     brier_skill,

@@ -11,8 +11,7 @@ import pytest
 import xarray as xr
 from typer.testing import CliRunner
 
-from riskmodel.cli import app
-from riskmodel.constituency import (
+from riskmodel.analyses.constituency import (
     constituencies,
     recombined_draws,
     shifted_draws,
@@ -20,14 +19,8 @@ from riskmodel.constituency import (
     tornado_shift,
     touched_members,
 )
-from riskmodel.engine import count_yes
-from riskmodel.errors import RiskmodelError
-from riskmodel.perturb import baseline_of, rebuild_worlds
-from riskmodel.pivotality import deal_votes, member_pivotal
-from riskmodel.plots.sensitivity import plot_sobol, plot_tornado
-from riskmodel.randomness import as_seed_sequence
-from riskmodel.scenario import load_scenario, parse_scenario
-from riskmodel.sensitivity import (
+from riskmodel.analyses.pivotality import deal_votes, member_pivotal
+from riskmodel.analyses.sensitivity import (
     analyse_sensitivity,
     load_sensitivity,
     save_sensitivity,
@@ -35,15 +28,22 @@ from riskmodel.sensitivity import (
     swing_members,
     swing_members_table,
 )
-from riskmodel.simulate import sample_worlds
-from riskmodel.sobol import (
+from riskmodel.analyses.sobol import (
     ISHIGAMI_FIRST_ORDER,
     ISHIGAMI_TOTAL,
     derangement,
     ishigami,
     sobol_by_recombination,
 )
-from riskmodel.worlds import deal_features, make_worlds
+from riskmodel.cli.app import app
+from riskmodel.engine.core import count_yes
+from riskmodel.errors import RiskmodelError
+from riskmodel.pipeline import sample_worlds
+from riskmodel.plots.sensitivity import plot_sobol, plot_tornado
+from riskmodel.randomness import as_seed_sequence
+from riskmodel.spec.scenario import load_scenario, parse_scenario
+from riskmodel.worlds.build import deal_features, make_worlds
+from riskmodel.worlds.crn import baseline_of, rebuild_worlds
 
 # One chamber of 11 decided by majority: 4 sure yes votes, 4 sure no votes and a 3-seat swing
 # bloc whose uncertain ideal point decides the outcome (6 votes needed). The lobby has no

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from riskmodel.analyses.sidepayments import budget_needed, side_payments
 from riskmodel.errors import RiskmodelError
-from riskmodel.scenario import load_scenario, parse_scenario
-from riskmodel.sidepayments import budget_needed, side_payments
-from riskmodel.simulate import evaluate_deals, sample_worlds
+from riskmodel.pipeline import evaluate_deals, sample_worlds
+from riskmodel.spec.scenario import load_scenario, parse_scenario
 
 # Deal x = 0.6 against reversion 0, salience 1: member i's net gain is (0 - θ)² - (0.6 - θ)²
 # = 1.2θ - 0.36, i.e. [0.24, -0.06, -0.12, -0.24, -0.36] for θ = [0.5, 0.25, 0.2, 0.1, 0.0].

@@ -11,15 +11,15 @@ import xarray as xr
 from test_sensitivity import PIVOT
 from typer.testing import CliRunner
 
-from riskmodel.cli import app
+from riskmodel.analyses.sensitivity import load_sensitivity
+from riskmodel.analyses.stress import apply_shocks, save_stress, stress_table, stress_test
+from riskmodel.cli.app import app
 from riskmodel.errors import ScenarioError
-from riskmodel.perturb import baseline_of, per_draw_outcomes
+from riskmodel.pipeline import evaluate_deals, sample_worlds
 from riskmodel.plots.stress import plot_stress
-from riskmodel.scenario import load_scenario, parse_scenario
-from riskmodel.sensitivity import load_sensitivity
-from riskmodel.shocks import ShocksError, load_shocks, parse_shocks
-from riskmodel.simulate import evaluate_deals, sample_worlds
-from riskmodel.stress import apply_shocks, save_stress, stress_table, stress_test
+from riskmodel.spec.scenario import load_scenario, parse_scenario
+from riskmodel.spec.shocks import ShocksError, load_shocks, parse_shocks
+from riskmodel.worlds.crn import baseline_of, per_draw_outcomes
 
 SHOCKS = textwrap.dedent(
     """
@@ -227,7 +227,7 @@ def test_sweep_ranks_the_most_dangerous_first(stress: xr.Dataset, tmp_path: Path
 def test_sweep_is_bit_identical_on_a_two_worker_dask_cluster(simulation, shock_set, stress) -> None:
     from distributed import LocalCluster
 
-    from riskmodel.stress import dask_client
+    from riskmodel.analyses.stress import dask_client
 
     with (
         LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
@@ -260,8 +260,8 @@ def test_cli_stress_serial_and_user_errors(toy_path: Path, tmp_path: Path) -> No
 
 
 def test_fast_ideal_shifts_equal_rebuilding_the_worlds(simulation, shock_set) -> None:
-    from riskmodel.perturb import rebuild_worlds
-    from riskmodel.stress import _apply_preferences
+    from riskmodel.analyses.stress import _apply_preferences
+    from riskmodel.worlds.crn import rebuild_worlds
 
     base = baseline_of(simulation)
     shifts = [s for s in shock_set.spec.shocks if s.name in ("left_hawk", "away_tariff", "chief_moves")]

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from riskmodel.scenario import parse_scenario
-from riskmodel.simulate import run_scenario
+from riskmodel.pipeline import run_scenario
+from riskmodel.spec.scenario import parse_scenario
 
 SCENARIO = """
 name: valence

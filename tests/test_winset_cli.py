@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from riskmodel.cli import app
-from riskmodel.winset import load_winset
+from riskmodel.analyses.winset import load_winset
+from riskmodel.cli.app import app
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "200", "NO_COLOR": "1"}

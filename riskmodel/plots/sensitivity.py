@@ -1,7 +1,8 @@
 """Tornado, Sobol and stress-ranking charts of saved sensitivity and stress Datasets.
 
-Each function draws values picked out of a Dataset from :func:`riskmodel.sensitivity.analyse_sensitivity`
-or :func:`riskmodel.stress.stress_test` (or their saved netCDF files); nothing is computed.
+Each function draws values picked out of a Dataset from
+:func:`riskmodel.analyses.sensitivity.analyse_sensitivity`
+or :func:`riskmodel.analyses.stress.stress_test` (or their saved netCDF files); nothing is computed.
 """
 
 from __future__ import annotations

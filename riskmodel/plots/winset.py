@@ -1,7 +1,7 @@
 """Win-set maps and the distribution of win-set size.
 
-Both functions take a win-set Dataset (:func:`riskmodel.winset.compute_winset` or
-:func:`riskmodel.winset.load_winset`) and draw it; nothing is computed beyond picking values
+Both functions take a win-set Dataset (:func:`riskmodel.analyses.winset.compute_winset` or
+:func:`riskmodel.analyses.winset.load_winset`) and draw it; nothing is computed beyond picking values
 out of the Dataset.
 """
 

@@ -1,7 +1,7 @@
 """The report's assumptions: every prior in a scenario with its source, and data provenance.
 
 Priors are found by type, not by a hand-kept list of fields: every schema field whose
-annotation admits a prior (:data:`riskmodel.priorspec.Prior`) is listed, so a prior added to
+annotation admits a prior (:data:`riskmodel.spec.priors.Prior`) is listed, so a prior added to
 the schema later appears in the report without a change here.
 """
 
@@ -13,9 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from riskmodel.priorspec import Elicited, Fixed
-from riskmodel.scenario import LoadedScenario
-from riskmodel.schema import Scenario
+from riskmodel.spec.priors import Elicited, Fixed
+from riskmodel.spec.scenario import LoadedScenario
+from riskmodel.spec.schema import Scenario
 
 __all__ = ["describe_prior", "prior_rows", "provenance"]
 

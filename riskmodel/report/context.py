@@ -24,8 +24,8 @@ from riskmodel.report.diagnostics import diagnostics
 from riskmodel.report.figures import FigureFormat, figure_uri
 from riskmodel.report.rating import RATING_BANDS, needed_to_pass, risk_rating, threshold_from_rule
 from riskmodel.report.sections import ANALYSES, analysis_section
-from riskmodel.results import load_results, package_versions, summary_table
-from riskmodel.scenario import LoadedScenario, load_scenario
+from riskmodel.results.collect import load_results, package_versions, summary_table
+from riskmodel.spec.scenario import LoadedScenario, load_scenario
 
 __all__ = ["build_report_context"]
 

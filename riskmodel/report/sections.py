@@ -71,7 +71,7 @@ ANALYSES: tuple[AnalysisSpec, ...] = (
             ("riskmodel.plots.winset", "plot_winset", "Win-set map: P(deal ratified) over two issues"),
             ("riskmodel.plots.winset", "plot_winset_size", "Distribution of win-set size across worlds"),
         ),
-        tables=(("riskmodel.winset", "winset_table", "Win-set size"),),
+        tables=(("riskmodel.analyses.winset", "winset_table", "Win-set size"),),
     ),
     AnalysisSpec(
         key="sensitivity",
@@ -87,8 +87,8 @@ ANALYSES: tuple[AnalysisSpec, ...] = (
             ("riskmodel.plots.sensitivity", "plot_sobol", "Sobol first-order and total indices"),
         ),
         tables=(
-            ("riskmodel.sensitivity", "swing_members_table", "Swing members (most often pivotal)"),
-            ("riskmodel.sensitivity", "sensitivity_table", "Sensitivity by constituency"),
+            ("riskmodel.analyses.sensitivity", "swing_members_table", "Swing members (most often pivotal)"),
+            ("riskmodel.analyses.sensitivity", "sensitivity_table", "Sensitivity by constituency"),
         ),
     ),
     AnalysisSpec(
@@ -97,7 +97,7 @@ ANALYSES: tuple[AnalysisSpec, ...] = (
         file="stress.nc",
         command="riskmodel stress",
         figures=(("riskmodel.plots.stress", "plot_stress", "Ratification probability under each shock"),),
-        tables=(("riskmodel.stress", "stress_table", "Stress-test ranking (largest drop first)"),),
+        tables=(("riskmodel.analyses.stress", "stress_table", "Stress-test ranking (largest drop first)"),),
     ),
     AnalysisSpec(
         key="linkage",

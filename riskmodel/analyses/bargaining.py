@@ -1,0 +1,317 @@
+"""Level-I bargaining: the Nash bargaining solution between the chiefs, and tied hands.
+
+Each chief s proposes deals knowing they must be ratified. In epistemic draw e the deal x is
+agreed with conditional probability p_e(x) (every side ratifies); if not, each side gets its
+reversion q_s. The chief's expected utility of proposing x is therefore
+
+    EU_s(x) = E_e[ p_e(x)·U_s,e(x) + (1 - p_e(x))·U_s,e(q_s) ],
+
+and its surplus over disagreement (the reversion, worth U_s,e(q_s)) is
+
+    S_s(x) = EU_s(x) - E_e[U_s,e(q_s)] = E_e[ p_e(x) · G_s,e(x) ],   G = U(x) - U(q),
+
+with the chief's utility U_s,e from the model's ``chief_ideal``/``chief_salience`` draws: the
+chiefs' preferences are as uncertain to us as anything else, and correlate with ratification
+(through party pull). The Nash bargaining solution maximises Π_s S_s(x) over the deals that
+give every chief a positive surplus; sides without a chief ratify but do not bargain.
+
+Tied hands (Schelling; Putnam): shrinking one side's win-set — a higher threshold, a harder
+bloc — and solving again shows where the predicted agreement moves. A threshold change reuses
+the very same worlds; a harder bloc re-samples the scenario with the same seed, so every other
+draw and shock is unchanged (common random numbers).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from riskmodel.analyses.chiefs import chief_gain, chief_ideal
+from riskmodel.analyses.dealspace import base_deal, coarse_grid, issue_indices, pattern_search, unit_to_deals
+from riskmodel.errors import RiskmodelError
+from riskmodel.model.layout import build_layout
+from riskmodel.pipeline import Simulation, evaluate_deals, sample_worlds
+from riskmodel.spec.scenario import LoadedScenario
+from riskmodel.spec.tightening import harden_bloc, with_threshold
+
+__all__ = ["NashSolution", "TiedHands", "constrained_simulation", "nash_bargaining", "tied_hands"]
+
+
+@dataclass(frozen=True)
+class NashSolution:
+    """The predicted agreement.
+
+    Attributes
+    ----------
+    issues
+        Issue names, the order of ``deal``.
+    deal
+        ``(K,)`` the Nash bargaining solution, issue units (``nan`` when no deal gives every
+        chief a positive surplus: disagreement is predicted).
+    agreement_probability
+        Joint ratification probability of the deal.
+    surplus
+        Each chief's expected surplus over disagreement, S_s(x).
+    chief_gain
+        Each chief's net gain from the deal should it be ratified, E_e[G_s,e(x)].
+    nash_product
+        Π_s S_s(x).
+    n_evaluated
+        Deals evaluated.
+    """
+
+    issues: list[str]
+    deal: npt.NDArray[np.float64]
+    agreement_probability: float
+    surplus: dict[str, float]
+    chief_gain: dict[str, float]
+    nash_product: float
+    n_evaluated: int
+
+    @property
+    def agreed(self) -> bool:
+        """Whether any deal beats disagreement for every chief."""
+        return bool(np.all(np.isfinite(self.deal)))
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary."""
+        return {
+            "deal": dict(zip(self.issues, map(float, self.deal), strict=True)),
+            "agreement_probability": self.agreement_probability,
+            "surplus": self.surplus,
+            "chief_gain": self.chief_gain,
+            "nash_product": self.nash_product,
+            "n_evaluated": self.n_evaluated,
+        }
+
+
+def _log_nash(surplus: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Σ_s log S_s per deal (chief × deal in), -inf where some chief gains nothing."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.where(surplus > 0.0, np.log(np.where(surplus > 0.0, surplus, 1.0)), -np.inf)
+    return np.asarray(logs.sum(axis=0), dtype=np.float64)
+
+
+def nash_bargaining(
+    simulation: Simulation,
+    *,
+    issues: list[str] | None = None,
+    base: str | None = None,
+    grid: int = 9,
+    rounds: int = 8,
+    chunk_size: int | None = None,
+) -> NashSolution:
+    """Find the Nash bargaining solution between the sides' chiefs.
+
+    Parameters
+    ----------
+    simulation
+        Sampled worlds: every candidate deal is evaluated on them (common random numbers).
+    issues
+        Issues bargained over; all by default. The others stay at ``base``.
+    base
+        Named deal or ``"reversion"`` fixing the issues not bargained over.
+    grid
+        Points per issue of the coarse grid (capped at 20,000 deals).
+    rounds
+        Rounds of local refinement (pattern search) around the best grid point.
+    chunk_size
+        Deals per engine chunk.
+    """
+    layout = simulation.layout
+    if not layout.chiefs:
+        raise RiskmodelError("Nash bargaining needs at least one side with a chief")
+    searched = issue_indices(layout, issues)
+    base_unit = layout.to_unit(base_deal(layout, base)[1])
+
+    def deals_of(points: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return unit_to_deals(layout, base_unit, searched, points)
+
+    def surplus_of(points: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], ...]:
+        deals = deals_of(points)
+        results = evaluate_deals(simulation, deals, vote_detail=False, chunk_size=chunk_size)
+        p_e = results["agreement_conditional"].to_numpy()  # (D, N)
+        gain = chief_gain(simulation, deals)  # (chief, D, N)
+        surplus = (p_e[None] * gain).mean(axis=1)
+        return surplus, gain.mean(axis=1), results["agreement_probability"].to_numpy()
+
+    coarse = coarse_grid(len(searched), grid)
+    score = _log_nash(surplus_of(coarse)[0])
+    evaluated = len(coarse)
+    if not np.isfinite(score.max()):
+        return NashSolution(
+            issues=list(layout.issues),
+            deal=np.full(len(layout.issues), np.nan),
+            agreement_probability=float("nan"),
+            surplus=dict.fromkeys(layout.chiefs, 0.0),
+            chief_gain=dict.fromkeys(layout.chiefs, float("nan")),
+            nash_product=0.0,
+            n_evaluated=evaluated,
+        )
+    point, refined = pattern_search(
+        lambda pts: _log_nash(surplus_of(pts)[0]),
+        coarse[int(np.argmax(score))],
+        float(coarse[1, -1] - coarse[0, -1]) / 2.0,
+        rounds=rounds,
+    )
+    surplus, gain, probability = surplus_of(point[None])
+    return NashSolution(
+        issues=list(layout.issues),
+        deal=deals_of(point[None])[0],
+        agreement_probability=float(probability[0]),
+        surplus={c: float(v) for c, v in zip(layout.chiefs, surplus[:, 0], strict=True)},
+        chief_gain={c: float(v) for c, v in zip(layout.chiefs, gain[:, 0], strict=True)},
+        nash_product=float(np.prod(surplus[:, 0])),
+        n_evaluated=evaluated + refined + 1,
+    )
+
+
+@dataclass(frozen=True)
+class TiedHands:
+    """Where the predicted agreement moves when one side's hands are tied.
+
+    Attributes
+    ----------
+    side
+        The constrained side.
+    change
+        What was changed, in words.
+    free, tied
+        The Nash solutions before and after.
+    move
+        ``tied.deal - free.deal`` per issue, issue units.
+    toward_constrained
+        How much closer the agreement came to the constrained chief's ideal point (mean over
+        draws): the drop in Euclidean distance over the issues bargained over, on the unit
+        scale (shares of each issue's range). Positive supports Schelling's conjecture.
+    winset_probability_free, winset_probability_tied
+        The constrained side's ratification probability of the *free* solution, before and after.
+    """
+
+    side: str
+    change: str
+    free: NashSolution
+    tied: NashSolution
+    move: dict[str, float]
+    toward_constrained: float
+    winset_probability_free: float
+    winset_probability_tied: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary."""
+        return {
+            "side": self.side,
+            "change": self.change,
+            "free": self.free.as_dict(),
+            "tied": self.tied.as_dict(),
+            "move": self.move,
+            "toward_constrained": self.toward_constrained,
+            "winset_probability_free": self.winset_probability_free,
+            "winset_probability_tied": self.winset_probability_tied,
+        }
+
+
+def constrained_simulation(simulation: Simulation, scenario: LoadedScenario, *, resample: bool) -> Simulation:
+    """The simulation of a modified scenario with common random numbers.
+
+    ``resample=False`` (only thresholds changed) reuses the worlds with the new layout;
+    otherwise the scenario is sampled again with the simulation's seed and sizes: prior draws
+    then shift exactly (same random streams), while a posterior is re-fitted (MCMC does not
+    keep common random numbers under a changed prior).
+    """
+    if not resample:
+        return dataclasses.replace(simulation, layout=build_layout(scenario))
+    if simulation.seed is None:
+        raise RiskmodelError("hardening a bloc re-samples the worlds and needs a seeded simulation (--seed)")
+    worlds = simulation.worlds
+    return sample_worlds(
+        scenario, n_worlds=worlds.n_worlds, n_replicates=worlds.n_replicates, seed=simulation.seed
+    )
+
+
+def tied_hands(
+    simulation: Simulation,
+    *,
+    side: str,
+    vote: str | None = None,
+    threshold: str | int | float | None = None,
+    bloc: str | None = None,
+    shift: dict[str, float] | None = None,
+    issues: list[str] | None = None,
+    base: str | None = None,
+    grid: int = 9,
+    rounds: int = 8,
+) -> TiedHands:
+    """Tie one side's hands (raise a vote's threshold and/or harden a bloc) and re-solve.
+
+    Parameters
+    ----------
+    simulation
+        The unconstrained worlds.
+    side
+        The side whose win-set shrinks.
+    vote, threshold
+        Give the side's ``vote`` this threshold (``"two_thirds"``, a count, a fraction).
+    bloc, shift
+        Shift the ideal point of the side's ``bloc`` by ``shift`` (issue units per issue).
+    issues, base, grid, rounds
+        As in :func:`nash_bargaining`.
+    """
+    scenario = simulation.layout.scenario
+    changes = []
+    if threshold is not None:
+        if vote is None:
+            raise RiskmodelError("give the vote whose threshold changes")
+        scenario = with_threshold(scenario, side=side, vote=vote, threshold=threshold)
+        changes.append(f"{side}.{vote} threshold → {threshold}")
+    if bloc is not None or shift:
+        if bloc is None or not shift:
+            raise RiskmodelError("hardening a bloc needs both the bloc and a shift per issue")
+        scenario = harden_bloc(scenario, side=side, bloc=bloc, shift=shift)
+        changes.append(
+            f"{side}.{bloc} ideal shifted by " + ", ".join(f"{k} {v:+g}" for k, v in shift.items())
+        )
+    if not changes:
+        raise RiskmodelError("nothing to tie: give a vote and threshold, or a bloc and shift")
+    constrained = constrained_simulation(simulation, scenario, resample=bloc is not None)
+    options: dict[str, Any] = {"issues": issues, "base": base, "grid": grid, "rounds": rounds}
+    free = nash_bargaining(simulation, **options)
+    tied = nash_bargaining(constrained, **options)
+    layout = simulation.layout
+    move = {name: float(t - f) for name, t, f in zip(layout.issues, tied.deal, free.deal, strict=True)}
+    toward = float("nan")
+    if side in layout.chiefs:
+        ideal = layout.to_unit(chief_ideal(simulation)[layout.chiefs.index(side)])
+        searched = issue_indices(layout, issues)
+        free_unit, tied_unit = layout.to_unit(free.deal), layout.to_unit(tied.deal)
+        toward = float(
+            np.linalg.norm((free_unit - ideal)[searched]) - np.linalg.norm((tied_unit - ideal)[searched])
+        )
+    before = after = float("nan")
+    if free.agreed:
+        s = layout.sides.index(side)
+        deal = free.deal[None]
+        before = float(
+            evaluate_deals(simulation, deal, vote_detail=False, keep_conditional=False)[
+                "ratification_probability"
+            ][s, 0]
+        )
+        after = float(
+            evaluate_deals(constrained, deal, vote_detail=False, keep_conditional=False)[
+                "ratification_probability"
+            ][s, 0]
+        )
+    return TiedHands(
+        side=side,
+        change="; ".join(changes),
+        free=free,
+        tied=tied,
+        move=move,
+        toward_constrained=toward,
+        winset_probability_free=before,
+        winset_probability_tied=after,
+    )

@@ -1,0 +1,251 @@
+"""Constituencies — blocs, lobbies, publics and chiefs — and ways to move their preferences.
+
+A constituency is anything whose preferences can be shifted for sensitivity (DESIGN.md §2).
+This module says which draws belong to each one, shifts its ideal point (draws and worlds, with
+common random numbers), and recombines its parameters across draws for variance-based indices.
+
+Axis order: ``D`` epistemic draws, ``M`` members, ``K`` issues, ``F`` features.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import xarray as xr
+
+from riskmodel.model.layout import Layout
+from riskmodel.spec.priors import Prior
+from riskmodel.spec.priors import prior_sd as _prior_sd
+from riskmodel.worlds.build import Worlds, gain_coefficients
+from riskmodel.worlds.crn import Baseline, flat_draws, restore_draws, side_members
+
+__all__ = [
+    "Constituency",
+    "Kind",
+    "constituencies",
+    "group_varies",
+    "ideal_prior_sd",
+    "recombined_draws",
+    "shifted_draws",
+    "shifted_worlds",
+    "tornado_shift",
+    "touched_members",
+]
+
+Kind = Literal["bloc", "lobby", "public", "chief"]
+FloatArray = npt.NDArray[np.float64]
+
+# Parameters of each kind of constituency (the variance-based indices swap them as a group).
+GROUP_VARIABLES: dict[str, tuple[str, ...]] = {
+    "bloc": (
+        "bloc_ideal",
+        "bloc_spread",
+        "bloc_salience",
+        "bloc_party_pull",
+        "bloc_responsiveness",
+        "bloc_valence",
+    ),
+    "lobby": ("lobby_ideal", "lobby_salience", "lobby_influence"),
+    "public": ("public_ideal", "public_spread", "public_salience", "public_approval"),
+    "chief": ("chief_ideal", "chief_salience"),
+}
+
+
+@dataclass(frozen=True)
+class Constituency:
+    """One constituency of a layout.
+
+    Attributes
+    ----------
+    kind
+        ``bloc``, ``lobby``, ``public`` or ``chief``.
+    index
+        Its index among the layout's blocs, lobbies, publics or chiefs.
+    name
+        Its layout name (``us.house_dem``; the side's name for a public or chief).
+    side
+        Index of its side.
+    """
+
+    kind: Kind
+    index: int
+    name: str
+    side: int
+
+    @property
+    def label(self) -> str:
+        """``kind:name``, unique within a scenario."""
+        return f"{self.kind}:{self.name}"
+
+
+def constituencies(layout: Layout) -> list[Constituency]:
+    """Every constituency of a scenario: blocs, lobbies, publics, then chiefs."""
+    found = [Constituency("bloc", i, name, int(layout.bloc_side[i])) for i, name in enumerate(layout.blocs)]
+    found += [Constituency("lobby", i, n, int(layout.lobby_side[i])) for i, n in enumerate(layout.lobbies)]
+    found += [Constituency("public", i, n, int(layout.public_side[i])) for i, n in enumerate(layout.publics)]
+    found += [Constituency("chief", i, n, int(layout.chief_side[i])) for i, n in enumerate(layout.chiefs)]
+    return found
+
+
+def _ideal_priors(layout: Layout, constituency: Constituency) -> list[Prior]:
+    specs: dict[str, Sequence[Any]] = {
+        "bloc": layout.bloc_specs,
+        "lobby": layout.lobby_specs,
+        "public": layout.public_specs,
+        "chief": layout.chief_specs,
+    }
+    ideal = specs[constituency.kind][constituency.index].ideal
+    return [ideal[issue] for issue in layout.issues]
+
+
+def ideal_prior_sd(layout: Layout, constituency: Constituency) -> FloatArray:
+    """Prior SD of the constituency's ideal point on each issue (issue units; 0 when fixed)."""
+    return np.array([_prior_sd(prior) for prior in _ideal_priors(layout, constituency)])
+
+
+def touched_members(layout: Layout, constituency: Constituency) -> npt.NDArray[np.int64]:
+    """Members whose net gain involves the constituency's preferences."""
+    match constituency.kind:
+        case "bloc":
+            return np.flatnonzero(layout.member_bloc == constituency.index).astype(np.int64)
+        case "lobby":
+            return np.flatnonzero(layout.lobby_reach[constituency.index]).astype(np.int64)
+        case _:
+            return side_members(layout, constituency.side)
+
+
+def _ideal(base: Baseline, constituency: Constituency) -> FloatArray:
+    """(D, K) the constituency's ideal point per draw, issue units."""
+    return flat_draws(base.draws, f"{constituency.kind}_ideal")[:, constituency.index]
+
+
+def tornado_shift(
+    base: Baseline,
+    constituency: Constituency,
+    deal: npt.ArrayLike,
+    *,
+    toward: bool,
+    prior_sd: FloatArray | None = None,
+) -> FloatArray:
+    """Per-draw shift (D, K) of the ideal point by one prior SD toward or away from a deal.
+
+    On each issue and in each draw, toward moves the ideal point closer to the deal's value,
+    by one prior SD but never past the deal's value; away moves it one prior SD the other way.
+    Issues with a fixed ideal point do not move. ``prior_sd`` (K,) saves recomputing
+    :func:`ideal_prior_sd`.
+    """
+    gap = np.asarray(deal, dtype=np.float64)[None, :] - _ideal(base, constituency)
+    sd = (ideal_prior_sd(base.layout, constituency) if prior_sd is None else prior_sd)[None, :]
+    if toward:
+        return np.sign(gap) * np.minimum(sd, np.abs(gap))
+    return -np.sign(gap) * sd
+
+
+def shifted_draws(base: Baseline, constituency: Constituency, shift: FloatArray) -> xr.Dataset:
+    """Draws with the constituency's ideal point moved by ``shift`` (D, K) issue units.
+
+    A bloc's members move with it (``bloc_ideal`` and ``member_ideal``).
+    """
+    name = f"{constituency.kind}_ideal"
+    ideal = flat_draws(base.draws, name)
+    ideal[:, constituency.index] += shift
+    updates = {name: ideal}
+    if constituency.kind == "bloc":
+        members = touched_members(base.layout, constituency)
+        member_ideal = flat_draws(base.draws, "member_ideal")
+        member_ideal[:, members] += shift[:, None, :]
+        updates["member_ideal"] = member_ideal
+    return restore_draws(base.draws, updates)
+
+
+def shifted_worlds(base: Baseline, constituency: Constituency, shift: FloatArray) -> Worlds:
+    """Worlds with the constituency's ideal point moved by ``shift`` (D, K), shocks kept (CRN).
+
+    Equal (to rounding) to ``rebuild_worlds(base, shifted_draws(...))`` but without a pass
+    through :func:`riskmodel.worlds.build.make_worlds`: an actor's net gain is affine in its ideal
+    point, so the shift adds one coefficient change per draw to every member that weighs that
+    actor's gain — 1 for a bloc's own members, the influence for a lobby's reach, the
+    responsiveness for a public and the party pull for a chief.
+    """
+    layout, draws, worlds = base.layout, base.draws, base.worlds
+    kind, index = constituency.kind, constituency.index
+    links = layout.link_pairs
+    n_draws = worlds.n_draws
+    interaction = flat_draws(draws, "link_interaction") if len(links) else np.zeros((n_draws, 0))
+    theta = (_ideal(base, constituency) - layout.issue_low) / layout.issue_span
+    delta = shift / layout.issue_span
+    salience = flat_draws(draws, f"{kind}_salience")[:, index]
+    reversion = layout.to_unit(layout.reversion)[constituency.side]
+    change = gain_coefficients(theta + delta, salience, reversion, interaction, links) - gain_coefficients(
+        theta, salience, reversion, interaction, links
+    )  # (D, F)
+    members = touched_members(layout, constituency)
+    bloc_of = layout.member_bloc[members]
+    match kind:
+        case "bloc":
+            weight = np.ones((n_draws, len(members)))
+        case "lobby":
+            weight = np.repeat(flat_draws(draws, "lobby_influence")[:, index, None], len(members), axis=1)
+        case "public":
+            weight = flat_draws(draws, "bloc_responsiveness")[:, bloc_of]
+        case _:
+            weight = flat_draws(draws, "bloc_party_pull")[:, bloc_of]
+    coef = worlds.member_coef.copy()
+    coef[:, members] += weight[:, :, None] * change[:, None, :]
+    referendum_coef = worlds.referendum_coef
+    if kind == "public":
+        referendum_coef = referendum_coef.copy()
+        on_side = layout.chamber_side[worlds.referendum_chambers] == constituency.side
+        referendum_coef[:, on_side] += change[:, None, :]
+    return dataclasses.replace(worlds, member_coef=coef, referendum_coef=referendum_coef)
+
+
+def _group_columns(base: Baseline, constituency: Constituency) -> list[str]:
+    return [name for name in GROUP_VARIABLES[constituency.kind] if name in base.draws]
+
+
+def group_varies(base: Baseline, constituency: Constituency) -> bool:
+    """Whether any of the constituency's parameters differs between draws."""
+    for name in _group_columns(base, constituency):
+        values = flat_draws(base.draws, name)[:, constituency.index]
+        if np.ptp(values.reshape(values.shape[0], -1), axis=0).max(initial=0.0) > 0:
+            return True
+    return False
+
+
+def recombined_draws(
+    base: Baseline, constituency: Constituency, permutation: npt.NDArray[np.int64]
+) -> xr.Dataset:
+    """Draws in which the constituency's parameters come from draw ``permutation[e]``.
+
+    Everything else stays in draw ``e``. A bloc's members keep their own standardised
+    deviation from the bloc: ``member = bloc' + offset + spread'/spread × (member - bloc -
+    offset)`` (members of a bloc with no spread sit at the bloc's ideal point plus offset).
+    """
+    index = constituency.index
+    updates: dict[str, FloatArray] = {}
+    for name in _group_columns(base, constituency):
+        values = flat_draws(base.draws, name)
+        values[:, index] = values[permutation, index]
+        updates[name] = values
+    if constituency.kind == "bloc" and "member_ideal" in base.draws:
+        layout = base.layout
+        members = touched_members(layout, constituency)
+        old_ideal = flat_draws(base.draws, "bloc_ideal")[:, index]
+        old_spread = flat_draws(base.draws, "bloc_spread")[:, index]
+        member_ideal = flat_draws(base.draws, "member_ideal")
+        offset = layout.member_offset[members]
+        deviation = member_ideal[:, members] - old_ideal[:, None, :] - offset[None]
+        new_spread = old_spread[permutation]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(old_spread > 0, new_spread / old_spread, 0.0)
+        member_ideal[:, members] = (
+            old_ideal[permutation][:, None, :] + offset[None] + ratio[:, None, :] * deviation
+        )
+        updates["member_ideal"] = member_ideal
+    return restore_draws(base.draws, updates)

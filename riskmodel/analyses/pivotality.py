@@ -1,0 +1,157 @@
+"""Pivotality: how often a constituency's votes, or one member's vote, decide a side's outcome.
+
+A member is pivotal in a world when switching its vote switches its side's outcome (it votes
+yes and the side ratifies only with its vote, or votes no and the side would ratify with it);
+absent members are never pivotal. A group of members — a bloc — is decisive when the side's
+outcome with all of its members present voting for the deal differs from the outcome with all
+of them voting against, everyone else voting as they do in that world. For one member, or a
+bloc voting as one, that is the same as flipping its votes. A public is decisive when the
+outcome with its referendum won unanimously differs from the outcome with it lost unanimously.
+Lobbies and chiefs cast no votes of their own.
+
+Per-member votes are computed here (``member_coef @ features + shock > 0``, one deal at a time),
+counted per chamber and passed through the engine's own vote rules and procedures.
+
+Axis order: ``D`` epistemic draws, ``R`` shock replicates, ``M`` members, ``C`` chambers,
+``Q`` referendums, ``S`` sides, ``V`` votes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from riskmodel.engine.core import evaluate_chunks, vote_outcomes
+from riskmodel.model.layout import Layout
+from riskmodel.model.procedure import evaluate_procedure
+from riskmodel.worlds.build import Worlds, deal_features
+
+__all__ = ["DealVotes", "bloc_decisive", "deal_votes", "member_pivotal", "public_decisive"]
+
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class DealVotes:
+    """Every member's vote on one deal in every world.
+
+    Attributes
+    ----------
+    layout, worlds
+        Where the votes come from.
+    votes
+        ``(D, R, M)`` the member votes for the deal.
+    present
+        ``(D, R, M)`` the member votes at all.
+    yes
+        ``(D, R, C)`` members voting for the deal per chamber.
+    share
+        ``(D, R, Q)`` yes share of each referendum (from the engine).
+    ratified
+        ``(S, D, R)`` whether each side ratifies with these votes.
+    """
+
+    layout: Layout
+    worlds: Worlds
+    votes: BoolArray
+    present: BoolArray
+    yes: npt.NDArray[np.int64]
+    share: npt.NDArray[np.float64]
+    ratified: BoolArray
+
+    def outcome(
+        self, yes: npt.NDArray[np.int64] | None = None, share: npt.NDArray[np.float64] | None = None
+    ) -> BoolArray:
+        """``(S, D, R)`` each side's outcome with other yes counts or referendum shares."""
+        return _side_outcomes(
+            self.layout,
+            self.worlds,
+            self.yes if yes is None else yes,
+            self.share if share is None else share,
+        )
+
+
+def _side_outcomes(
+    layout: Layout, worlds: Worlds, yes: npt.NDArray[np.int64], share: npt.NDArray[np.float64]
+) -> BoolArray:
+    """``(S, D, R)`` each side's outcome from yes counts ``(D, R, C)`` and shares ``(D, R, Q)``."""
+    passed, _, _ = vote_outcomes(
+        worlds, layout.vote_rules, yes[:, :, None, :].astype(np.int32), share[:, :, None, :]
+    )
+    return np.stack([evaluate_procedure(expr, passed)[..., 0] for expr in layout.procedures])
+
+
+def deal_votes(layout: Layout, worlds: Worlds, deal: npt.ArrayLike) -> DealVotes:
+    """Per-member votes on one deal (issue units ``(K,)``) in every world."""
+    unit = layout.to_unit(np.asarray(deal, dtype=np.float64))[None, :]
+    features = deal_features(unit, worlds.link_pairs)[0]
+    gain = worlds.member_coef @ features  # (D, M)
+    shock = worlds.member_shock
+    present = np.isfinite(shock)
+    votes = (gain[:, None, :] + shock) > 0
+    n_chambers = worlds.n_chambers
+    yes = np.zeros((*votes.shape[:2], n_chambers), dtype=np.int64)
+    for c in range(n_chambers):
+        yes[..., c] = votes[..., worlds.member_chamber == c].sum(axis=-1)
+    # Referendum shares from the engine: the share of the public voting for the deal.
+    chunk = next(iter(evaluate_chunks(worlds, unit, layout.vote_rules, layout.procedures)))
+    share = np.zeros((*votes.shape[:2], len(worlds.referendum_chambers)))
+    for q, chamber in enumerate(worlds.referendum_chambers.tolist()):
+        v = next(i for i, rule in enumerate(layout.vote_rules) if rule.chamber == chamber)
+        support = chunk.support[v, :, :, 0]
+        share[..., q] = support if layout.vote_rules[v].polarity_for else 1.0 - support
+    ratified = _side_outcomes(layout, worlds, yes, share)
+    return DealVotes(layout, worlds, votes, present, yes, share, ratified)
+
+
+def bloc_decisive(votes: DealVotes, bloc: int) -> BoolArray:
+    """``(D, R)`` whether the bloc's members, all for versus all against, decide their side."""
+    layout = votes.layout
+    members = layout.member_bloc == bloc
+    if not members.any():
+        return np.zeros(votes.yes.shape[:2], dtype=bool)
+    chamber = int(layout.member_chamber[members][0])
+    side = int(layout.bloc_side[bloc])
+    bloc_yes = votes.votes[..., members].sum(axis=-1)
+    bloc_present = votes.present[..., members].sum(axis=-1)
+    all_for, all_against = votes.yes.copy(), votes.yes.copy()
+    all_for[..., chamber] += bloc_present - bloc_yes
+    all_against[..., chamber] -= bloc_yes
+    return votes.outcome(yes=all_for)[side] != votes.outcome(yes=all_against)[side]
+
+
+def public_decisive(votes: DealVotes, side: int) -> BoolArray | None:
+    """``(D, R)`` whether the side's referendums, won versus lost unanimously, decide it.
+
+    ``None`` when the side holds no referendum (its public casts no votes).
+    """
+    layout = votes.layout
+    on_side = layout.chamber_side[votes.worlds.referendum_chambers] == side
+    if not on_side.any():
+        return None
+    won, lost = votes.share.copy(), votes.share.copy()
+    won[..., on_side] = 1.0
+    lost[..., on_side] = 0.0
+    return votes.outcome(share=won)[side] != votes.outcome(share=lost)[side]
+
+
+def member_pivotal(votes: DealVotes) -> BoolArray:
+    """``(D, R, M)`` whether switching the member's vote switches its side's outcome."""
+    layout = votes.layout
+    pivotal = np.zeros(votes.votes.shape, dtype=bool)
+    for c in range(votes.worlds.n_chambers):
+        members = layout.member_chamber == c
+        if not members.any():
+            continue
+        side = int(layout.chamber_side[c])
+        one_less, one_more = votes.yes.copy(), votes.yes.copy()
+        one_less[..., c] -= 1
+        one_more[..., c] += 1
+        now = votes.ratified[side]
+        yes_pivotal = now != votes.outcome(yes=one_less)[side]  # a yes voter switching to no
+        no_pivotal = now != votes.outcome(yes=one_more)[side]  # a no voter switching to yes
+        chosen = np.where(votes.votes[..., members], yes_pivotal[..., None], no_pivotal[..., None])
+        pivotal[..., members] = chosen & votes.present[..., members]
+    return pivotal

@@ -1,0 +1,286 @@
+"""Structural shocks: a modified scenario, and the base draws and worlds carried over to it.
+
+Seat changes, thresholds and veto players change the scenario itself, so the shocked scenario
+is a modified spec (``spec.model_copy(update=...)``) with its own layout. The priors are not
+re-sampled: every bloc, member and chamber that exists in both scenarios keeps its draws and
+its shocks (common random numbers); only entities the shock creates — new seats, a new veto
+player — get fresh draws from their priors, from the seed of the shock's unit of work.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import xarray as xr
+
+from riskmodel.model.layout import Layout
+from riskmodel.model.procedure import AtLeast, Expression, Not, VoteRef
+from riskmodel.spec.scenario import LoadedScenario
+from riskmodel.spec.schema import AllOf, Bloc, Chamber, Scenario, Side, Vote
+from riskmodel.spec.shocks import AddVeto, MoveSeats, RemoveVeto, SetSeats, SetThreshold, ShocksError
+from riskmodel.worlds.build import Worlds, make_worlds
+from riskmodel.worlds.crn import Baseline, flat_draws
+
+__all__ = ["drop_vetoes", "realign_draws", "realign_worlds", "restructured_scenario"]
+
+FloatArray = npt.NDArray[np.float64]
+_ENTITY_DIMS = ("bloc", "member", "chamber")
+
+
+def _map_side(spec: Scenario, side_name: str, change: Callable[[Side], Side]) -> Scenario:
+    sides = [change(side) if side.name == side_name else side for side in spec.sides]
+    return spec.model_copy(update={"sides": sides})
+
+
+def _reseat(side: Side, seats: dict[str, int], where: str) -> Side:
+    """The side with new seat counts for some blocs; declared chamber sizes follow."""
+    chambers = []
+    for chamber in side.chambers:
+        blocs = [
+            b.model_copy(update={"seats": seats[b.name]}) if b.name in seats else b for b in chamber.blocs
+        ]
+        update: dict[str, Any] = {"blocs": blocs}
+        if chamber.seats is not None:
+            update["seats"] = chamber.seats + sum(
+                (n.seats or 0) - (o.seats or 0) for n, o in zip(blocs, chamber.blocs, strict=True)
+            )
+            if update["seats"] < 1:
+                raise ShocksError(f"{where}: chamber '{chamber.name}' would have no seats left")
+        chambers.append(chamber.model_copy(update=update))
+    return side.model_copy(update={"chambers": chambers})
+
+
+def _seats_of(side: Side, bloc: str) -> int:
+    return next(b.seats or 0 for chamber in side.chambers for b in chamber.blocs if b.name == bloc)
+
+
+def _edit(spec: Scenario, shock: Any, where: str) -> Scenario:
+    def change(side: Side) -> Side:
+        match shock:
+            case SetSeats():
+                return _reseat(side, {shock.bloc: shock.seats}, where)
+            case MoveSeats():
+                left = _seats_of(side, shock.from_bloc) - shock.seats
+                if left < 0:
+                    raise ShocksError(
+                        f"{where}: bloc '{shock.from_bloc}' has too few seats to give {shock.seats}"
+                    )
+                right = _seats_of(side, shock.to_bloc) + shock.seats
+                return _reseat(side, {shock.from_bloc: left, shock.to_bloc: right}, where)
+            case SetThreshold():
+                extra = {} if shock.relative_to is None else {"relative_to": shock.relative_to}
+                votes = [
+                    v.model_copy(update={"threshold": shock.threshold, **extra})
+                    if v.name == shock.vote
+                    else v
+                    for v in side.votes
+                ]
+                return side.model_copy(update={"votes": votes})
+            case AddVeto():
+                bloc = Bloc(
+                    name=shock.player,
+                    seats=1,
+                    ideal=shock.ideal,
+                    salience=shock.salience,
+                    party_pull=shock.party_pull,
+                    responsiveness=shock.responsiveness,
+                )
+                chamber = Chamber(
+                    name=shock.player,
+                    kind="veto_player",
+                    seats=1,
+                    blocs=[bloc],
+                    absence=shock.absence,
+                    shock_scale=shock.shock_scale,
+                )
+                procedure = (
+                    side.procedure if side.procedure is None else AllOf(all=[side.procedure, shock.player])
+                )
+                return side.model_copy(
+                    update={
+                        "chambers": [*side.chambers, chamber],
+                        "votes": [*side.votes, Vote(name=shock.player, chamber=shock.player)],
+                        "procedure": procedure,
+                    }
+                )
+        return side
+
+    return _map_side(spec, shock.side, change)
+
+
+def restructured_scenario(scenario: LoadedScenario, shocks: Sequence[Any], *, where: str) -> LoadedScenario:
+    """The scenario with the structural shocks applied in order (``remove_veto`` aside)."""
+    spec = scenario.spec
+    for shock in shocks:
+        spec = _edit(spec, shock, where)
+    hasher = hashlib.sha256(scenario.digest.encode())
+    hasher.update(json.dumps([s.model_dump(mode="json") for s in shocks], sort_keys=True).encode())
+    return LoadedScenario(
+        spec=spec, member_tables=scenario.member_tables, path=scenario.path, digest=hasher.hexdigest()
+    )
+
+
+def _always(expression: Expression, vote: int) -> Expression:
+    match expression:
+        case VoteRef(vote=index):
+            return AtLeast(0, ()) if index == vote else expression  # k = 0 always holds
+        case Not(clause=clause):
+            return Not(_always(clause, vote))
+        case AtLeast(k=k, clauses=clauses):
+            return AtLeast(k, tuple(_always(clause, vote) for clause in clauses))
+    raise TypeError(f"not an expression: {expression!r}")
+
+
+def drop_vetoes(layout: Layout, shocks: Sequence[Any]) -> Layout:
+    """The layout whose procedures treat each ``remove_veto`` shock's vote as passed."""
+    procedures = list(layout.procedures)
+    for shock in shocks:
+        if isinstance(shock, RemoveVeto):
+            side = layout.sides.index(shock.side)
+            procedures[side] = _always(procedures[side], layout.votes.index(f"{shock.side}.{shock.vote}"))
+    return dataclasses.replace(layout, procedures=procedures)
+
+
+# --------------------------------------------------------------------------- draws and worlds
+
+
+def _sample(prior: Any, n: int, rng: np.random.Generator) -> FloatArray:
+    from riskmodel.model.priors import to_scipy  # imports PyMC: only when a shock creates an entity
+
+    return np.broadcast_to(np.asarray(to_scipy(prior).rvs(size=n, random_state=rng), dtype=np.float64), (n,))
+
+
+def _per_issue(value: Any, issues: list[str]) -> list[Any]:
+    return [value.get(issue, 0.0) for issue in issues] if isinstance(value, dict) else [value] * len(issues)
+
+
+def _salience(salience: Any, issues: list[str], n: int, rng: np.random.Generator) -> FloatArray:
+    if hasattr(salience, "dirichlet"):
+        return rng.dirichlet([salience.dirichlet[issue] for issue in issues], size=n)
+    weights = np.ones(len(issues)) if salience is None else np.array([salience.get(i, 0.0) for i in issues])
+    return np.tile(weights / weights.sum(), (n, 1))
+
+
+def _new_bloc(bloc: Bloc, issues: list[str], n: int, rng: np.random.Generator) -> dict[str, FloatArray]:
+    return {
+        "bloc_ideal": np.stack([_sample(bloc.ideal[i], n, rng) for i in issues], axis=1),
+        "bloc_spread": np.stack([_sample(p, n, rng) for p in _per_issue(bloc.spread, issues)], axis=1),
+        "bloc_salience": _salience(bloc.salience, issues, n, rng),
+        "bloc_party_pull": _sample(bloc.party_pull, n, rng),
+        "bloc_responsiveness": _sample(bloc.responsiveness, n, rng),
+        "bloc_valence": _sample(bloc.valence, n, rng),
+    }
+
+
+def _new_chamber(chamber: Chamber, n: int, rng: np.random.Generator) -> dict[str, FloatArray]:
+    return {
+        "chamber_absence": _sample(chamber.absence, n, rng),
+        "chamber_shock_scale": _sample(chamber.shock_scale, n, rng),
+        "chamber_turnout": _sample(chamber.turnout, n, rng),
+        "chamber_campaign_shock": _sample(chamber.campaign_shock, n, rng),
+    }
+
+
+def _carry(flat: FloatArray, old_names: list[str], new_names: list[str]) -> tuple[FloatArray, list[int]]:
+    """Rows of ``flat`` (D, old, ...) in the new order; indices of the new names left empty."""
+    old_index = {name: i for i, name in enumerate(old_names)}
+    out = np.full((flat.shape[0], len(new_names), *flat.shape[2:]), np.nan)
+    missing = []
+    for i, name in enumerate(new_names):
+        if name in old_index:
+            out[:, i] = flat[:, old_index[name]]
+        else:
+            missing.append(i)
+    return out, missing
+
+
+def realign_draws(base: Baseline, layout: Layout, rng: np.random.Generator) -> xr.Dataset:
+    """The base draws carried over to a restructured layout, new entities drawn from their priors."""
+    old, draws = base.layout, base.draws
+    n_draws, issues = base.worlds.n_draws, layout.issues
+    fresh: dict[str, dict[int, dict[str, FloatArray]]] = {
+        "bloc": {
+            i: _new_bloc(layout.bloc_specs[i], issues, n_draws, rng)
+            for i, name in enumerate(layout.blocs)
+            if name not in set(old.blocs)
+        },
+        "chamber": {
+            i: _new_chamber(layout.chamber_specs[i], n_draws, rng)
+            for i, name in enumerate(layout.chambers)
+            if name not in set(old.chambers)
+        },
+        "member": {},
+    }
+    values: dict[str, FloatArray] = {}
+    for name in map(str, draws.data_vars):
+        dims = draws[name].dims[2:]
+        flat = flat_draws(draws, name)
+        if dims and dims[0] in _ENTITY_DIMS:
+            flat, missing = _carry(flat, getattr(old, f"{dims[0]}s"), getattr(layout, f"{dims[0]}s"))
+            for i in missing:
+                if i in fresh[str(dims[0])]:
+                    flat[:, i] = fresh[str(dims[0])][i][name]
+        values[name] = flat
+    if "member_ideal" in values:
+        ideal = values["member_ideal"]
+        for m in np.flatnonzero(np.isnan(ideal[0, :, 0])):
+            b = layout.member_bloc[m]
+            z = rng.standard_normal((n_draws, len(issues)))
+            ideal[:, m] = (
+                values["bloc_ideal"][:, b] + layout.member_offset[m] + values["bloc_spread"][:, b] * z
+            )
+    chains = int(draws.sizes["chain"])
+    coords: dict[str, Any] = {str(dim): draws.coords[dim] for dim in draws.coords if dim not in _ENTITY_DIMS}
+    coords.update(bloc=layout.blocs, member=layout.members, chamber=layout.chambers)
+    data = {
+        name: (draws[name].dims, flat.reshape(chains, n_draws // chains, *flat.shape[1:]))
+        for name, flat in values.items()
+    }
+    return xr.Dataset(data, coords={k: v for k, v in coords.items() if any(k in d for d, _ in data.values())})
+
+
+def realign_worlds(base: Baseline, layout: Layout, draws: xr.Dataset, rng: np.random.Generator) -> Worlds:
+    """Worlds of a restructured layout, with the base worlds' shocks wherever they apply.
+
+    Members and referendums that exist in the base keep their shocks, absences and campaign
+    swings (CRN); new members get fresh shocks and absences from ``rng``.
+    """
+    fresh = make_worlds(layout, draws, n_replicates=1, seed=0)
+    worlds = base.worlds
+    n_draws, n_replicates = worlds.n_draws, worlds.n_replicates
+    old_index = {name: i for i, name in enumerate(base.layout.members)}
+    take = np.array([old_index.get(name, -1) for name in layout.members], dtype=np.int64)
+    shocks = np.empty((n_draws, n_replicates, len(layout.members)), dtype=np.float32)
+    known = take >= 0
+    shocks[..., known] = worlds.member_shock[..., take[known]]
+    new = np.flatnonzero(~known)
+    if len(new):
+        chamber = layout.member_chamber[new]
+        scale = flat_draws(draws, "chamber_shock_scale")[:, chamber][:, None, :]
+        absence = flat_draws(draws, "chamber_absence")[:, chamber][:, None, :]
+        eps = rng.standard_normal((n_draws, n_replicates, len(new))) * scale
+        eps[rng.random(eps.shape) < absence] = -np.inf
+        shocks[..., new] = eps
+    present = np.stack(
+        [
+            np.isfinite(shocks[..., layout.member_chamber == c]).sum(axis=-1)
+            for c in range(len(layout.chambers))
+        ],
+        axis=-1,
+    ).astype(np.int64)
+    old_ref = {base.layout.chambers[c]: q for q, c in enumerate(worlds.referendum_chambers.tolist())}
+    slots = [old_ref[layout.chambers[c]] for c in layout.referendum_chambers.tolist()]
+    return dataclasses.replace(
+        fresh,
+        member_shock=shocks,
+        present=present,
+        referendum_campaign=worlds.referendum_campaign[..., slots],
+        chains=worlds.chains,
+        independent_draws=worlds.independent_draws,
+    )

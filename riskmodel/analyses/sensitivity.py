@@ -1,0 +1,347 @@
+"""Sensitivity of ratification to each constituency (DESIGN.md §4).
+
+For every constituency (bloc, lobby, public, chief) and deal:
+
+- **tornado** — the change in each side's and the agreement's probability when the
+  constituency's ideal point moves one prior SD toward the deal (never past it) or one prior
+  SD away from it on every issue, recomputed on the same worlds (common random numbers), with
+  the MCSE of the paired per-draw difference;
+- **Sobol indices** — first-order and total indices of the per-draw conditional probability
+  p_e on the constituency's parameter group, by recombining the existing draws
+  (:mod:`riskmodel.analyses.sobol`); a draw's shock replicates count among the other inputs;
+- **pivotality** — the share of worlds in which the constituency's votes decide its side's
+  outcome (:mod:`riskmodel.analyses.pivotality`), and for every member how often it is pivotal and how
+  often it votes for the deal: the whip list.
+
+A note on reading the tornado: with quadratic utility an actor's net gain from a deal x over
+the reversion q rises as its ideal point moves in the direction of ``x - q``, not toward x. An
+ideal point beyond the deal (a union wanting more enforcement than the deal gives) that moves
+toward the deal therefore likes the deal *less* relative to the reversion, and its "toward"
+bar can be negative.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import xarray as xr
+
+from riskmodel.analyses import pivotality
+from riskmodel.analyses.constituency import (
+    Constituency,
+    constituencies,
+    group_varies,
+    ideal_prior_sd,
+    recombined_draws,
+    shifted_worlds,
+    tornado_shift,
+    touched_members,
+)
+from riskmodel.analyses.sobol import derangement, pick_freeze_indices, pick_freeze_standard_errors
+from riskmodel.errors import RiskmodelError
+from riskmodel.randomness import SeedLike, as_seed_sequence
+from riskmodel.results.collect import write_atomic
+from riskmodel.worlds.crn import Baseline, baseline_of, mean_and_mcse, per_draw_outcomes, rebuild_worlds
+
+__all__ = [
+    "DEFAULT_SENSITIVITY_SEED",
+    "MIN_VARYING_DRAWS",
+    "analyse_sensitivity",
+    "load_sensitivity",
+    "save_sensitivity",
+    "sensitivity_table",
+    "swing_members",
+    "swing_members_table",
+]
+
+DEFAULT_SENSITIVITY_SEED = 5
+MIN_VARYING_DRAWS = 10
+"""Sobol indices are NaN unless at least this many draws' p_e differ from the median p_e."""
+AGREEMENT = "agreement"
+DIRECTIONS = ("toward", "away")
+
+Progress = Callable[[int, int], None]
+FloatArray = npt.NDArray[np.float64]
+
+
+def _deal_selection(base: Baseline, deals: Sequence[str] | None) -> tuple[list[str], FloatArray]:
+    layout = base.layout
+    if deals is None:
+        return list(layout.deals), layout.deal_values
+    unknown = [name for name in deals if name not in layout.deals]
+    if unknown:
+        raise RiskmodelError(
+            f"unknown deal '{unknown[0]}'; the scenario's deals are: {', '.join(layout.deals)}"
+        )
+    return list(deals), layout.deal_values[[layout.deals.index(name) for name in deals]]
+
+
+def _tornado(
+    base: Baseline, constituency: Constituency, values: FloatArray, base_pe: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Change and MCSE ``(direction, outcome, deal)`` of moving the ideal point."""
+    shape = (len(DIRECTIONS), base_pe.shape[0], values.shape[0])
+    change, mcse = np.zeros(shape), np.zeros(shape)
+    sd = ideal_prior_sd(base.layout, constituency)
+    if not np.any(sd > 0):
+        return change, mcse  # a fixed ideal point has no prior SD to move by
+    for n, deal in enumerate(values):
+        for d, direction in enumerate(DIRECTIONS):
+            shift = tornado_shift(base, constituency, deal, toward=direction == "toward", prior_sd=sd)
+            worlds = shifted_worlds(base, constituency, shift)
+            moved = per_draw_outcomes(base.layout, worlds, deal[None, :])[..., 0]
+            change[d, :, n], mcse[d, :, n] = mean_and_mcse(moved - base_pe[..., n], axis=1, worlds=worlds)
+    return change, mcse
+
+
+def _sobol(
+    base: Baseline,
+    constituency: Constituency,
+    values: FloatArray,
+    base_pe: FloatArray,
+    permutation: npt.NDArray[np.int64],
+    *,
+    n_bootstrap: int,
+    seed: np.random.SeedSequence,
+) -> FloatArray:
+    """``(4, outcome, deal)``: first, its SE, total, its SE."""
+    out = np.zeros((4, *base_pe.shape[::2]))
+    if group_varies(base, constituency):
+        draws = recombined_draws(base, constituency, permutation)
+        worlds = rebuild_worlds(base, draws, members=touched_members(base.layout, constituency))
+        mixed = per_draw_outcomes(base.layout, worlds, values)
+        out[0], out[2] = pick_freeze_indices(base_pe, base_pe[:, permutation], mixed, axis=1)
+        out[1], out[3] = pick_freeze_standard_errors(
+            base_pe, base_pe[:, permutation], mixed, axis=1, n_bootstrap=n_bootstrap, seed=seed
+        )
+    # Too few draws away from the typical p_e: the variance cannot be apportioned.
+    varying = np.sum(base_pe != np.median(base_pe, axis=1, keepdims=True), axis=1)
+    out[:, varying < MIN_VARYING_DRAWS] = np.nan
+    return out
+
+
+def analyse_sensitivity(
+    simulation: Any,
+    *,
+    deals: Sequence[str] | None = None,
+    seed: SeedLike = DEFAULT_SENSITIVITY_SEED,
+    n_bootstrap: int = 200,
+    progress: Progress | None = None,
+) -> xr.Dataset:
+    """Tornado, Sobol indices and pivotality of every constituency, for the scenario's deals.
+
+    Parameters
+    ----------
+    simulation
+        A :class:`riskmodel.pipeline.Simulation`; its worlds are reused (no prior re-sampling).
+    deals
+        Names of the deals to analyse (all named deals by default).
+    seed
+        Seed of the draw recombination and the bootstrap of the Sobol indices.
+    n_bootstrap
+        Bootstrap resamples for the Sobol indices' standard errors.
+    progress
+        Called as ``progress(done, total)`` after each constituency.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``constituency``, ``outcome`` (sides, then ``agreement``), ``deal``,
+        ``direction`` (toward, away) and ``member``; see :func:`save_sensitivity`.
+    """
+    base = baseline_of(simulation)
+    layout, worlds = base.layout, base.worlds
+    names, values = _deal_selection(base, deals)
+    if worlds.n_draws < 4:
+        raise RiskmodelError("sensitivity needs at least 4 epistemic draws (raise --worlds)")
+    base_pe = per_draw_outcomes(layout, worlds, values)  # (O, D, N)
+    baseline, baseline_mcse = mean_and_mcse(base_pe, axis=1, worlds=worlds)
+    permute_seed, boot_seed = as_seed_sequence(seed).spawn(2)
+    permutation = derangement(worlds.n_draws, permute_seed)
+    groups = constituencies(layout)
+    boot_seeds = boot_seed.spawn(len(groups))
+    votes = [pivotality.deal_votes(layout, worlds, deal) for deal in values]
+
+    n_groups, n_out, n_deals = len(groups), base_pe.shape[0], len(names)
+    change = np.zeros((len(DIRECTIONS), n_groups, n_out, n_deals))
+    change_mcse = np.zeros_like(change)
+    sobol = np.zeros((4, n_groups, n_out, n_deals))
+    pivotal = np.full((n_groups, n_deals), np.nan)
+    pivotal_mcse = np.full((n_groups, n_deals), np.nan)
+    for g, constituency in enumerate(groups):
+        change[:, g], change_mcse[:, g] = _tornado(base, constituency, values, base_pe)
+        sobol[:, g] = _sobol(
+            base, constituency, values, base_pe, permutation, n_bootstrap=n_bootstrap, seed=boot_seeds[g]
+        )
+        for n, deal_votes in enumerate(votes):
+            decisive = _decisive(deal_votes, constituency)
+            if decisive is not None:
+                pivotal[g, n], pivotal_mcse[g, n] = mean_and_mcse(
+                    decisive.mean(axis=1), axis=0, worlds=worlds
+                )
+        if progress is not None:
+            progress(g + 1, n_groups)
+
+    member_pivotal = np.stack([pivotality.member_pivotal(v).mean(axis=(0, 1)) for v in votes], axis=-1)
+    member_yes = np.stack([v.votes.mean(axis=(0, 1)) for v in votes], axis=-1)
+    outcomes = [*layout.sides, AGREEMENT]
+    width = np.abs(change[0] - change[1])
+    data = {
+        "baseline_probability": (("outcome", "deal"), baseline),
+        "baseline_mcse": (("outcome", "deal"), baseline_mcse),
+        "tornado_change": (("direction", "constituency", "outcome", "deal"), change),
+        "tornado_mcse": (("direction", "constituency", "outcome", "deal"), change_mcse),
+        "tornado_width": (("constituency", "outcome", "deal"), width),
+        "sobol_first": (("constituency", "outcome", "deal"), sobol[0]),
+        "sobol_first_se": (("constituency", "outcome", "deal"), sobol[1]),
+        "sobol_total": (("constituency", "outcome", "deal"), sobol[2]),
+        "sobol_total_se": (("constituency", "outcome", "deal"), sobol[3]),
+        "pivotality": (("constituency", "deal"), pivotal),
+        "pivotality_mcse": (("constituency", "deal"), pivotal_mcse),
+        "member_pivotality": (("member", "deal"), member_pivotal),
+        "member_yes_probability": (("member", "deal"), member_yes),
+    }
+    coords = {
+        "constituency": [c.label for c in groups],
+        "constituency_kind": ("constituency", [c.kind for c in groups]),
+        "constituency_side": ("constituency", [layout.sides[c.side] for c in groups]),
+        "outcome": outcomes,
+        "deal": names,
+        "direction": list(DIRECTIONS),
+        "member": layout.members,
+        "member_bloc": ("member", [layout.blocs[b] for b in layout.member_bloc]),
+        "member_chamber": ("member", [layout.chambers[c] for c in layout.member_chamber]),
+        "member_side": ("member", [layout.sides[layout.chamber_side[c]] for c in layout.member_chamber]),
+        "issue": layout.issues,
+    }
+    spec = layout.scenario.spec
+    attrs = {
+        "scenario_name": spec.name,
+        "scenario_title": spec.title or spec.name,
+        "scenario_digest": layout.scenario.digest,
+        "seed": -1 if getattr(simulation, "seed", None) is None else int(simulation.seed),
+        "sensitivity_seed": seed if isinstance(seed, int) else -1,
+        "n_draws": worlds.n_draws,
+        "n_replicates": worlds.n_replicates,
+        "n_worlds": worlds.n_worlds,
+        "n_bootstrap": n_bootstrap,
+        "tornado_shift": "one prior SD per issue; toward stops at the deal's value",
+        "sobol_estimator": "recombination pick-freeze: Saltelli et al. 2010 first order, Jansen 1999 total",
+        "issue_units": json.dumps({i.name: i.unit for i in spec.issues}),
+    }
+    ds = xr.Dataset(data, coords=coords, attrs=attrs)
+    ds["deal_value"] = (("deal", "issue"), values)
+    return ds
+
+
+def _decisive(votes: pivotality.DealVotes, constituency: Constituency) -> npt.NDArray[np.bool_] | None:
+    """``(D, R)`` whether the constituency's votes decide its side; None if it casts none."""
+    match constituency.kind:
+        case "bloc":
+            return pivotality.bloc_decisive(votes, constituency.index)
+        case "public":
+            return pivotality.public_decisive(votes, constituency.side)
+    return None
+
+
+def swing_members(sensitivity: xr.Dataset, deal: str, *, top: int = 20) -> pd.DataFrame:
+    """The whip list: the ``top`` members most often pivotal on a deal.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``member``, ``side``, ``chamber``, ``bloc``, ``pivotality``, ``yes_probability``,
+        most pivotal first (members never pivotal are left out).
+    """
+    chosen = sensitivity.sel(deal=deal)
+    frame = (
+        chosen[["member_pivotality", "member_yes_probability"]]
+        .to_dataframe()
+        .reset_index()
+        .rename(
+            columns={
+                "member_pivotality": "pivotality",
+                "member_yes_probability": "yes_probability",
+                "member_side": "side",
+                "member_chamber": "chamber",
+                "member_bloc": "bloc",
+            }
+        )
+    )
+    frame = frame[frame["pivotality"] > 0].sort_values(["pivotality", "member"], ascending=[False, True])
+    columns = ["member", "side", "chamber", "bloc", "pivotality", "yes_probability"]
+    return frame[columns].head(top).reset_index(drop=True)
+
+
+def swing_members_table(sensitivity: xr.Dataset, *, top: int = 10) -> pd.DataFrame:
+    """The whip list of every deal: its ``top`` most often pivotal members."""
+    frames = [
+        swing_members(sensitivity, str(deal), top=top).assign(deal=str(deal))
+        for deal in sensitivity["deal"].to_numpy()
+    ]
+    frame = pd.concat(frames, ignore_index=True)
+    return frame[["deal", *[c for c in frame.columns if c != "deal"]]]
+
+
+def sensitivity_table(sensitivity: xr.Dataset) -> pd.DataFrame:
+    """One row per deal and constituency, for the probability that its own side ratifies.
+
+    Columns: ``deal``, ``constituency``, ``kind``, ``side``, ``toward`` and ``away`` (tornado
+    changes) with ``toward_mcse`` and ``away_mcse``, ``width``, ``sobol_first``, ``sobol_total``
+    (with ``_se``) and ``pivotality``; the widest tornado first within each deal.
+    """
+    rows = []
+    for deal in sensitivity["deal"].to_numpy().tolist():
+        for label in sensitivity["constituency"].to_numpy().tolist():
+            row = sensitivity.sel(deal=deal, constituency=label)
+            side = str(row["constituency_side"].item())
+            own = row.sel(outcome=side)
+            rows.append(
+                {
+                    "deal": deal,
+                    "constituency": label,
+                    "kind": str(row["constituency_kind"].item()),
+                    "side": side,
+                    "toward": float(own["tornado_change"].sel(direction="toward")),
+                    "toward_mcse": float(own["tornado_mcse"].sel(direction="toward")),
+                    "away": float(own["tornado_change"].sel(direction="away")),
+                    "away_mcse": float(own["tornado_mcse"].sel(direction="away")),
+                    "width": float(own["tornado_width"]),
+                    "sobol_first": float(own["sobol_first"]),
+                    "sobol_first_se": float(own["sobol_first_se"]),
+                    "sobol_total": float(own["sobol_total"]),
+                    "sobol_total_se": float(own["sobol_total_se"]),
+                    "pivotality": float(row["pivotality"]),
+                }
+            )
+    frame = pd.DataFrame(rows)
+    deal_order = {deal: i for i, deal in enumerate(sensitivity["deal"].to_numpy().tolist())}
+    frame = frame.assign(_deal=frame["deal"].map(deal_order))
+    return (
+        frame.sort_values(["_deal", "width"], ascending=[True, False])
+        .drop(columns="_deal")
+        .reset_index(drop=True)
+    )
+
+
+def save_sensitivity(sensitivity: xr.Dataset, path: str | Path) -> Path:
+    """Save a sensitivity Dataset as netCDF (h5netcdf), atomically."""
+    return write_atomic(path, lambda tmp: sensitivity.to_netcdf(tmp, engine="h5netcdf"))
+
+
+def load_sensitivity(path: str | Path) -> xr.Dataset:
+    """Load a Dataset saved by :func:`save_sensitivity` (or by the stress sweep)."""
+    path = Path(path)
+    if not path.is_file():
+        raise RiskmodelError(f"{path}: file not found")
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            return ds.load()
+    except (OSError, ValueError) as exc:
+        raise RiskmodelError(f"{path}: not a riskmodel netCDF file ({exc})") from None

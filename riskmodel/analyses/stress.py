@@ -1,0 +1,409 @@
+"""Stress tests: named shocks applied to a scenario, alone and combined, swept over its deals.
+
+Each unit of work — one shock or one declared combination — produces a shocked scenario:
+
+- preference shocks (shift a bloc, lobby, public or chief; swing approval; scale or flip a
+  lobby) modify the draws and rebuild the worlds' coefficients, keeping every shock (CRN);
+- structural shocks (seats, thresholds, veto players) modify the scenario spec, and the base
+  draws and shocks are carried over to its layout (:mod:`riskmodel.analyses.restructure`).
+
+Structural shocks of a combination apply first, then its preference shocks, each in the order
+listed. The sweep reports, per unit, deal and outcome (each side and the agreement), the
+change in probability against the unshocked scenario with the MCSE of the paired per-draw
+difference, and ranks the units by the worst change in the probability of agreement.
+
+Units run serially or on Dask (``client``); each unit gets its own child of the sweep's seed
+(spawned in the order of the units), so the numbers are bit-identical however they are run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import xarray as xr
+
+from riskmodel.analyses.constituency import (
+    Constituency,
+    Kind,
+    ideal_prior_sd,
+    shifted_worlds,
+    touched_members,
+)
+from riskmodel.analyses.restructure import drop_vetoes, realign_draws, realign_worlds, restructured_scenario
+from riskmodel.errors import RiskmodelError
+from riskmodel.model.layout import Layout, build_layout
+from riskmodel.randomness import SeedLike, as_seed_sequence
+from riskmodel.spec.shocks import STRUCTURAL_KINDS, ShockSet
+from riskmodel.worlds.build import Worlds
+from riskmodel.worlds.crn import (
+    Baseline,
+    baseline_of,
+    flat_draws,
+    mean_and_mcse,
+    per_draw_outcomes,
+    rebuild_worlds,
+    restore_draws,
+)
+
+__all__ = [
+    "DEFAULT_STRESS_SEED",
+    "apply_shocks",
+    "dask_client",
+    "save_stress",
+    "stress_table",
+    "stress_test",
+]
+
+DEFAULT_STRESS_SEED = 11
+AGREEMENT = "agreement"
+_IDEAL_SHIFTS = frozenset({"shift_bloc", "shift_lobby", "shift_public", "shift_chief"})
+FloatArray = npt.NDArray[np.float64]
+Progress = Callable[[int, int], None]
+
+
+def _constituency(layout: Layout, shock: Any) -> tuple[Constituency, str, int]:
+    """The constituency a preference shock moves, the variable it edits and the column."""
+    side = layout.sides.index(shock.side)
+    if hasattr(shock, "bloc"):
+        index = layout.blocs.index(f"{shock.side}.{shock.bloc}")
+        return Constituency("bloc", index, layout.blocs[index], side), "bloc_ideal", index
+    if hasattr(shock, "lobby"):
+        index = layout.lobbies.index(f"{shock.side}.{shock.lobby}")
+        return Constituency("lobby", index, layout.lobbies[index], side), "lobby_ideal", index
+    kind: Kind = "chief" if shock.kind == "shift_chief" else "public"
+    index = (layout.chiefs if kind == "chief" else layout.publics).index(shock.side)
+    return Constituency(kind, index, shock.side, side), f"{kind}_ideal", index
+
+
+def _shift_amount(layout: Layout, constituency: Constituency, shock: Any) -> float:
+    if shock.by is not None:
+        return float(shock.by)
+    return float(shock.sd) * float(ideal_prior_sd(layout, constituency)[layout.issues.index(shock.issue)])
+
+
+def _in_issue_units(layout: Layout, shocks: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Shifts given in prior SDs restated in issue units (workers then need no prior maths)."""
+    return tuple(
+        shock.model_copy(
+            update={"by": _shift_amount(layout, _constituency(layout, shock)[0], shock), "sd": None}
+        )
+        if getattr(shock, "sd", None) is not None
+        else shock
+        for shock in shocks
+    )
+
+
+def _apply_preferences(current: Baseline, shocks: Sequence[Any]) -> tuple[Any, npt.NDArray[np.int64]]:
+    """Draws with the preference shocks applied, and the members whose net gain they touch."""
+    layout = current.layout
+    arrays: dict[str, FloatArray] = {}
+
+    def array(name: str) -> FloatArray:
+        if name not in arrays:
+            arrays[name] = flat_draws(current.draws, name)
+        return arrays[name]
+
+    touched: list[npt.NDArray[np.int64]] = []
+    for shock in shocks:
+        constituency, variable, index = _constituency(layout, shock)
+        touched.append(touched_members(layout, constituency))
+        match shock.kind:
+            case "scale_lobby" | "flip_lobby":
+                factor = -1.0 if shock.kind == "flip_lobby" else float(shock.factor)
+                array("lobby_influence")[:, index] *= factor
+            case "shift_approval":
+                array("public_approval")[:, index] += float(shock.by)
+            case _:
+                k = layout.issues.index(shock.issue)
+                amount = _shift_amount(layout, constituency, shock)
+                array(variable)[:, index, k] += amount
+                if constituency.kind == "bloc":
+                    array("member_ideal")[:, layout.member_bloc == index, k] += amount
+    return restore_draws(current.draws, arrays), np.unique(np.concatenate(touched))
+
+
+def _shifted(current: Baseline, shocks: Sequence[Any]) -> Worlds:
+    """Worlds after ideal-point shifts, by the affine update of :func:`shifted_worlds`.
+
+    No pass through make_worlds is needed: a shift changes no weight, so shifts simply add up.
+    """
+    layout, worlds = current.layout, current.worlds
+    for shock in shocks:
+        constituency, _, _ = _constituency(layout, shock)
+        shift = np.zeros((worlds.n_draws, len(layout.issues)))
+        shift[:, layout.issues.index(shock.issue)] = _shift_amount(layout, constituency, shock)
+        worlds = shifted_worlds(Baseline(layout, current.draws, worlds), constituency, shift)
+    return worlds
+
+
+def apply_shocks(
+    base: Baseline, shocks: Sequence[Any], *, seed: SeedLike = None, where: str = "shocks"
+) -> tuple[Layout, Worlds]:
+    """The layout and worlds of the scenario with some shocks applied (CRN with ``base``).
+
+    Parameters
+    ----------
+    base
+        The unshocked baseline.
+    shocks
+        Validated shocks (:mod:`riskmodel.spec.shocks`); structural ones apply first.
+    seed
+        Seed for entities the shocks create (new seats, veto players).
+    where
+        Name of the unit, for error messages.
+    """
+    rng = np.random.default_rng(as_seed_sequence(seed))
+    structural = [shock for shock in shocks if shock.kind in STRUCTURAL_KINDS]
+    preference = [shock for shock in shocks if shock.kind not in STRUCTURAL_KINDS]
+    layout, draws = base.layout, base.draws
+    edits = [shock for shock in structural if shock.kind != "remove_veto"]
+    if edits:
+        layout = build_layout(restructured_scenario(layout.scenario, edits, where=where))
+    layout = drop_vetoes(layout, structural)
+    reshaped = (layout.members, layout.blocs, layout.chambers) != (
+        base.layout.members,
+        base.layout.blocs,
+        base.layout.chambers,
+    )
+    if reshaped:
+        draws = realign_draws(base, layout, rng)
+    if not reshaped and preference and all(shock.kind in _IDEAL_SHIFTS for shock in preference):
+        return layout, _shifted(Baseline(layout, draws, base.worlds), preference)
+    touched = np.zeros(0, dtype=np.int64)
+    if preference:
+        draws, touched = _apply_preferences(Baseline(layout, draws, base.worlds), preference)
+    if reshaped:
+        return layout, realign_worlds(base, layout, draws, rng)
+    if preference:
+        return layout, rebuild_worlds(Baseline(layout, base.draws, base.worlds), draws, members=touched)
+    return layout, base.worlds
+
+
+def _run_unit(
+    base: Baseline, shocks: tuple[Any, ...], seed: np.random.SeedSequence, deal_values: FloatArray, where: str
+) -> FloatArray:
+    """``(outcome, draw, deal)`` p_e of one unit of work (runs on a Dask worker)."""
+    layout, worlds = apply_shocks(base, shocks, seed=seed, where=where)
+    return per_draw_outcomes(layout, worlds, deal_values)
+
+
+def _warm_worker() -> bool:
+    """Import the engine and load its compiled kernel, so the first unit does not pay for it."""
+    from riskmodel.engine.core import count_yes
+
+    one = np.ones((1, 1, 1), dtype=np.int64)
+    tiny = Worlds(
+        member_coef=np.zeros((1, 1, 3)),
+        member_shock=np.zeros((1, 1, 1), dtype=np.float32),
+        member_chamber=np.zeros(1, dtype=np.int64),
+        present=one,
+        seats=np.ones(1, dtype=np.int64),
+        link_pairs=np.zeros((0, 2), dtype=np.int64),
+        referendum_chambers=np.zeros(0, dtype=np.int64),
+        referendum_coef=np.zeros((1, 0, 3)),
+        referendum_var=np.zeros((1, 0, 1, 1)),
+        referendum_reversion=np.zeros((0, 1)),
+        referendum_noise=np.zeros((1, 0)),
+        referendum_campaign=np.zeros((1, 1, 0)),
+        referendum_turnout_ok=np.zeros((1, 0), dtype=bool),
+    )
+    count_yes(tiny, np.zeros((1, 3)))
+    return True
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: str | None = None, *, n_workers: int | None = None) -> Iterator[Any]:
+    """A Dask client: a user's cluster at ``scheduler``, else a local cluster of processes.
+
+    The local cluster runs one task at a time per worker process, and the engine's kernel in
+    each process uses its share of the cores.
+    Workers are warmed up (imports, compiled kernel) before the client is handed out.
+    """
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except OSError as exc:
+            raise RiskmodelError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
+        with client:
+            client.run(_warm_worker)
+            yield client
+        return
+    # Workers that ran the (numba-threaded) engine can take a few seconds to exit; the nanny
+    # then kills them and warns, which is noise for a cluster we own and discard.
+    # The engine's kernel is multithreaded: share the cores between the worker processes.
+    threads = max(1, (os.cpu_count() or 1) // n_workers) if n_workers else 1
+    nanny_log = logging.getLogger("distributed.nanny")
+    level = nanny_log.level
+    nanny_log.setLevel(logging.ERROR)
+    try:
+        with (
+            LocalCluster(
+                n_workers=n_workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                env={"NUMBA_NUM_THREADS": str(threads)},
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            client.run(_warm_worker)
+            yield client
+    finally:
+        nanny_log.setLevel(level)
+
+
+def stress_test(
+    simulation: Any,
+    shock_set: ShockSet,
+    *,
+    deals: Sequence[str] | None = None,
+    seed: SeedLike = DEFAULT_STRESS_SEED,
+    client: Any = None,
+    progress: Progress | None = None,
+) -> xr.Dataset:
+    """Sweep every shock and combination of a shocks file over the scenario's deals.
+
+    Parameters
+    ----------
+    simulation
+        A :class:`riskmodel.pipeline.Simulation`; its worlds are reused (no prior re-sampling).
+    shock_set
+        Shocks checked against the same scenario (:func:`riskmodel.spec.shocks.load_shocks`).
+    deals
+        Names of the deals (all named deals by default).
+    seed
+        Seed of the sweep; unit ``i`` uses its ``i``-th spawned child.
+    client
+        A ``distributed.Client`` to run the units on; serial when None.
+    progress
+        Called as ``progress(done, total)`` as units finish.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``baseline_probability`` and ``baseline_mcse`` (outcome, deal); ``probability``,
+        ``change`` and ``change_mcse`` (shock, outcome, deal); ``danger`` (worst change in the
+        probability of agreement over the deals), ``danger_deal`` and ``rank`` (shock).
+    """
+    base = baseline_of(simulation)
+    layout = base.layout
+    names = list(deals) if deals is not None else list(layout.deals)
+    for name in names:
+        if name not in layout.deals:
+            raise RiskmodelError(
+                f"unknown deal '{name}'; the scenario's deals are: {', '.join(layout.deals)}"
+            )
+    values = layout.deal_values[[layout.deals.index(name) for name in names]]
+    units = [(name, kind, _in_issue_units(layout, shocks)) for name, kind, shocks in shock_set.units()]
+    seeds = as_seed_sequence(seed).spawn(len(units))
+    base_pe = per_draw_outcomes(layout, base.worlds, values)
+    if client is None:
+        shocked = []
+        for i, ((name, _, shocks), unit_seed) in enumerate(zip(units, seeds, strict=True)):
+            shocked.append(_run_unit(base, shocks, unit_seed, values, name))
+            if progress is not None:
+                progress(i + 1, len(units))
+    else:
+        from distributed import as_completed
+
+        shared = client.scatter(base, broadcast=True)
+        futures = [
+            client.submit(_run_unit, shared, shocks, unit_seed, values, name, pure=False)
+            for (name, _, shocks), unit_seed in zip(units, seeds, strict=True)
+        ]
+        for done, _ in enumerate(as_completed(futures), start=1):
+            if progress is not None:
+                progress(done, len(units))
+        shocked = client.gather(futures)
+    return _assemble(base, base_pe, np.stack(shocked), units, names, values, seed)
+
+
+def _assemble(
+    base: Baseline,
+    base_pe: FloatArray,
+    shocked: FloatArray,
+    units: list[tuple[str, str, tuple[Any, ...]]],
+    names: list[str],
+    values: FloatArray,
+    seed: SeedLike,
+) -> xr.Dataset:
+    worlds = base.worlds
+    baseline, baseline_mcse = mean_and_mcse(base_pe, axis=1, worlds=worlds)
+    probability = shocked.mean(axis=2)  # (U, O, N)
+    change, change_mcse = mean_and_mcse(shocked - base_pe[None], axis=2, worlds=worlds)
+    agreement = change[:, -1, :]
+    worst = np.argmin(agreement, axis=1)
+    danger = agreement[np.arange(len(units)), worst]
+    order = np.lexsort((agreement.mean(axis=1), danger))  # worst first, then the lower mean change
+    rank = np.empty(len(units), dtype=np.int64)
+    rank[order] = np.arange(1, len(units) + 1)
+    dims = ("shock", "outcome", "deal")
+    spec = base.layout.scenario.spec
+    return xr.Dataset(
+        {
+            "baseline_probability": (("outcome", "deal"), baseline),
+            "baseline_mcse": (("outcome", "deal"), baseline_mcse),
+            "probability": (dims, probability),
+            "change": (dims, change),
+            "change_mcse": (dims, change_mcse),
+            "danger": (("shock",), danger),
+            "danger_deal": (("shock",), [names[i] for i in worst]),
+            "rank": (("shock",), rank),
+            "deal_value": (("deal", "issue"), values),
+        },
+        coords={
+            "shock": [name for name, _, _ in units],
+            "shock_kind": ("shock", [kind for _, kind, _ in units]),
+            "shock_parts": ("shock", [" + ".join(s.name for s in shocks) for _, _, shocks in units]),
+            "outcome": [*base.layout.sides, AGREEMENT],
+            "deal": names,
+            "issue": base.layout.issues,
+        },
+        attrs={
+            "scenario_name": spec.name,
+            "scenario_digest": base.layout.scenario.digest,
+            "stress_seed": seed if isinstance(seed, int) else -1,
+            "n_draws": worlds.n_draws,
+            "n_replicates": worlds.n_replicates,
+            "n_worlds": worlds.n_worlds,
+        },
+    )
+
+
+def stress_table(stress: xr.Dataset, *, top: int | None = None) -> pd.DataFrame:
+    """Units from most to least dangerous: rank, shock, kind, worst deal and Δ P(agreement)."""
+    rows = []
+    for shock in stress["shock"].to_numpy().tolist():
+        unit = stress.sel(shock=shock)
+        deal = str(unit["danger_deal"].item())
+        rows.append(
+            {
+                "rank": int(unit["rank"]),
+                "shock": shock,
+                "kind": str(unit["shock_kind"].item()),
+                "parts": str(unit["shock_parts"].item()),
+                "worst_deal": deal,
+                "change": float(unit["danger"]),
+                "mcse": float(unit["change_mcse"].sel(outcome=AGREEMENT, deal=deal)),
+                "probability": float(unit["probability"].sel(outcome=AGREEMENT, deal=deal)),
+            }
+        )
+    table = pd.DataFrame(rows).sort_values("rank").reset_index(drop=True)
+    return table if top is None else table.head(top)
+
+
+def save_stress(stress: xr.Dataset, path: str | Path) -> Path:
+    """Save a stress Dataset as netCDF (h5netcdf), atomically."""
+    from riskmodel.results.collect import write_atomic  # not at the top: Dask workers import this module
+
+    return write_atomic(path, lambda tmp: stress.to_netcdf(tmp, engine="h5netcdf"))

@@ -1,0 +1,289 @@
+"""Win-set maps: P(deal ∈ W_s) on a grid over two issues, per side and jointly.
+
+Every grid deal is evaluated in the same worlds (common random numbers), once: the same chunks
+give the probability of each deal (share of worlds in which it survives, with its MCSE and the
+distribution of the conditional probability p_e over epistemic draws) and the win-set *size*
+of each world (share of the grid that survives in it), accumulated chunk by chunk so that
+worlds × grid is never held in memory. The agreement zone is the set of grid deals whose joint
+probability reaches τ.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+import arviz_stats as azs
+import numpy as np
+import numpy.typing as npt
+import xarray as xr
+
+from riskmodel.engine.core import ChunkOutcome, evaluate_chunks
+from riskmodel.engine.sweep import SweepChunk, sweep_chunks
+from riskmodel.errors import RiskmodelError, did_you_mean
+from riskmodel.model.layout import Layout
+from riskmodel.pipeline import Simulation
+from riskmodel.results.collect import QUANTILES, package_versions, write_atomic
+
+__all__ = ["DEFAULT_GRID", "DEFAULT_TAU", "compute_winset", "load_winset", "resolve_deal", "save_winset"]
+
+DEFAULT_GRID = 101
+DEFAULT_TAU = 0.5
+Method = Literal["sweep", "engine"]
+
+
+def _issue_index(layout: Layout, name: str, option: str) -> int:
+    if name not in layout.issues:
+        raise RiskmodelError(
+            f"{option}: unknown issue '{name}'{did_you_mean(name, layout.issues)}; "
+            f"the scenario's issues are: {', '.join(layout.issues)}"
+        )
+    return layout.issues.index(name)
+
+
+def resolve_deal(layout: Layout, deal: str | None) -> tuple[str, npt.NDArray[np.float64]]:
+    """Name and values (issue units) of a named deal; the scenario's first deal when ``None``."""
+    if deal is None:
+        return layout.deals[0], layout.deal_values[0].copy()
+    if deal not in layout.deals:
+        raise RiskmodelError(
+            f"unknown deal '{deal}'{did_you_mean(deal, layout.deals)}; "
+            f"the scenario's deals are: {', '.join(layout.deals)}"
+        )
+    return deal, layout.deal_values[layout.deals.index(deal)].copy()
+
+
+class _Reducer:
+    """Per-deal probabilities and per-world win-set sizes, accumulated over chunks."""
+
+    def __init__(self, n_sides: int, n_deals: int, n_draws: int, n_replicates: int, quantiles: bool):
+        self.n_replicates = n_replicates
+        self.side_count = np.zeros((n_sides, n_deals), dtype=np.int64)
+        self.joint_count = np.zeros(n_deals, dtype=np.int64)
+        self.side_mcse = np.zeros((n_sides, n_deals))
+        self.joint_mcse = np.zeros(n_deals)
+        n_q = len(QUANTILES) if quantiles else 0
+        self.side_q = np.zeros((n_q, n_sides, n_deals))
+        self.joint_q = np.zeros((n_q, n_deals))
+        self.side_size = np.zeros((n_sides, n_draws, n_replicates), dtype=np.int64)
+        self.joint_size = np.zeros((n_draws, n_replicates), dtype=np.int64)
+
+    def add(self, chunk: ChunkOutcome | SweepChunk, chains: int | None) -> None:
+        part = chunk.deal_slice
+        per_draw_side = np.count_nonzero(chunk.side_ratified, axis=2)  # (S, D, n) successes per draw
+        per_draw_joint = np.count_nonzero(chunk.agreed, axis=1)  # (D, n)
+        self.side_count[:, part] = per_draw_side.sum(axis=1)
+        self.joint_count[part] = per_draw_joint.sum(axis=0)
+        self.side_mcse[:, part] = _mcse(np.moveaxis(per_draw_side, 1, 0) / self.n_replicates, chains)
+        self.joint_mcse[part] = _mcse(per_draw_joint / self.n_replicates, chains)
+        if self.side_q.shape[0]:
+            self.side_q[:, :, part] = np.quantile(per_draw_side / self.n_replicates, QUANTILES, axis=1)
+            self.joint_q[:, part] = np.quantile(per_draw_joint / self.n_replicates, QUANTILES, axis=0)
+        self.side_size += np.count_nonzero(chunk.side_ratified, axis=3)
+        self.joint_size += np.count_nonzero(chunk.agreed, axis=2)
+
+
+def _mcse(per_draw: npt.NDArray[np.float64], chains: int | None) -> npt.NDArray[np.float64]:
+    """MCSE of the mean over draws (axis 0): sd/√D for independent draws, else from the ESS."""
+    n_draws = per_draw.shape[0]
+    if n_draws < 4:
+        return np.full(per_draw.shape[1:], np.nan)
+    if chains is None:
+        # Each deal's draws contiguous in the last axis: the sum's rounding cannot depend on
+        # how many deals share the chunk.
+        rows = np.ascontiguousarray(np.moveaxis(per_draw, 0, -1))
+        return np.asarray(rows.std(axis=-1, ddof=1) / np.sqrt(n_draws), dtype=np.float64)
+    shaped = per_draw.reshape(chains, n_draws // chains, *per_draw.shape[1:])
+    mcse = np.asarray(azs.mcse(shaped, method="mean", chain_axis=0, draw_axis=1), dtype=np.float64)
+    return np.nan_to_num(mcse, nan=0.0)
+
+
+def _reduce(chunks: Iterable[ChunkOutcome | SweepChunk], reducer: _Reducer, chains: int | None) -> None:
+    for chunk in chunks:
+        reducer.add(chunk, chains)
+
+
+def compute_winset(
+    simulation: Simulation,
+    *,
+    x: str,
+    y: str,
+    base: str | None = None,
+    grid: int | tuple[int, int] = DEFAULT_GRID,
+    tau: float = DEFAULT_TAU,
+    x_range: tuple[float, float] | None = None,
+    y_range: tuple[float, float] | None = None,
+    method: Method = "sweep",
+    quantiles: bool = True,
+    chunk_size: int | None = None,
+) -> xr.Dataset:
+    """Map the probability of win-set membership on a grid over two issues.
+
+    Parameters
+    ----------
+    simulation
+        Sampled worlds (:func:`riskmodel.pipeline.sample_worlds`); every grid deal uses them all.
+    x, y
+        The two issues of the map (columns and rows).
+    base
+        Named deal fixing the other issues; the scenario's first deal by default.
+    grid
+        Points per axis (N gives an N×N map), or ``(n_x, n_y)``.
+    tau
+        Joint probability a deal needs to be in the agreement zone.
+    x_range, y_range
+        Limits of the map in the issues' units; each issue's declared range by default.
+    method
+        ``"sweep"``: exact row sweep of each member's quadratic net gain (:mod:`riskmodel.engine.sweep`);
+        ``"engine"``: every grid deal through :func:`riskmodel.engine.core.evaluate_chunks`. Both give
+        the same outcomes; the sweep is much faster on fine grids.
+    quantiles
+        Keep the 5/25/50/75/95% quantiles of p_e per grid deal (5 floats per deal and side).
+    chunk_size
+        Deals per chunk (memory bound); by default about 256 MiB of outcome arrays.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``ratification_probability(side, y, x)``, ``ratification_mcse``, ``agreement_probability(y, x)``,
+        ``agreement_mcse``, the p_e quantiles, ``winset_size(side, world)`` and
+        ``overlap_size(world)`` (share of the grid ratified in each world), ``agreement_zone(y, x)``,
+        and for plotting ``named_deal_value(named_deal, issue)``, ``reversion(side, issue)``,
+        ``base_value(issue)``.
+    """
+    layout = simulation.layout
+    worlds = simulation.worlds
+    x_index = _issue_index(layout, x, "--x")
+    y_index = _issue_index(layout, y, "--y")
+    if x_index == y_index:
+        raise RiskmodelError("--x and --y must name two different issues")
+    n_x, n_y = (grid, grid) if isinstance(grid, int) else grid
+    if min(n_x, n_y) < 2:
+        raise RiskmodelError("--grid must be at least 2 points per axis")
+    if not 0.0 < tau <= 1.0:
+        raise RiskmodelError(f"--tau must be in (0, 1], got {tau}")
+    if method not in ("sweep", "engine"):
+        raise RiskmodelError(f"unknown method '{method}'; choose sweep or engine")
+    base_name, base_values = resolve_deal(layout, base)
+    low, span = layout.issue_low, layout.issue_span
+    xs = _axis(x_range, low[x_index], span[x_index], n_x, "--x")
+    ys = _axis(y_range, low[y_index], span[y_index], n_y, "--y")
+    base_unit = layout.to_unit(base_values)
+    x_unit = (xs - low[x_index]) / span[x_index]
+    y_unit = (ys - low[y_index]) / span[y_index]
+
+    chunks: Iterable[ChunkOutcome | SweepChunk]
+    if method == "sweep":
+        chunks = sweep_chunks(
+            worlds,
+            layout.vote_rules,
+            layout.procedures,
+            base_unit=base_unit,
+            x_index=x_index,
+            y_index=y_index,
+            x_unit=x_unit,
+            y_unit=y_unit,
+            chunk_size=chunk_size,
+        )
+    else:
+        deals = np.tile(base_unit, (n_x * n_y, 1))
+        deals[:, x_index] = np.tile(x_unit, n_y)
+        deals[:, y_index] = np.repeat(y_unit, n_x)
+        chunks = evaluate_chunks(worlds, deals, layout.vote_rules, layout.procedures, chunk_size=chunk_size)
+    n_sides = len(layout.sides)
+    reducer = _Reducer(n_sides, n_x * n_y, worlds.n_draws, worlds.n_replicates, quantiles)
+    _reduce(chunks, reducer, None if worlds.independent_draws else worlds.chains)
+
+    n_worlds = worlds.n_worlds
+    shape = (n_y, n_x)
+    agreement = (reducer.joint_count / n_worlds).reshape(shape)
+    data: dict[str, Any] = {
+        "ratification_probability": (
+            ("side", "y", "x"),
+            (reducer.side_count / n_worlds).reshape(n_sides, *shape),
+        ),
+        "ratification_mcse": (("side", "y", "x"), reducer.side_mcse.reshape(n_sides, *shape)),
+        "agreement_probability": (("y", "x"), agreement),
+        "agreement_mcse": (("y", "x"), reducer.joint_mcse.reshape(shape)),
+        "agreement_zone": (("y", "x"), agreement >= tau),
+        "winset_size": (("side", "world"), reducer.side_size.reshape(n_sides, -1) / (n_x * n_y)),
+        "overlap_size": (("world",), reducer.joint_size.reshape(-1) / (n_x * n_y)),
+        "named_deal_value": (("named_deal", "issue"), layout.deal_values),
+        "reversion": (("side", "issue"), layout.reversion),
+        "base_value": (("issue",), base_values),
+    }
+    if quantiles:
+        q = (len(QUANTILES), n_sides, *shape)
+        data["ratification_conditional_quantile"] = (
+            ("quantile", "side", "y", "x"),
+            reducer.side_q.reshape(q),
+        )
+        data["agreement_conditional_quantile"] = (
+            ("quantile", "y", "x"),
+            reducer.joint_q.reshape(q[:1] + shape),
+        )
+    spec = layout.scenario.spec
+    issue_spec = {issue.name: issue for issue in spec.issues}
+    coords: dict[str, Any] = {
+        "side": layout.sides,
+        "x": xs,
+        "y": ys,
+        "world": np.arange(n_worlds),
+        "world_draw": ("world", np.repeat(np.arange(worlds.n_draws), worlds.n_replicates)),
+        "named_deal": layout.deals,
+        "issue": layout.issues,
+    }
+    if quantiles:
+        coords["quantile"] = list(QUANTILES)
+    attrs = {
+        "scenario_name": spec.name,
+        "scenario_title": spec.title or spec.name,
+        "scenario_digest": layout.scenario.digest,
+        "x_issue": x,
+        "y_issue": y,
+        "x_label": issue_spec[x].label or x,
+        "y_label": issue_spec[y].label or y,
+        "x_unit": issue_spec[x].unit,
+        "y_unit": issue_spec[y].unit,
+        "base_deal": base_name,
+        "tau": tau,
+        "method": method,
+        "n_worlds": n_worlds,
+        "n_draws": worlds.n_draws,
+        "n_replicates": worlds.n_replicates,
+        "seed": -1 if simulation.seed is None else simulation.seed,
+        "evidence": simulation.evidence,
+        "agreement_zone_share": float(np.mean(agreement >= tau)),
+        "package_versions": json.dumps(package_versions(), sort_keys=True),
+    }
+    if simulation.evidence == "posterior":
+        attrs["convergence_gate"] = str(simulation.draws.attrs.get("convergence_gate", ""))
+    return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def _axis(
+    limits: tuple[float, float] | None, low: float, span: float, n: int, option: str
+) -> npt.NDArray[np.float64]:
+    lo, hi = (low, low + span) if limits is None else limits
+    if not lo < hi:
+        raise RiskmodelError(f"{option} range: the lower end ({lo}) must be below the upper end ({hi})")
+    return np.linspace(lo, hi, n)
+
+
+def save_winset(winset: xr.Dataset, path: str | Path) -> Path:
+    """Save a win-set map as netCDF (h5netcdf), atomically."""
+    return write_atomic(path, lambda tmp: winset.to_netcdf(tmp, engine="h5netcdf"))
+
+
+def load_winset(path: str | Path) -> xr.Dataset:
+    """Load a win-set map saved by :func:`save_winset`."""
+    path = Path(path)
+    if not path.is_file():
+        raise RiskmodelError(f"{path}: win-set file not found")
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            return ds.load()
+    except (OSError, ValueError) as exc:
+        raise RiskmodelError(f"{path}: not a riskmodel win-set file ({exc})") from None

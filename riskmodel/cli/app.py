@@ -1,0 +1,205 @@
+"""The ``riskmodel`` command line: a thin layer over the Python API.
+
+Errors the user caused (bad scenario, bad option) print one message and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from riskmodel.cli.common import console, errors, fail
+from riskmodel.errors import RiskmodelError
+from riskmodel.pipeline import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS, evaluate_deals, sample_worlds
+from riskmodel.results.collect import save_results, summary_table, write_atomic
+from riskmodel.spec.scenario import LoadedScenario, load_scenario
+
+__all__ = ["app"]
+
+BUNDLED_EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "scenarios" / "usmca_2019.yaml"
+
+app = typer.Typer(
+    name="riskmodel",
+    help="Forecast whether international agreements survive domestic ratification.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _format_table(results_table: object, title: str) -> Table:
+    import pandas as pd
+
+    assert isinstance(results_table, pd.DataFrame)
+    table = Table(title=title, title_justify="left")
+    table.add_column("deal")
+    table.add_column("side")
+    table.add_column("P(ratify) ± MCSE", justify="right")
+    table.add_column("p_e median", justify="right")
+    table.add_column("p_e 90% interval", justify="right")
+    previous = ""
+    for row in results_table.itertuples():
+        deal, side = str(row.deal), str(row.side)
+        style = "bold" if side == "joint" else None
+        table.add_row(
+            deal if deal != previous else "",
+            side,
+            f"{row.probability:.3f} ± {row.mcse:.3f}",
+            f"{row.conditional_median:.2f}",
+            f"[{row.conditional_q05:.2f}, {row.conditional_q95:.2f}]",
+            style=style,
+            end_section=side == "joint",
+        )
+        previous = deal
+    return table
+
+
+@app.command()
+def validate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
+) -> None:
+    """Check a scenario file against the schema and say exactly what is wrong."""
+    loaded = _load(scenario)
+    spec = loaded.spec
+    n_chambers = sum(len(side.chambers) for side in spec.sides)
+    console.print(
+        f"{scenario}: valid — {len(spec.issues)} issues, {len(spec.deals)} deals, "
+        f"{len(spec.sides)} sides, {n_chambers} chambers",
+        highlight=False,
+    )
+
+
+@app.command()
+def run(
+    scenario: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Scenario YAML file; the bundled USMCA example when omitted.", show_default=False
+        ),
+    ] = None,
+    worlds: Annotated[
+        int, typer.Option("--worlds", min=1, help="Possible worlds to sample.")
+    ] = DEFAULT_WORLDS,
+    replicates: Annotated[
+        int, typer.Option("--replicates", min=1, help="Shock replicates per epistemic draw.")
+    ] = DEFAULT_REPLICATES,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Seed; the same seed gives the same numbers.")
+    ] = DEFAULT_SEED,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default: reports/<scenario name>).")
+    ] = None,
+    chunk_size: Annotated[
+        int | None, typer.Option("--chunk-size", min=1, help="Deals per engine chunk (memory bound).")
+    ] = None,
+    report: Annotated[
+        bool, typer.Option("--report", help="Also write report.html and report.pdf beside the results.")
+    ] = False,
+) -> None:
+    """Sample worlds, evaluate every named deal, print the table and write the results."""
+    path = scenario if scenario is not None else BUNDLED_EXAMPLE
+    loaded = _load(path)
+    out_dir = out if out is not None else Path("reports") / loaded.spec.name
+    if out_dir.exists() and not out_dir.is_dir():
+        raise fail(RiskmodelError(f"{out_dir}: --out must be a folder, and this is a file"))
+    started = time.perf_counter()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    ) as progress:
+        posterior = loaded.spec.evidence is not None
+        task = progress.add_task(
+            "Sampling the posterior given the evidence (NUTS)" if posterior else "Sampling worlds (PyMC)",
+            total=None,
+        )
+        simulation = sample_worlds(loaded, n_worlds=worlds, n_replicates=replicates, seed=seed)
+        progress.update(task, description="Evaluating deals", total=len(loaded.spec.deals), completed=0)
+        results = evaluate_deals(
+            simulation,
+            chunk_size=chunk_size,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    elapsed = time.perf_counter() - started
+    results.attrs["scenario_file"] = str(path.resolve())
+    table = summary_table(results)
+    title = (
+        f"{loaded.spec.title or loaded.spec.name} — {results.attrs['n_worlds']:,} worlds "
+        f"({results.attrs['n_draws']:,} draws × {replicates} replicates), seed {seed}"
+    )
+    console.print(_format_table(table, title))
+    results_path = save_results(results, out_dir / "results.nc")
+    csv_path = write_atomic(out_dir / "summary.csv", lambda tmp: table.to_csv(tmp, index=False))
+    console.print(
+        "P(ratify): share of worlds in which the side ratifies, ± its Monte Carlo standard error.\n"
+        "p_e: ratification probability given one epistemic draw (posterior of win-set membership).",
+        style="dim",
+    )
+    gate = str(results.attrs.get("convergence_gate", ""))
+    if gate == "passed":
+        console.print(
+            "Convergence gate: passed (rank-normalised R-hat < 1.01, bulk and tail ESS ≥ 400, "
+            "no divergences).",
+            highlight=False,
+        )
+    elif gate:
+        errors.print(
+            Text.assemble(
+                ("Convergence gate FAILED", "bold red"),
+                f" — {gate}. The probabilities above come from a fit that did not converge; "
+                "do not report them. Raise evidence.draws / evidence.tune in the scenario.",
+            ),
+            highlight=False,
+        )
+    console.print(f"Wrote {results_path} and {csv_path} in {elapsed:.1f} s.", highlight=False)
+    if report:
+        from riskmodel.report import write_report
+
+        files = write_report(results_path)
+        for warning in files.warnings:
+            errors.print(f"warning: {escape(warning)}", highlight=False)
+        console.print(f"Wrote {files.html} and {files.pdf}.", highlight=False)
+
+
+def _load(path: Path) -> LoadedScenario:
+    """Load a scenario and check what its evidence refers to; a user error ends the command."""
+    try:
+        loaded = load_scenario(path)
+        if loaded.spec.evidence is not None:
+            from riskmodel.model.evidence import check_evidence
+            from riskmodel.model.layout import build_layout
+
+            check_evidence(build_layout(loaded), loaded.spec.evidence)
+    except RiskmodelError as exc:
+        raise fail(exc) from None
+    return loaded
+
+
+def _register_commands() -> None:
+    """Add the analysis commands, one module each."""
+    from riskmodel.cli import backtest, dealdesign, gallery, report, sensitivity, stress, winset
+
+    for module in (winset, dealdesign, sensitivity, stress, report, backtest, gallery):
+        module.register(app)
+
+
+_register_commands()
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    """Entry point for ``python -m riskmodel``."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,66 @@
+"""Options and helpers shared by the commands that sample a scenario's worlds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from riskmodel.cli.common import errors
+from riskmodel.errors import RiskmodelError
+from riskmodel.pipeline import Simulation, sample_worlds
+from riskmodel.spec.scenario import LoadedScenario, load_scenario
+
+__all__ = [
+    "OutOption",
+    "ReplicatesOption",
+    "SeedOption",
+    "WorldsOption",
+    "load_and_sample",
+    "out_folder",
+    "status",
+]
+
+
+WorldsOption = Annotated[int, typer.Option("--worlds", min=1, help="Possible worlds to sample.")]
+ReplicatesOption = Annotated[
+    int, typer.Option("--replicates", min=1, help="Shock replicates per epistemic draw.")
+]
+SeedOption = Annotated[
+    int, typer.Option("--seed", min=0, help="Seed; the same seed gives the same worlds as `run`.")
+]
+OutOption = Annotated[
+    Path | None, typer.Option("--out", help="Output folder (default: reports/<scenario name>).")
+]
+
+
+@contextmanager
+def status(description: str) -> Iterator[None]:
+    """A transient spinner on stderr while slow work runs."""
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=errors, transient=True
+    ) as progress:
+        progress.add_task(description, total=None)
+        yield
+
+
+def load_and_sample(
+    scenario: Path, *, worlds: int, replicates: int, seed: int
+) -> tuple[LoadedScenario, Simulation]:
+    """Load a scenario and sample its worlds (the same worlds as ``riskmodel run`` with this seed)."""
+    loaded = load_scenario(scenario)
+    with status("Sampling worlds (PyMC)"):
+        simulation = sample_worlds(loaded, n_worlds=worlds, n_replicates=replicates, seed=seed)
+    return loaded, simulation
+
+
+def out_folder(out: Path | None, loaded: LoadedScenario) -> Path:
+    """The output folder: ``--out`` or ``reports/<scenario name>`` (where ``run`` writes its results)."""
+    folder = out if out is not None else Path("reports") / loaded.spec.name
+    if folder.exists() and not folder.is_dir():
+        raise RiskmodelError(f"{folder}: --out must be a folder, and this is a file")
+    return folder

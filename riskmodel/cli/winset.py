@@ -1,0 +1,143 @@
+"""``riskmodel winset SCENARIO --x ISSUE --y ISSUE``: the win-set map (and the deal-design commands).
+
+The options it shares with ``linkage``, ``sidepay`` and ``bargain`` live in :mod:`riskmodel.cli.options`.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from riskmodel.cli.common import console, fail
+from riskmodel.cli.options import (
+    OutOption,
+    ReplicatesOption,
+    SeedOption,
+    WorldsOption,
+    load_and_sample,
+    out_folder,
+    status,
+)
+from riskmodel.errors import RiskmodelError
+from riskmodel.pipeline import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS
+from riskmodel.results.collect import write_atomic
+
+__all__ = ["register", "winset"]
+
+
+def _size_table(winset: object, title: str) -> Table:
+    import xarray as xr
+
+    assert isinstance(winset, xr.Dataset)
+    table = Table(title=title, title_justify="left")
+    for name, justify in (("win-set", "left"), ("P ≥ 50%", "right"), ("P ≥ 90%", "right")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table.add_column(Text("E[size]"), justify="right")
+    table.add_column("size 5%–95%", justify="right")
+    table.add_column("P(size = 0)", justify="right")
+    rows = [
+        (str(side), winset["ratification_probability"].sel(side=side), winset["winset_size"].sel(side=side))
+        for side in winset["side"].to_numpy()
+    ]
+    rows.append(("overlap (joint)", winset["agreement_probability"], winset["overlap_size"]))
+    for name, probability, size in rows:
+        p = probability.to_numpy()
+        s = size.to_numpy()
+        table.add_row(
+            Text(name),
+            f"{np.mean(p >= 0.5):.1%}",
+            f"{np.mean(p >= 0.9):.1%}",
+            f"{s.mean():.1%}",
+            f"{np.quantile(s, 0.05):.1%}–{np.quantile(s, 0.95):.1%}",
+            f"{np.mean(s == 0):.1%}",
+            style="bold" if name.startswith("overlap") else None,
+        )
+    return table
+
+
+def winset(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
+    x: Annotated[str, typer.Option("--x", help="Issue on the horizontal axis.", show_default=False)],
+    y: Annotated[str, typer.Option("--y", help="Issue on the vertical axis.", show_default=False)],
+    base: Annotated[
+        str | None, typer.Option("--base", help="Named deal fixing the other issues (default: the first).")
+    ] = None,
+    grid: Annotated[int, typer.Option("--grid", min=2, help="Points per axis (N×N deals).")] = 101,
+    tau: Annotated[
+        float, typer.Option("--tau", min=0.0, max=1.0, help="Joint probability of the agreement zone.")
+    ] = 0.5,
+    method: Annotated[
+        str, typer.Option("--method", help="sweep (fast, exact) or engine (every deal through the engine).")
+    ] = "sweep",
+    plots: Annotated[
+        bool, typer.Option("--plots/--no-plots", help="Write PNG maps beside winset.nc.")
+    ] = True,
+    worlds: WorldsOption = DEFAULT_WORLDS,
+    replicates: ReplicatesOption = DEFAULT_REPLICATES,
+    seed: SeedOption = DEFAULT_SEED,
+    out: OutOption = None,
+) -> None:
+    """Map P(deal ∈ win-set) over two issues, per side and jointly, and the win-set size per world."""
+    from riskmodel.analyses.winset import compute_winset, save_winset
+    from riskmodel.plots.winset import plot_winset, plot_winset_size
+
+    try:
+        loaded, simulation = load_and_sample(scenario, worlds=worlds, replicates=replicates, seed=seed)
+        folder = out_folder(out, loaded)
+        started = time.perf_counter()
+        with status(f"Mapping {grid}×{grid} deals"):
+            winset_map = compute_winset(
+                simulation,
+                x=x,
+                y=y,
+                base=base,
+                grid=grid,
+                tau=tau,
+                method=method,  # type: ignore[arg-type]
+            )
+        elapsed = time.perf_counter() - started
+    except RiskmodelError as exc:
+        raise fail(exc) from None
+    winset_map.attrs["scenario_file"] = str(scenario)
+    title = (
+        f"{loaded.spec.title or loaded.spec.name}: win-sets over {x} × {y} ({grid}×{grid} deals, others at "
+        f"'{winset_map.attrs['base_deal']}'), {winset_map.attrs['n_worlds']:,} worlds, seed {seed}"
+    )
+    console.print(_size_table(winset_map, title))
+    console.print(
+        Text(
+            f"Agreement zone (joint P ≥ {tau:.0%}): "
+            f"{winset_map.attrs['agreement_zone_share']:.1%} of the map. "
+            "P ≥ 50%/90%: share of the map's deals with that probability of being in the win-set. "
+            "Size: share of the map ratified in one world (its distribution over worlds).",
+            style="dim",
+        )
+    )
+    written = [save_winset(winset_map, folder / "winset.nc")]
+    if plots:
+        figures = [
+            ("winset.png", plot_winset(winset_map)[0]),
+            ("winset_size.png", plot_winset_size(winset_map)[0]),
+        ]
+        figures += [
+            (f"winset_{s}.png", plot_winset(winset_map, side=str(s))[0])
+            for s in winset_map["side"].to_numpy()
+        ]
+        for name, figure in figures:
+            written.append(
+                write_atomic(folder / name, lambda tmp, fig=figure: fig.savefig(tmp, format="png", dpi=120))
+            )
+    console.print(
+        Text(f"Wrote {', '.join(map(str, written))}; the map took {elapsed:.1f} s."), highlight=False
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``winset`` to the CLI."""
+    app.command(name="winset")(winset)

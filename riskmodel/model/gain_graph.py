@@ -1,0 +1,142 @@
+"""Net gains as PyTensor expressions over the scenario model, for evidence on a named deal.
+
+The same quantities :mod:`riskmodel.worlds.build` computes in NumPy from draws (DESIGN.md §3), written
+over the model's deterministics so that observations about a deal (a whip count, a poll) can
+condition the priors. Issues are on the unit scale.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pymc as pm
+import pytensor.tensor as pt
+
+from riskmodel.model.layout import Layout
+
+__all__ = ["member_net_gain", "public_share"]
+
+
+def _utility_gain(
+    theta: Any, weight: Any, reversion: Any, deal: Any, gamma: Any, pairs: npt.NDArray[np.int64]
+) -> Any:
+    """U(x) − U(q) per row; ``theta, weight, reversion`` are (n, K), ``deal`` (K,), ``gamma`` (P,)."""
+
+    def utility(point: Any) -> Any:
+        gap = point - theta
+        value = -pt.sum(weight * gap**2, axis=-1)
+        for p, (a, b) in enumerate(pairs):
+            value = value - 2 * gamma[p] * pt.sqrt(weight[:, a] * weight[:, b]) * gap[:, a] * gap[:, b]
+        return value
+
+    return utility(deal[None, :]) - utility(reversion)
+
+
+def _unit(layout: Layout, values: Any) -> Any:
+    return (values - layout.issue_low) / layout.issue_span
+
+
+def _gamma(model: pm.Model, layout: Layout) -> Any:
+    return model["link_interaction"] if len(layout.link_pairs) else pt.zeros(0)
+
+
+def _public_gain(model: pm.Model, layout: Layout, deal: npt.NDArray[np.float64]) -> Any:
+    """(S_pub,) the public's mean net gain plus approval, per public."""
+    reversion = layout.to_unit(layout.reversion)[layout.public_side]
+    gain = _utility_gain(
+        _unit(layout, model["public_ideal"]),
+        model["public_salience"],
+        reversion,
+        pt.as_tensor_variable(deal),
+        _gamma(model, layout),
+        layout.link_pairs,
+    )
+    return gain + model["public_approval"]
+
+
+def member_net_gain(
+    model: pm.Model, layout: Layout, deal: npt.NDArray[np.float64], index: npt.NDArray[np.int64]
+) -> Any:
+    """Δ_i(deal) of members ``index``: own, lobby, public and chief terms (no shock).
+
+    Parameters
+    ----------
+    model
+        The scenario's model (:func:`riskmodel.model.priors.build_model`).
+    layout
+        Its layout.
+    deal
+        ``(K,)`` the deal on the unit scale.
+    index
+        Member positions in ``layout.members``.
+    """
+    bloc = layout.member_bloc[index]
+    side = layout.bloc_side[bloc]
+    reversion = layout.to_unit(layout.reversion)[side]
+    gamma = _gamma(model, layout)
+    x = pt.as_tensor_variable(deal)
+    total = _utility_gain(
+        _unit(layout, model["member_ideal"][index]),
+        model["bloc_salience"][bloc],
+        reversion,
+        x,
+        gamma,
+        layout.link_pairs,
+    )
+    if layout.lobbies:
+        lobby_gain = _utility_gain(
+            _unit(layout, model["lobby_ideal"]),
+            model["lobby_salience"],
+            layout.to_unit(layout.reversion)[layout.lobby_side],
+            x,
+            gamma,
+            layout.link_pairs,
+        )
+        reach = layout.lobby_reach[:, index].astype(np.float64)  # (J, n)
+        total = total + pt.sum((model["lobby_influence"] * lobby_gain)[:, None] * reach, axis=0)
+    if layout.publics:
+        slot = {int(s): k for k, s in enumerate(layout.public_side)}
+        rows = np.array([slot.get(int(s), -1) for s in side])
+        if (rows >= 0).any():
+            gain = _public_gain(model, layout, deal)[np.maximum(rows, 0)] * (rows >= 0)
+            total = total + model["bloc_responsiveness"][bloc] * gain
+    if layout.chiefs:
+        slot = {int(s): k for k, s in enumerate(layout.chief_side)}
+        rows = np.array([slot.get(int(s), -1) for s in side])
+        if (rows >= 0).any():
+            chief = _utility_gain(
+                _unit(layout, model["chief_ideal"]),
+                model["chief_salience"],
+                layout.to_unit(layout.reversion)[layout.chief_side],
+                x,
+                gamma,
+                layout.link_pairs,
+            )
+            total = total + model["bloc_party_pull"][bloc] * chief[np.maximum(rows, 0)] * (rows >= 0)
+    total = total + model["bloc_valence"][bloc]
+    return total
+
+
+def public_share(
+    model: pm.Model, layout: Layout, deal: npt.NDArray[np.float64], public: int, noise: Any
+) -> Any:
+    """Share of a public preferring the deal to its reversion (as a referendum computes it).
+
+    Voters' ideal points are N(μ, diag σ²) and each has an idiosyncratic N(0, noise²) taste:
+    the share is Φ(mean gain / √(4 uᵀWΣWu + noise²)), u = deal − reversion.
+    """
+    mean = _public_gain(model, layout, deal)[public]
+    weight = model["public_salience"][public]
+    spread = model["public_spread"][public] / layout.issue_span
+    u = deal - layout.to_unit(layout.reversion)[layout.public_side[public]]
+    wu = weight * u
+    gamma = _gamma(model, layout)
+    for p, (a, b) in enumerate(layout.link_pairs):
+        s = gamma[p] * pt.sqrt(weight[a] * weight[b])
+        wu = pt.inc_subtensor(wu[a], s * u[b])
+        wu = pt.inc_subtensor(wu[b], s * u[a])
+    variance = 4 * pt.sum(wu**2 * spread**2)
+    z = mean / pt.sqrt(variance + noise**2)
+    return pt.clip(0.5 * (1 + pt.erf(z / np.sqrt(2.0))), 1e-12, 1 - 1e-12)

@@ -1,0 +1,215 @@
+"""The pipeline: scenario → model → draws → worlds → engine → results.
+
+``sample_worlds`` builds and samples once; ``evaluate_deals`` pushes any set of deals through
+the same worlds (common random numbers for every analysis); ``run_scenario`` does both for the
+scenario's named deals.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pymc as pm
+import xarray as xr
+
+from riskmodel.engine.core import evaluate_chunks
+from riskmodel.inference.sampling import convergence_gate, draw_prior, sample_posterior
+from riskmodel.model.layout import Layout, build_layout
+from riskmodel.model.priors import build_model
+from riskmodel.randomness import SeedLike, as_seed_sequence
+from riskmodel.results.collect import collect_results
+from riskmodel.spec.scenario import LoadedScenario
+from riskmodel.worlds.build import Worlds, make_worlds
+
+__all__ = ["Simulation", "evaluate_deals", "run_scenario", "sample_worlds"]
+
+DEFAULT_WORLDS = 4000
+DEFAULT_REPLICATES = 20
+DEFAULT_SEED = 20_190_101
+
+Progress = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` after each chunk of deals."""
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """Sampled worlds of a scenario, ready for any number of deal evaluations."""
+
+    layout: Layout
+    model: pm.Model
+    draws: xr.DataTree
+    worlds: Worlds
+    seed: int | None
+    evidence: str = "prior"
+
+
+def sample_worlds(
+    scenario: LoadedScenario,
+    *,
+    n_worlds: int = DEFAULT_WORLDS,
+    n_replicates: int = DEFAULT_REPLICATES,
+    seed: SeedLike = DEFAULT_SEED,
+) -> Simulation:
+    """Build the scenario's model and sample its worlds.
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario.
+    n_worlds
+        Worlds wanted; the epistemic draws are ``ceil(n_worlds / n_replicates)``.
+    n_replicates
+        Shock replicates per epistemic draw (p_e is estimated from them).
+    seed
+        One seed for the whole run; children are spawned for the draws and the shocks.
+    """
+    if n_worlds < 1 or n_replicates < 1:
+        raise ValueError("n_worlds and n_replicates must be at least 1")
+    root = as_seed_sequence(seed)
+    draw_seed, shock_seed = root.spawn(2)
+    layout = build_layout(scenario)
+    model = build_model(layout)
+    n_draws = math.ceil(n_worlds / n_replicates)
+    if scenario.spec.evidence is not None:
+        return _posterior_worlds(scenario, layout, model, n_draws, n_replicates, seed, draw_seed, shock_seed)
+    draws = draw_prior(model, n_draws, seed=draw_seed)
+    worlds = make_worlds(layout, draws["prior"].to_dataset(), n_replicates=n_replicates, seed=shock_seed)
+    return Simulation(
+        layout=layout,
+        model=model,
+        draws=draws,
+        worlds=worlds,
+        seed=seed if isinstance(seed, int) else None,
+    )
+
+
+def _posterior_worlds(
+    scenario: LoadedScenario,
+    layout: Layout,
+    model: pm.Model,
+    n_draws: int,
+    n_replicates: int,
+    seed: SeedLike,
+    draw_seed: np.random.SeedSequence,
+    shock_seed: np.random.SeedSequence,
+) -> Simulation:
+    """Condition the model on the scenario's evidence and build worlds from posterior draws.
+
+    The sampler keeps ``evidence.draws`` per chain (enough for the convergence gate); worlds use
+    ``n_draws`` of them, evenly thinned within each chain. A failed gate is stored in the draws'
+    attrs (``convergence_gate``), carried into the results, and announced with a warning.
+    """
+    from riskmodel.model.evidence import add_evidence
+
+    evidence = scenario.spec.evidence
+    assert evidence is not None
+    add_evidence(model, layout, evidence)
+    names = [var.name for var in model.deterministics]
+    fit = sample_posterior(
+        model,
+        draws=evidence.draws,
+        tune=evidence.tune,
+        chains=evidence.chains,
+        method=evidence.method,
+        var_names=names,
+        seed=draw_seed,
+    )
+    posterior = fit["posterior"].to_dataset()
+    gate_vars = [n for n in names if n in posterior and not n.startswith(("prior_", "salience_"))]
+    gate = convergence_gate(fit, var_names=gate_vars)
+    chains = int(posterior.sizes["chain"])
+    per_chain = max(1, math.ceil(n_draws / chains))
+    keep = np.unique(np.linspace(0, posterior.sizes["draw"] - 1, per_chain).round().astype(int))
+    thinned = posterior.isel(draw=keep)
+    draws = xr.DataTree.from_dict({"posterior": thinned})
+    draws.attrs.update(convergence_gate=gate.status, sampler=str(fit.attrs.get("sampler", "")))
+    if not gate.passed:
+        warnings.warn(
+            f"posterior fit failed the convergence gate ({gate.status}); results are marked as such",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    worlds = make_worlds(layout, thinned, n_replicates=n_replicates, seed=shock_seed, independent_draws=False)
+    return Simulation(
+        layout=layout,
+        model=model,
+        draws=draws,
+        worlds=worlds,
+        seed=seed if isinstance(seed, int) else None,
+        evidence="posterior",
+    )
+
+
+def evaluate_deals(
+    simulation: Simulation,
+    deal_values: npt.ArrayLike | None = None,
+    deal_names: list[str] | None = None,
+    *,
+    chunk_size: int | None = None,
+    vote_detail: bool = True,
+    keep_conditional: bool = True,
+    progress: Progress | None = None,
+) -> xr.Dataset:
+    """Evaluate deals (issue units, ``(N, K)``; the named deals by default) on the worlds."""
+    layout = simulation.layout
+    if deal_values is None:
+        values = layout.deal_values
+        names = deal_names or layout.deals
+    else:
+        values = np.atleast_2d(np.asarray(deal_values, dtype=np.float64))
+        names = deal_names or [f"deal-{i}" for i in range(values.shape[0])]
+    if values.shape[1] != len(layout.issues) or len(names) != values.shape[0]:
+        raise ValueError(f"expected {len(names)} deals × {len(layout.issues)} issues, got {values.shape}")
+    worlds = simulation.worlds
+    chunks = evaluate_chunks(
+        worlds, layout.to_unit(values), layout.vote_rules, layout.procedures, chunk_size=chunk_size
+    )
+
+    def reported() -> object:
+        done = 0
+        for chunk in chunks:
+            done += chunk.deal_slice.stop - chunk.deal_slice.start
+            yield chunk
+            if progress is not None:
+                progress(done, len(names))
+
+    return collect_results(
+        layout,
+        reported(),  # type: ignore[arg-type]
+        deal_names=list(names),
+        deal_values=values,
+        chains=worlds.chains,
+        independent_draws=worlds.independent_draws,
+        vote_detail=vote_detail,
+        keep_conditional=keep_conditional,
+        attrs={
+            "seed": -1 if simulation.seed is None else simulation.seed,
+            "n_replicates": worlds.n_replicates,
+            "n_worlds": worlds.n_worlds,
+            "evidence": simulation.evidence,
+            **(
+                {"convergence_gate": str(simulation.draws.attrs.get("convergence_gate", ""))}
+                if simulation.evidence == "posterior"
+                else {}
+            ),
+        },
+    )
+
+
+def run_scenario(
+    scenario: LoadedScenario,
+    *,
+    n_worlds: int = DEFAULT_WORLDS,
+    n_replicates: int = DEFAULT_REPLICATES,
+    seed: SeedLike = DEFAULT_SEED,
+    chunk_size: int | None = None,
+    progress: Progress | None = None,
+) -> xr.Dataset:
+    """Sample worlds and evaluate the scenario's named deals: the results of ``riskmodel run``."""
+    simulation = sample_worlds(scenario, n_worlds=n_worlds, n_replicates=n_replicates, seed=seed)
+    return evaluate_deals(simulation, chunk_size=chunk_size, progress=progress)

@@ -1,0 +1,341 @@
+"""Results: engine outcomes reduced to a labelled xarray Dataset, saved as netCDF.
+
+Two kinds of answer (DESIGN.md §3): the share of worlds in which a deal survives, with its
+Monte Carlo standard error from the effective sample size of the per-draw estimates; and the
+distribution over epistemic draws of the conditional probability p_e (share of a draw's shock
+replicates in which the deal survives), summarised by its median and 50%/90% intervals.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import arviz_stats as azs
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import xarray as xr
+
+from riskmodel.engine.core import ChunkOutcome
+from riskmodel.errors import RiskmodelError
+from riskmodel.model.layout import Layout
+
+__all__ = [
+    "QUANTILES",
+    "collect_results",
+    "load_results",
+    "package_versions",
+    "save_results",
+    "summary_table",
+    "write_atomic",
+]
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+_PACKAGES = (
+    "riskmodel",
+    "numpy",
+    "pandas",
+    "xarray",
+    "pymc",
+    "pytensor",
+    "arviz",
+    "numba",
+    "preliz",
+    "scipy",
+)
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that determine the numbers."""
+    found = {}
+    for name in _PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def _deal_rows(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Move the deal axis (last) first and make each deal's block contiguous.
+
+    Reductions then see the same memory layout for a deal whatever the chunk it came in, so
+    floating-point sums do not depend on the chunk size.
+    """
+    return np.ascontiguousarray(np.moveaxis(values, -1, 0))
+
+
+def _mcse(per_draw: npt.NDArray[np.float64], chains: int | None) -> npt.NDArray[np.float64]:
+    """MCSE of the mean over draws (axis 0, deals last), from the draws' effective sample size.
+
+    ``chains=None`` means the draws are independent (forward draws of the prior): their ESS is
+    the number of draws by construction, so MCSE = sd / sqrt(D) exactly and estimating the ESS
+    would only add noise (and cost ~0.5 ms per deal). Otherwise (MCMC draws) ArviZ estimates
+    the rank-normalised ESS per deal.
+    """
+    n_draws = per_draw.shape[0]
+    if n_draws < 4:
+        return np.full(per_draw.shape[1:], np.nan)
+    rows = _deal_rows(per_draw)  # (n, D, ...)
+    if chains is None:
+        sd = np.moveaxis(rows.std(axis=1, ddof=1), 0, -1)
+        return np.asarray(sd / np.sqrt(n_draws), dtype=np.float64)
+    shaped = rows.reshape(rows.shape[0], chains, n_draws // chains, -1)
+    mcse = np.stack(
+        [
+            np.asarray(azs.mcse(block, method="mean", chain_axis=0, draw_axis=1), dtype=np.float64)
+            for block in shaped
+        ]
+    )
+    mcse = np.nan_to_num(mcse, nan=0.0).reshape(rows.shape[0], *per_draw.shape[1:-1])
+    return np.moveaxis(mcse, 0, -1)
+
+
+def _summaries(
+    counts: npt.NDArray[np.int64], n_replicates: int, chains: int | None
+) -> tuple[Any, Any, Any, Any]:
+    """From per-draw success counts (D, ..., n): p_e, its mean, MCSE and quantiles (Q, ..., n).
+
+    The mean is an exact integer total divided by the number of worlds, so it cannot depend on
+    how deals were chunked.
+    """
+    per_draw = counts / n_replicates
+    mean = counts.sum(axis=0) / (counts.shape[0] * n_replicates)
+    return per_draw, mean, _mcse(per_draw, chains), np.quantile(per_draw, QUANTILES, axis=0)
+
+
+def collect_results(
+    layout: Layout,
+    chunks: Iterable[ChunkOutcome],
+    *,
+    deal_names: list[str],
+    deal_values: npt.NDArray[np.float64],
+    chains: int = 1,
+    independent_draws: bool = True,
+    vote_detail: bool = True,
+    keep_conditional: bool = True,
+    attrs: Mapping[str, Any] | None = None,
+) -> xr.Dataset:
+    """Reduce engine chunks into the results Dataset.
+
+    Parameters
+    ----------
+    layout
+        The indexed scenario.
+    chunks
+        Outcomes from :func:`riskmodel.engine.core.evaluate_chunks`, in order.
+    deal_names, deal_values
+        Names and ``(N, K)`` values (issue units) of the deals evaluated.
+    chains
+        Chains of the epistemic draws (for the effective sample size).
+    independent_draws
+        The draws are independent (prior forward draws): their ESS is their number.
+    vote_detail
+        Summarise each vote's count per deal (quantiles, mean, full histogram); costs a sort
+        per deal and vote, so grids of many deals turn it off.
+    keep_conditional
+        Keep p_e per draw (``draw × deal`` arrays); turn off for very large grids.
+    attrs
+        Extra attributes (seed, scenario digest ...).
+    """
+    n_deals = len(deal_names)
+    n_sides, n_votes, n_q = len(layout.sides), len(layout.votes), len(QUANTILES)
+    max_seats = int(layout.seats.max()) if len(layout.members) else 0
+    out: dict[str, npt.NDArray[Any]] = {
+        "side_p": np.zeros((n_sides, n_deals)),
+        "side_mcse": np.zeros((n_sides, n_deals)),
+        "side_q": np.zeros((n_q, n_sides, n_deals)),
+        "joint_p": np.zeros(n_deals),
+        "joint_mcse": np.zeros(n_deals),
+        "joint_q": np.zeros((n_q, n_deals)),
+        "vote_p": np.zeros((n_votes, n_deals)),
+        "vote_mcse": np.zeros((n_votes, n_deals)),
+        "vote_q": np.zeros((n_q, n_votes, n_deals)),
+        "support_mean": np.zeros((n_votes, n_deals)),
+        "support_q": np.zeros((n_q, n_votes, n_deals)),
+        "margin_q": np.zeros((n_q, n_votes, n_deals)),
+    }
+    conditional_side: list[npt.NDArray[np.float64]] = []
+    conditional_joint: list[npt.NDArray[np.float64]] = []
+    histogram = np.zeros((n_votes, n_deals, max_seats + 1)) if vote_detail else None
+    counted_votes = [
+        v
+        for v, rule in enumerate(layout.vote_rules)
+        if rule.chamber not in set(layout.referendum_chambers.tolist())
+    ]
+    n_draws = 0
+    ess_chains = None if independent_draws else chains
+    for chunk in chunks:
+        part = chunk.deal_slice
+        n_draws, n_replicates = chunk.agreed.shape[:2]
+        side_pe, mean, mcse, q = _summaries(
+            np.moveaxis(chunk.side_ratified.sum(axis=2), 1, 0), n_replicates, ess_chains
+        )
+        side_pe = np.moveaxis(side_pe, 0, 1)  # (S, D, n)
+        out["side_p"][:, part], out["side_mcse"][:, part], out["side_q"][:, :, part] = mean, mcse, q
+        joint_pe, mean, mcse, q = _summaries(chunk.agreed.sum(axis=1), n_replicates, ess_chains)
+        out["joint_p"][part], out["joint_mcse"][part], out["joint_q"][:, part] = mean, mcse, q
+        _, mean, mcse, q = _summaries(
+            np.moveaxis(chunk.vote_passed.sum(axis=2), 1, 0), n_replicates, ess_chains
+        )
+        out["vote_p"][:, part], out["vote_mcse"][:, part], out["vote_q"][:, :, part] = mean, mcse, q
+        worlds_support = chunk.support.reshape(n_votes, -1, chunk.support.shape[-1])
+        out["support_mean"][:, part] = np.moveaxis(_deal_rows(worlds_support).mean(axis=2), 0, 1)
+        if histogram is not None:
+            out["support_q"][:, :, part] = np.quantile(worlds_support, QUANTILES, axis=1)
+            out["margin_q"][:, :, part] = np.quantile(
+                chunk.margin.reshape(worlds_support.shape), QUANTILES, axis=1
+            )
+            n_in = worlds_support.shape[-1]
+            for v in counted_votes:
+                counts = worlds_support[v].astype(np.int64)  # (W, n)
+                flat = counts + (max_seats + 1) * np.arange(n_in)[None, :]
+                hist = np.bincount(flat.ravel(), minlength=n_in * (max_seats + 1))
+                histogram[v, part] = hist.reshape(n_in, max_seats + 1) / counts.shape[0]
+        if keep_conditional:
+            conditional_side.append(side_pe)
+            conditional_joint.append(joint_pe)
+
+    quantile = list(QUANTILES)
+    data: dict[str, Any] = {
+        "ratification_probability": (("side", "deal"), out["side_p"]),
+        "ratification_mcse": (("side", "deal"), out["side_mcse"]),
+        "ratification_conditional_quantile": (("quantile", "side", "deal"), out["side_q"]),
+        "agreement_probability": (("deal",), out["joint_p"]),
+        "agreement_mcse": (("deal",), out["joint_mcse"]),
+        "agreement_conditional_quantile": (("quantile", "deal"), out["joint_q"]),
+        "vote_probability": (("vote", "deal"), out["vote_p"]),
+        "vote_mcse": (("vote", "deal"), out["vote_mcse"]),
+        "vote_conditional_quantile": (("quantile", "vote", "deal"), out["vote_q"]),
+        "support_mean": (("vote", "deal"), out["support_mean"]),
+        "deal_value": (("deal", "issue"), np.asarray(deal_values, dtype=np.float64)),
+    }
+    if histogram is not None:
+        data["support_quantile"] = (("quantile", "vote", "deal"), out["support_q"])
+        data["margin_quantile"] = (("quantile", "vote", "deal"), out["margin_q"])
+        data["support_histogram"] = (("vote", "deal", "count"), histogram)
+    if keep_conditional:
+        data["ratification_conditional"] = (
+            ("side", "draw", "deal"),
+            np.concatenate(conditional_side, axis=2),
+        )
+        data["agreement_conditional"] = (("draw", "deal"), np.concatenate(conditional_joint, axis=1))
+    referendum = set(layout.referendum_chambers.tolist())
+    coords: dict[str, Any] = {
+        "side": layout.sides,
+        "deal": list(deal_names),
+        "vote": layout.votes,
+        "quantile": quantile,
+        "issue": layout.issues,
+        "vote_side": ("vote", [layout.sides[s] for s in layout.vote_side]),
+        "vote_chamber": ("vote", [layout.chambers[r.chamber] for r in layout.vote_rules]),
+        "vote_kind": ("vote", ["share" if r.chamber in referendum else "count" for r in layout.vote_rules]),
+        "vote_rule": ("vote", [_describe(layout, v) for v in range(n_votes)]),
+        "chamber_seats": ("vote", [int(layout.seats[r.chamber]) for r in layout.vote_rules]),
+    }
+    if keep_conditional:
+        coords["draw"] = np.arange(n_draws)
+    if histogram is not None:
+        coords["count"] = np.arange(max_seats + 1)
+    spec = layout.scenario.spec
+    all_attrs = {
+        "scenario_name": spec.name,
+        "scenario_title": spec.title or spec.name,
+        "scenario_digest": layout.scenario.digest,
+        "n_draws": n_draws,
+        "chains": chains,
+        "package_versions": json.dumps(package_versions(), sort_keys=True),
+        "issue_units": json.dumps({i.name: i.unit for i in spec.issues}),
+        **(attrs or {}),
+    }
+    return xr.Dataset(data, coords=coords, attrs=all_attrs)
+
+
+def _describe(layout: Layout, v: int) -> str:
+    spec = layout.vote_specs[v]
+    threshold = spec.threshold
+    text = str(threshold).replace("_", " ") if isinstance(threshold, str) else str(threshold)
+    base = "all seats" if spec.relative_to == "seats" else "those voting"
+    return f"{text} {spec.polarity} the deal, of {base}"
+
+
+def write_atomic(path: str | Path, write: Any) -> Path:
+    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        umask = os.umask(0)
+        os.umask(umask)
+        Path(tmp).chmod(0o666 & ~umask)  # mkstemp makes files private; results are for sharing
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save_results(results: xr.Dataset, path: str | Path) -> Path:
+    """Save results as netCDF (h5netcdf), atomically."""
+    return write_atomic(path, lambda tmp: results.to_netcdf(tmp, engine="h5netcdf"))
+
+
+def load_results(path: str | Path) -> xr.Dataset:
+    """Load results saved by :func:`save_results`."""
+    path = Path(path)
+    if not path.is_file():
+        raise RiskmodelError(f"{path}: results file not found")
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            return ds.load()
+    except (OSError, ValueError) as exc:
+        raise RiskmodelError(f"{path}: not a riskmodel results file ({exc})") from None
+
+
+def summary_table(results: xr.Dataset) -> pd.DataFrame:
+    """One row per deal and side (and ``joint``): probability, MCSE and the p_e intervals."""
+    rows = []
+    q = results["quantile"].to_numpy().tolist()
+    i05, i25, i50, i75, i95 = (q.index(v) for v in QUANTILES)
+    for deal in results["deal"].to_numpy().tolist():
+        entries = [
+            (
+                side,
+                results["ratification_probability"].sel(side=side, deal=deal),
+                results["ratification_mcse"].sel(side=side, deal=deal),
+                results["ratification_conditional_quantile"].sel(side=side, deal=deal),
+            )
+            for side in results["side"].to_numpy().tolist()
+        ]
+        entries.append(
+            (
+                "joint",
+                results["agreement_probability"].sel(deal=deal),
+                results["agreement_mcse"].sel(deal=deal),
+                results["agreement_conditional_quantile"].sel(deal=deal),
+            )
+        )
+        for side, p, mcse, quant in entries:
+            values = quant.to_numpy()
+            rows.append(
+                {
+                    "deal": deal,
+                    "side": side,
+                    "probability": float(p),
+                    "mcse": float(mcse),
+                    "conditional_median": float(values[i50]),
+                    "conditional_q05": float(values[i05]),
+                    "conditional_q25": float(values[i25]),
+                    "conditional_q75": float(values[i75]),
+                    "conditional_q95": float(values[i95]),
+                }
+            )
+    return pd.DataFrame(rows)

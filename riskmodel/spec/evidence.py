@@ -1,0 +1,108 @@
+"""Scenario evidence: roll calls, declared positions (whip counts) and polls.
+
+Each kind is optional; every item conditions the scenario's PyMC model
+(:func:`riskmodel.model.evidence.add_evidence`). Checked here field by field; names that refer to
+the rest of the scenario (sides, chambers, members, deals) are checked by
+:func:`riskmodel.model.evidence.check_evidence`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from riskmodel.spec.priors import Beta, Prior, Uniform
+
+__all__ = ["DeclaredPositions", "Evidence", "Poll", "RollCallEvidence"]
+
+_CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=64)]
+
+
+class _Model(BaseModel):
+    model_config = _CONFIG
+
+
+class RollCallEvidence(_Model):
+    """Recorded roll calls of one chamber: an IRT fit whose ideal points inform members' positions.
+
+    A linked member's roll-call ideology is ``θ = bloc shift + ρ·z + √(1 − ρ²)·η``, where ``z``
+    is the member's standardised deviation from the bloc on ``issue`` (the model's
+    ``member_z``), ``ρ`` is ``loading`` and ``η`` ~ N(0, 1): the member's issue position is
+    "loading × ideology + bloc offset", with the roll calls deciding the ideology.
+    """
+
+    side: Name
+    chamber: Name
+    votes: str = Field(
+        description="Member votes CSV (path relative to the scenario): the clerk layout "
+        "(vote_id, member_id, party, state, position) or Voteview's (congress, chamber, "
+        "rollnumber, icpsr, cast_code)."
+    )
+    member_key: str = Field(
+        description="Column of the chamber's member table holding the ids used in the votes file."
+    )
+    issue: Name
+    loading: Prior = Field(
+        default=Uniform(dist="uniform", lower=-1.0, upper=1.0),
+        description="Correlation ρ between roll-call ideology and the issue position within a bloc.",
+    )
+    dims: Literal[1, 2] = 1
+    anchor: str | list[str] = Field(
+        default="R",
+        description="Party label (clerk files carry parties), or member ids (needed for Voteview files, "
+        "which carry none), placed on the positive side of dimension 1.",
+    )
+    min_minority: Annotated[float, Field(ge=0, lt=0.5)] = 0.025
+    source: str | None = None
+
+
+class DeclaredPositions(_Model):
+    """Members' stated intentions on a named deal (a whip count)."""
+
+    side: Name
+    chamber: Name
+    deal: Name
+    positions: dict[str, Literal["yes", "no", "undecided"]] = Field(
+        description="Member name (as in the member table) → yes, no or undecided."
+    )
+    reliability: Prior = Field(
+        default=Beta(dist="beta", alpha=8.0, beta=2.0),
+        description="Probability that a yes/no statement matches the member's eventual vote.",
+    )
+    source: str | None = None
+
+
+class Poll(_Model):
+    """A poll of the public's approval of a named deal."""
+
+    side: Name
+    deal: Name
+    approve: Annotated[int, Field(ge=0)]
+    sample_size: Annotated[int, Field(ge=1)]
+    noise: Prior = Field(
+        default=0.1,
+        description="SD of a respondent's idiosyncratic taste (utility units) around the public's spread.",
+    )
+    design_effect: Annotated[float, Field(ge=1)] = 1.0
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _approve_within_sample(self) -> Poll:
+        if self.approve > self.sample_size:
+            raise ValueError(f"approve ({self.approve}) exceeds sample_size ({self.sample_size})")
+        return self
+
+
+class Evidence(_Model):
+    """Data that condition the priors; worlds then come from the posterior."""
+
+    rollcalls: list[RollCallEvidence] = Field(default_factory=list)
+    declared: list[DeclaredPositions] = Field(default_factory=list)
+    polls: list[Poll] = Field(default_factory=list)
+    draws: Annotated[int, Field(ge=100)] = Field(default=1000, description="Posterior draws per chain.")
+    tune: Annotated[int, Field(ge=100)] = 1000
+    chains: Annotated[int, Field(ge=1, le=16)] = 2
+    method: Literal["nuts", "advi"] = "nuts"
