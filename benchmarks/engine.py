@@ -3,7 +3,7 @@
 Shape (issue 2): 4,000 worlds × 535 members × 1,000 deals, three issues and one linked pair.
 Prints evaluations per second (world × member × deal per second) for
 
-- the engine's fused numba kernel (the production path, ``riskmodel.engine.core.count_yes``), with the
+- the engine's fused numba kernel (the production path, ``riskmodel.engine.count_yes``), with the
   worlds split as 4,000 draws × 1 replicate and as 200 draws × 20 replicates;
 - a naive NumPy broadcast baseline (net gain of every world × member × deal by broadcasting);
 - a NumPy matrix-product baseline (coefficients @ features, then compare and count);
@@ -26,8 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from riskmodel.engine.core import count_yes
-from riskmodel.worlds.build import Worlds, deal_features, gain_coefficients
+from riskmodel.engine import count_yes
+from riskmodel.worlds.arrays import Worlds, deal_features
+from riskmodel.worlds.gains import gain_coefficients
 
 ROOT = Path(__file__).resolve().parent.parent
 N_MEMBERS, N_ISSUES = 535, 3

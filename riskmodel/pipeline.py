@@ -17,14 +17,15 @@ import numpy.typing as npt
 import pymc as pm
 import xarray as xr
 
-from riskmodel.engine.core import evaluate_chunks
+from riskmodel.engine import evaluate_chunks, full_attendance_needed
 from riskmodel.inference.sampling import convergence_gate, draw_prior, sample_posterior
 from riskmodel.model.layout import Layout, build_layout
 from riskmodel.model.priors import build_model
 from riskmodel.randomness import SeedLike, as_seed_sequence
 from riskmodel.results.collect import collect_results
 from riskmodel.spec.scenario import LoadedScenario
-from riskmodel.worlds.build import Worlds, make_worlds
+from riskmodel.worlds.arrays import Worlds
+from riskmodel.worlds.build import make_worlds
 
 __all__ = ["Simulation", "evaluate_deals", "run_scenario", "sample_worlds"]
 
@@ -166,9 +167,7 @@ def evaluate_deals(
     if values.shape[1] != len(layout.issues) or len(names) != values.shape[0]:
         raise ValueError(f"expected {len(names)} deals × {len(layout.issues)} issues, got {values.shape}")
     worlds = simulation.worlds
-    chunks = evaluate_chunks(
-        worlds, layout.to_unit(values), layout.vote_rules, layout.procedures, chunk_size=chunk_size
-    )
+    chunks = evaluate_chunks(worlds, layout.to_unit(values), chunk_size=chunk_size)
 
     def reported() -> object:
         done = 0
@@ -181,6 +180,15 @@ def evaluate_deals(
     return collect_results(
         layout,
         reported(),  # type: ignore[arg-type]
+        vote_needed=[
+            full_attendance_needed(
+                rule,
+                0
+                if rule.chamber in set(worlds.referendum_chambers.tolist())
+                else int(worlds.seats[rule.chamber]),
+            )
+            for rule in worlds.vote_rules
+        ],
         deal_names=list(names),
         deal_values=values,
         chains=worlds.chains,

@@ -8,8 +8,7 @@ from fractions import Fraction
 import numpy as np
 from scipy import stats
 
-from riskmodel.model.layout import VoteRule
-from riskmodel.worlds.build import Worlds
+from riskmodel.worlds.arrays import VoteRule, Worlds
 
 RULES = {
     "majority": (Fraction(1, 2), True),

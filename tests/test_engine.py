@@ -10,9 +10,10 @@ from engine_helpers import fixed_probability_worlds, poisson_binomial_pmf, rule
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from riskmodel.engine.core import evaluate_chunks
-from riskmodel.model.procedure import All, AtLeast, Not, VoteRef
-from riskmodel.worlds.build import Worlds, gain_coefficients
+from riskmodel.engine import evaluate_chunks, full_attendance_needed
+from riskmodel.worlds.arrays import All, AtLeast, Not, VoteRef, Worlds
+from riskmodel.worlds.gains import gain_coefficients
+from riskmodel.worlds.rules import vote_rule
 
 N_DRAWS, N_REPLICATES = 500, 40  # 20,000 worlds
 DEAL = np.array([[0.5]])
@@ -203,8 +204,29 @@ def test_gain_coefficients_reproduce_the_utility_difference() -> None:
         return float(-(x - theta) @ weights @ (x - theta))
 
     coef = gain_coefficients(theta, w, q, gamma, pairs)
-    from riskmodel.worlds.build import deal_features
+    from riskmodel.worlds.arrays import deal_features
 
     for x in rng.uniform(0, 1, (5, k)):
         expected = utility(x) - utility(q)
         assert deal_features(x, pairs)[0] @ coef == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("threshold", "seats", "share", "ties", "expected"),
+    [
+        ("majority", 431, False, False, 216),
+        ("majority", 100, False, False, 51),
+        ("majority", 100, False, True, 50),
+        ("three_fifths", 100, False, False, 60),
+        ("two_thirds", 100, False, False, 67),
+        ("two_thirds", 99, False, False, 66),
+        ("unanimity", 9, False, False, 9),
+        (60, 100, False, False, 60),
+        (0.55, 100, False, False, 55),
+        ("majority", 0, True, False, 0.5),
+        ("two_thirds", 0, True, False, 2 / 3),
+    ],
+)
+def test_full_attendance_needed_known_answers(threshold, seats, share, ties, expected) -> None:
+    rule = vote_rule(threshold, ties="pass" if ties else "fail")
+    assert full_attendance_needed(rule, 0 if share else seats) == pytest.approx(expected)

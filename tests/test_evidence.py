@@ -12,7 +12,8 @@ from riskmodel.model.gain_graph import member_net_gain, public_share
 from riskmodel.model.layout import build_layout
 from riskmodel.model.priors import build_model
 from riskmodel.spec.scenario import load_scenario
-from riskmodel.worlds.build import deal_features, make_worlds
+from riskmodel.worlds.arrays import deal_features
+from riskmodel.worlds.build import make_worlds
 
 
 @pytest.mark.slow

@@ -110,7 +110,7 @@ def _p_yes(simulation) -> np.ndarray:
     """Mean over epistemic draws of each member's probability of voting for the deal."""
     from scipy.stats import norm
 
-    from riskmodel.worlds.build import deal_features
+    from riskmodel.worlds.arrays import deal_features
 
     layout = simulation.layout
     features = deal_features(layout.to_unit(layout.deal_values), layout.link_pairs)[0]

@@ -19,7 +19,6 @@ from riskmodel.pipeline import run_scenario
 from riskmodel.plots.votes import CARRIES_COLOR, FALLS_SHORT_COLOR, plot_risk_summary, plot_vote_distribution
 from riskmodel.report import RATING_BANDS, build_report_context, render_html, risk_rating
 from riskmodel.report.context import _scenario
-from riskmodel.report.rating import needed_to_pass, threshold_from_rule
 from riskmodel.report.sections import AnalysisSpec, analysis_section
 from riskmodel.results.collect import save_results
 from riskmodel.spec.scenario import load_scenario
@@ -93,33 +92,6 @@ def test_rating_bands_are_explicit_and_contiguous() -> None:
     assert {p: risk_rating(p)["label"] for p in expected} == expected
     assert risk_rating(0.95)["risk"] == "low" and risk_rating(0.05)["risk"] == "extreme"
     assert risk_rating(0.905, 0.003)["borderline"] and not risk_rating(0.95, 0.003)["borderline"]
-
-
-@pytest.mark.parametrize(
-    ("threshold", "seats", "share", "ties", "expected"),
-    [
-        ("majority", 431, False, False, 216),
-        ("majority", 100, False, False, 51),
-        ("majority", 100, False, True, 50),
-        ("three_fifths", 100, False, False, 60),
-        ("two_thirds", 100, False, False, 67),
-        ("two_thirds", 99, False, False, 66),
-        ("unanimity", 9, False, False, 9),
-        (60, 100, False, False, 60),
-        (0.55, 100, False, False, 55),
-        ("majority", 0, True, False, 0.5),
-        ("two_thirds", 0, True, False, 2 / 3),
-    ],
-)
-def test_needed_to_pass_known_answers(threshold, seats, share, ties, expected) -> None:
-    assert needed_to_pass(threshold, seats, share=share, ties_pass=ties) == pytest.approx(expected)
-
-
-def test_thresholds_parse_back_from_the_results_rule_text() -> None:
-    assert threshold_from_rule("majority for the deal, of those voting") == "majority"
-    assert threshold_from_rule("two thirds against the deal, of all seats") == "two_thirds"
-    assert threshold_from_rule("60 for the deal, of all seats") == 60
-    assert threshold_from_rule("0.55 for the deal, of those voting") == 0.55
 
 
 def test_context_numbers_come_from_the_saved_results(hostile_run: Path, hostile_context: dict) -> None:

@@ -36,13 +36,14 @@ from riskmodel.analyses.sobol import (
     sobol_by_recombination,
 )
 from riskmodel.cli.app import app
-from riskmodel.engine.core import count_yes
+from riskmodel.engine import count_yes
 from riskmodel.errors import RiskmodelError
 from riskmodel.pipeline import sample_worlds
 from riskmodel.plots.sensitivity import plot_sobol, plot_tornado
 from riskmodel.randomness import as_seed_sequence
 from riskmodel.spec.scenario import load_scenario, parse_scenario
-from riskmodel.worlds.build import deal_features, make_worlds
+from riskmodel.worlds.arrays import deal_features
+from riskmodel.worlds.build import make_worlds
 from riskmodel.worlds.crn import baseline_of, rebuild_worlds
 
 # One chamber of 11 decided by majority: 4 sure yes votes, 4 sure no votes and a 3-seat swing

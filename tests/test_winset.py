@@ -11,14 +11,13 @@ from engine_helpers import rule
 from matplotlib.figure import Figure
 
 from riskmodel.analyses.winset import _mcse, compute_winset, load_winset, save_winset
-from riskmodel.engine.core import count_yes, evaluate_chunks
+from riskmodel.engine import count_yes, evaluate_chunks
 from riskmodel.engine.sweep import _sweep_counts, grid_polynomials, sweep_chunks
 from riskmodel.errors import RiskmodelError
-from riskmodel.model.procedure import All, AtLeast, Not, VoteRef
 from riskmodel.pipeline import evaluate_deals, sample_worlds
 from riskmodel.plots.winset import plot_winset, plot_winset_size
 from riskmodel.spec.scenario import load_scenario, parse_scenario
-from riskmodel.worlds.build import Worlds, deal_features
+from riskmodel.worlds.arrays import All, AtLeast, Not, VoteRef, Worlds, deal_features
 
 IDEALS = [0.1, 0.3, 0.45, 0.7, 0.9]  # five deterministic members on issue x; reversion x = 0.2
 

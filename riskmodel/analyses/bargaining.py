@@ -37,6 +37,7 @@ from riskmodel.model.layout import build_layout
 from riskmodel.pipeline import Simulation, evaluate_deals, sample_worlds
 from riskmodel.spec.scenario import LoadedScenario
 from riskmodel.spec.tightening import harden_bloc, with_threshold
+from riskmodel.worlds.rules import compile_rules
 
 __all__ = ["NashSolution", "TiedHands", "constrained_simulation", "nash_bargaining", "tied_hands"]
 
@@ -224,7 +225,10 @@ def constrained_simulation(simulation: Simulation, scenario: LoadedScenario, *, 
     keep common random numbers under a changed prior).
     """
     if not resample:
-        return dataclasses.replace(simulation, layout=build_layout(scenario))
+        layout = build_layout(scenario)
+        rules, procedures = compile_rules(layout)
+        worlds = dataclasses.replace(simulation.worlds, vote_rules=rules, procedures=procedures)
+        return dataclasses.replace(simulation, layout=layout, worlds=worlds)
     if simulation.seed is None:
         raise RiskmodelError("hardening a bloc re-samples the worlds and needs a seeded simulation (--seed)")
     worlds = simulation.worlds

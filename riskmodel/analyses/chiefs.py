@@ -1,7 +1,7 @@
 """The chiefs' own preferences over deals, from the model's ``chief_ideal``/``chief_salience`` draws.
 
 A chief's net gain from a deal x against its side's reversion q is the same quadratic as any
-actor's (DESIGN.md §3), on the unit scale, with the link interactions of the same draw. One
+actor's (docs/design.md, "The model"), on the unit scale, with the link interactions of the same draw. One
 coefficient vector per (chief, epistemic draw) evaluates any number of deals.
 """
 
@@ -13,7 +13,8 @@ import xarray as xr
 
 from riskmodel.errors import RiskmodelError, did_you_mean
 from riskmodel.pipeline import Simulation
-from riskmodel.worlds.build import deal_features, gain_coefficients
+from riskmodel.worlds.arrays import deal_features
+from riskmodel.worlds.gains import gain_coefficients
 
 __all__ = ["chief_gain", "chief_ideal", "chief_index"]
 

@@ -1,6 +1,6 @@
 """Constituencies — blocs, lobbies, publics and chiefs — and ways to move their preferences.
 
-A constituency is anything whose preferences can be shifted for sensitivity (DESIGN.md §2).
+A constituency is anything whose preferences can be shifted for sensitivity (docs/design.md, "Vocabulary").
 This module says which draws belong to each one, shifts its ideal point (draws and worlds, with
 common random numbers), and recombines its parameters across draws for variance-based indices.
 
@@ -21,8 +21,9 @@ import xarray as xr
 from riskmodel.model.layout import Layout
 from riskmodel.spec.priors import Prior
 from riskmodel.spec.priors import prior_sd as _prior_sd
-from riskmodel.worlds.build import Worlds, gain_coefficients
+from riskmodel.worlds.arrays import Worlds
 from riskmodel.worlds.crn import Baseline, flat_draws, restore_draws, side_members
+from riskmodel.worlds.gains import gain_coefficients
 
 __all__ = [
     "Constituency",

@@ -9,8 +9,9 @@ bloc voting as one, that is the same as flipping its votes. A public is decisive
 outcome with its referendum won unanimously differs from the outcome with it lost unanimously.
 Lobbies and chiefs cast no votes of their own.
 
-Per-member votes are computed here (``member_coef @ features + shock > 0``, one deal at a time),
-counted per chamber and passed through the engine's own vote rules and procedures.
+Per-member votes come from the engine (:func:`riskmodel.engine.member_votes`, the same float32
+comparison as its counts), one deal at a time, and pass through the engine's own vote rules and
+procedures.
 
 Axis order: ``D`` epistemic draws, ``R`` shock replicates, ``M`` members, ``C`` chambers,
 ``Q`` referendums, ``S`` sides, ``V`` votes.
@@ -23,10 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from riskmodel.engine.core import evaluate_chunks, vote_outcomes
+from riskmodel.engine import evaluate_procedure, member_votes, referendum_share, vote_outcomes
 from riskmodel.model.layout import Layout
-from riskmodel.model.procedure import evaluate_procedure
-from riskmodel.worlds.build import Worlds, deal_features
+from riskmodel.worlds.arrays import Worlds, deal_features
 
 __all__ = ["DealVotes", "bloc_decisive", "deal_votes", "member_pivotal", "public_decisive"]
 
@@ -66,43 +66,32 @@ class DealVotes:
     ) -> BoolArray:
         """``(S, D, R)`` each side's outcome with other yes counts or referendum shares."""
         return _side_outcomes(
-            self.layout,
             self.worlds,
             self.yes if yes is None else yes,
             self.share if share is None else share,
         )
 
 
-def _side_outcomes(
-    layout: Layout, worlds: Worlds, yes: npt.NDArray[np.int64], share: npt.NDArray[np.float64]
-) -> BoolArray:
+def _side_outcomes(worlds: Worlds, yes: npt.NDArray[np.int64], share: npt.NDArray[np.float64]) -> BoolArray:
     """``(S, D, R)`` each side's outcome from yes counts ``(D, R, C)`` and shares ``(D, R, Q)``."""
     passed, _, _ = vote_outcomes(
-        worlds, layout.vote_rules, yes[:, :, None, :].astype(np.int32), share[:, :, None, :]
+        worlds, worlds.vote_rules, yes[:, :, None, :].astype(np.int32), share[:, :, None, :]
     )
-    return np.stack([evaluate_procedure(expr, passed)[..., 0] for expr in layout.procedures])
+    return np.stack([evaluate_procedure(expr, passed)[..., 0] for expr in worlds.procedures])
 
 
 def deal_votes(layout: Layout, worlds: Worlds, deal: npt.ArrayLike) -> DealVotes:
-    """Per-member votes on one deal (issue units ``(K,)``) in every world."""
+    """Per-member votes on one deal (issue units ``(K,)``) in every world, as the engine casts them."""
     unit = layout.to_unit(np.asarray(deal, dtype=np.float64))[None, :]
-    features = deal_features(unit, worlds.link_pairs)[0]
-    gain = worlds.member_coef @ features  # (D, M)
-    shock = worlds.member_shock
-    present = np.isfinite(shock)
-    votes = (gain[:, None, :] + shock) > 0
+    features = deal_features(unit, worlds.link_pairs)
+    votes = member_votes(worlds, features)[:, :, 0, :]  # (D, R, M)
+    present = np.isfinite(worlds.member_shock)
     n_chambers = worlds.n_chambers
     yes = np.zeros((*votes.shape[:2], n_chambers), dtype=np.int64)
     for c in range(n_chambers):
         yes[..., c] = votes[..., worlds.member_chamber == c].sum(axis=-1)
-    # Referendum shares from the engine: the share of the public voting for the deal.
-    chunk = next(iter(evaluate_chunks(worlds, unit, layout.vote_rules, layout.procedures)))
-    share = np.zeros((*votes.shape[:2], len(worlds.referendum_chambers)))
-    for q, chamber in enumerate(worlds.referendum_chambers.tolist()):
-        v = next(i for i, rule in enumerate(layout.vote_rules) if rule.chamber == chamber)
-        support = chunk.support[v, :, :, 0]
-        share[..., q] = support if layout.vote_rules[v].polarity_for else 1.0 - support
-    ratified = _side_outcomes(layout, worlds, yes, share)
+    share = referendum_share(worlds, unit, features)[:, :, 0, :]  # (D, R, Q)
+    ratified = _side_outcomes(worlds, yes, share)
     return DealVotes(layout, worlds, votes, present, yes, share, ratified)
 
 

@@ -20,12 +20,13 @@ import numpy.typing as npt
 import xarray as xr
 
 from riskmodel.model.layout import Layout
-from riskmodel.model.procedure import AtLeast, Expression, Not, VoteRef
 from riskmodel.spec.scenario import LoadedScenario
 from riskmodel.spec.schema import AllOf, Bloc, Chamber, Scenario, Side, Vote
 from riskmodel.spec.shocks import AddVeto, MoveSeats, RemoveVeto, SetSeats, SetThreshold, ShocksError
-from riskmodel.worlds.build import Worlds, make_worlds
+from riskmodel.worlds.arrays import AtLeast, Expression, Not, VoteRef, Worlds
+from riskmodel.worlds.build import make_worlds
 from riskmodel.worlds.crn import Baseline, flat_draws
+from riskmodel.worlds.rules import compile_rules
 
 __all__ = ["drop_vetoes", "realign_draws", "realign_worlds", "restructured_scenario"]
 
@@ -137,14 +138,15 @@ def _always(expression: Expression, vote: int) -> Expression:
     raise TypeError(f"not an expression: {expression!r}")
 
 
-def drop_vetoes(layout: Layout, shocks: Sequence[Any]) -> Layout:
-    """The layout whose procedures treat each ``remove_veto`` shock's vote as passed."""
-    procedures = list(layout.procedures)
+def drop_vetoes(layout: Layout, worlds: Worlds, shocks: Sequence[Any]) -> Worlds:
+    """The worlds with the layout's rules, whose procedures treat each ``remove_veto`` vote as passed."""
+    rules, compiled = compile_rules(layout)
+    procedures = list(compiled)
     for shock in shocks:
         if isinstance(shock, RemoveVeto):
             side = layout.sides.index(shock.side)
             procedures[side] = _always(procedures[side], layout.votes.index(f"{shock.side}.{shock.vote}"))
-    return dataclasses.replace(layout, procedures=procedures)
+    return dataclasses.replace(worlds, vote_rules=rules, procedures=tuple(procedures))
 
 
 # --------------------------------------------------------------------------- draws and worlds

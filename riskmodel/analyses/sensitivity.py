@@ -1,4 +1,4 @@
-"""Sensitivity of ratification to each constituency (DESIGN.md §4).
+"""Sensitivity of ratification to each constituency (docs/design.md, "Analyses").
 
 For every constituency (bloc, lobby, public, chief) and deal:
 

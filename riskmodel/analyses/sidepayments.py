@@ -32,12 +32,17 @@ import numpy.typing as npt
 import xarray as xr
 
 from riskmodel.analyses.winset import resolve_deal
-from riskmodel.engine.core import vote_outcomes
-from riskmodel.engine.sweep import referendum_share
+from riskmodel.engine import (
+    count_yes,
+    evaluate_procedure,
+    member_gain,
+    prepare,
+    referendum_share,
+    vote_outcomes,
+)
 from riskmodel.errors import RiskmodelError
-from riskmodel.model.procedure import AtLeast, Expression, Not, VoteRef, evaluate_procedure
 from riskmodel.pipeline import Simulation
-from riskmodel.worlds.build import deal_features
+from riskmodel.worlds.arrays import AtLeast, Expression, Not, VoteRef, deal_features
 
 __all__ = ["CostModel", "budget_needed", "linear_cost", "side_payments"]
 
@@ -180,18 +185,22 @@ def side_payments(
         if values.shape != (len(layout.issues),):
             raise RiskmodelError(f"a deal needs {len(layout.issues)} values, got {values.shape[0]}")
     unit = layout.to_unit(values)[None]
-    gain = (worlds.member_coef @ deal_features(unit, worlds.link_pairs)[0])[:, None, :] + worlds.member_shock
-    yes = np.stack(
-        [(gain[:, :, layout.member_chamber == c] > 0.0).sum(axis=-1) for c in range(len(layout.chambers))],
-        axis=-1,
-    )[:, :, None, :].astype(np.int32)
-    passed, _, margin = vote_outcomes(worlds, layout.vote_rules, yes, referendum_share(worlds, unit))
+    features = deal_features(unit, worlds.link_pairs)
+    prepared = prepare(worlds)
+    # the member's net gain with its shock, in the engine's float32: > 0 exactly when it votes yes
+    gain = (member_gain(worlds, features, prepared=prepared)[:, 0, None, :] - prepared.neg_shocks).astype(
+        np.float64
+    )
+    yes = count_yes(worlds, features, prepared=prepared)
+    passed, _, margin = vote_outcomes(
+        worlds, worlds.vote_rules, yes, referendum_share(worlds, unit, features)
+    )
     passed, margin = passed[..., 0], margin[..., 0]
     n_votes = len(layout.votes)
     pass_price = np.where(passed, 0.0, np.inf)
     fail_price = np.where(passed, np.inf, 0.0)
     referendum = set(layout.referendum_chambers.tolist())
-    for v, rule in enumerate(layout.vote_rules):
+    for v, rule in enumerate(worlds.vote_rules):
         if rule.chamber in referendum:
             continue
         members = np.flatnonzero(layout.member_chamber == rule.chamber)
@@ -201,15 +210,15 @@ def side_payments(
         else:  # buy members voting against until the vote against the deal falls short
             need = np.where(passed[v], np.rint(margin[v]) + 1, 0).astype(np.int64)
             fail_price[v] = _vote_prices(gain, members, need, cost_model)
-    chamber_of_vote = [rule.chamber for rule in layout.vote_rules]
+    chamber_of_vote = [rule.chamber for rule in worlds.vote_rules]
     side_cost = np.stack(
-        [_combine(expr, True, pass_price, fail_price, chamber_of_vote) for expr in layout.procedures]
+        [_combine(expr, True, pass_price, fail_price, chamber_of_vote) for expr in worlds.procedures]
     ).reshape(len(layout.sides), -1)
-    unpaid = np.stack([evaluate_procedure(expr, passed) for expr in layout.procedures]).reshape(
+    unpaid = np.stack([evaluate_procedure(expr, passed) for expr in worlds.procedures]).reshape(
         len(layout.sides), -1
     )
     vote_cost = np.where(
-        np.array([rule.polarity_for for rule in layout.vote_rules])[:, None, None], pass_price, fail_price
+        np.array([rule.polarity_for for rule in worlds.vote_rules])[:, None, None], pass_price, fail_price
     ).reshape(n_votes, -1)
     agreement_cost = side_cost.max(axis=0)
     one_payer = np.stack(

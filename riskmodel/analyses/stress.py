@@ -42,7 +42,7 @@ from riskmodel.errors import RiskmodelError
 from riskmodel.model.layout import Layout, build_layout
 from riskmodel.randomness import SeedLike, as_seed_sequence
 from riskmodel.spec.shocks import STRUCTURAL_KINDS, ShockSet
-from riskmodel.worlds.build import Worlds
+from riskmodel.worlds.arrays import Worlds
 from riskmodel.worlds.crn import (
     Baseline,
     baseline_of,
@@ -167,7 +167,6 @@ def apply_shocks(
     edits = [shock for shock in structural if shock.kind != "remove_veto"]
     if edits:
         layout = build_layout(restructured_scenario(layout.scenario, edits, where=where))
-    layout = drop_vetoes(layout, structural)
     reshaped = (layout.members, layout.blocs, layout.chambers) != (
         base.layout.members,
         base.layout.blocs,
@@ -175,16 +174,20 @@ def apply_shocks(
     )
     if reshaped:
         draws = realign_draws(base, layout, rng)
+    worlds: Worlds
     if not reshaped and preference and all(shock.kind in _IDEAL_SHIFTS for shock in preference):
-        return layout, _shifted(Baseline(layout, draws, base.worlds), preference)
-    touched = np.zeros(0, dtype=np.int64)
-    if preference:
-        draws, touched = _apply_preferences(Baseline(layout, draws, base.worlds), preference)
-    if reshaped:
-        return layout, realign_worlds(base, layout, draws, rng)
-    if preference:
-        return layout, rebuild_worlds(Baseline(layout, base.draws, base.worlds), draws, members=touched)
-    return layout, base.worlds
+        worlds = _shifted(Baseline(layout, draws, base.worlds), preference)
+    else:
+        touched = np.zeros(0, dtype=np.int64)
+        if preference:
+            draws, touched = _apply_preferences(Baseline(layout, draws, base.worlds), preference)
+        if reshaped:
+            worlds = realign_worlds(base, layout, draws, rng)
+        elif preference:
+            worlds = rebuild_worlds(Baseline(layout, base.draws, base.worlds), draws, members=touched)
+        else:
+            worlds = base.worlds
+    return layout, drop_vetoes(layout, worlds, structural)
 
 
 def _run_unit(
@@ -197,7 +200,7 @@ def _run_unit(
 
 def _warm_worker() -> bool:
     """Import the engine and load its compiled kernel, so the first unit does not pay for it."""
-    from riskmodel.engine.core import count_yes
+    from riskmodel.engine import count_yes
 
     one = np.ones((1, 1, 1), dtype=np.int64)
     tiny = Worlds(

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from riskmodel.engine.core import ChunkOutcome, evaluate_chunks
+from riskmodel.engine import ChunkOutcome, evaluate_chunks
 from riskmodel.engine.sweep import SweepChunk, sweep_chunks
 from riskmodel.errors import RiskmodelError, did_you_mean
 from riskmodel.model.layout import Layout
@@ -137,7 +137,7 @@ def compute_winset(
         Limits of the map in the issues' units; each issue's declared range by default.
     method
         ``"sweep"``: exact row sweep of each member's quadratic net gain (:mod:`riskmodel.engine.sweep`);
-        ``"engine"``: every grid deal through :func:`riskmodel.engine.core.evaluate_chunks`. Both give
+        ``"engine"``: every grid deal through :func:`riskmodel.engine.evaluate_chunks`. Both give
         the same outcomes; the sweep is much faster on fine grids.
     quantiles
         Keep the 5/25/50/75/95% quantiles of p_e per grid deal (5 floats per deal and side).
@@ -178,8 +178,8 @@ def compute_winset(
     if method == "sweep":
         chunks = sweep_chunks(
             worlds,
-            layout.vote_rules,
-            layout.procedures,
+            worlds.vote_rules,
+            worlds.procedures,
             base_unit=base_unit,
             x_index=x_index,
             y_index=y_index,
@@ -191,7 +191,7 @@ def compute_winset(
         deals = np.tile(base_unit, (n_x * n_y, 1))
         deals[:, x_index] = np.tile(x_unit, n_y)
         deals[:, y_index] = np.repeat(y_unit, n_x)
-        chunks = evaluate_chunks(worlds, deals, layout.vote_rules, layout.procedures, chunk_size=chunk_size)
+        chunks = evaluate_chunks(worlds, deals, chunk_size=chunk_size)
     n_sides = len(layout.sides)
     reducer = _Reducer(n_sides, n_x * n_y, worlds.n_draws, worlds.n_replicates, quantiles)
     _reduce(chunks, reducer, None if worlds.independent_draws else worlds.chains)

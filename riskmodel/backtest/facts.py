@@ -13,17 +13,18 @@ really happened.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from pathlib import Path
 from typing import Annotated, Literal
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from riskmodel.engine import needed_votes
 from riskmodel.errors import ScenarioError, format_location
 from riskmodel.spec.scenario import LoadedScenario
 from riskmodel.spec.schema import Threshold
 from riskmodel.spec.yamlsource import line_for, read_yaml
+from riskmodel.worlds.rules import vote_rule
 
 __all__ = [
     "ChamberFacts",
@@ -153,7 +154,7 @@ def load_facts(path: str | Path) -> FactSheet:
 
 
 def rule_passes(facts: VoteFacts, yea: int, nay: int, *, seats: int | None = None) -> bool:
-    """Whether a division passes under the cited rule (the engine's arithmetic, stated again).
+    """Whether a division passes under the cited rule (the engine's own arithmetic).
 
     ``yea`` counts votes for the motion; with ``polarity: against`` the motion is one against
     the deal (a resolution of disapproval), and "passes" means the motion carried. Relative to
@@ -162,20 +163,8 @@ def rule_passes(facts: VoteFacts, yea: int, nay: int, *, seats: int | None = Non
     base = (yea + nay) if facts.relative_to == "voting" else seats
     if base is None:
         raise ValueError("a rule relative to seats needs the number of seats")
-    threshold = facts.threshold
-    if threshold == "majority":
-        if facts.relative_to == "voting" and yea == nay:
-            return facts.ties == "pass"
-        return 2 * yea > base
-    if threshold == "two_thirds":
-        return 3 * yea >= 2 * base
-    if threshold == "three_fifths":
-        return 5 * yea >= 3 * base
-    if threshold == "unanimity":
-        return yea == base
-    if isinstance(threshold, int):
-        return yea >= threshold
-    return yea >= math.ceil(threshold * base - 1e-9)
+    rule = vote_rule(facts.threshold, relative_to=facts.relative_to, ties=facts.ties)
+    return bool(yea >= needed_votes(rule, base))
 
 
 def _seats(loaded: LoadedScenario, side: str, chamber: str) -> tuple[int, dict[str, int]]:

@@ -29,11 +29,14 @@ from riskmodel.backtest.archive import RollCallArchive
 from riskmodel.backtest.baselines import nominate_logistic, party_line
 from riskmodel.backtest.scoring import brier_skill, member_scores
 from riskmodel.backtest.trade_model import TradeVotes, build_trade_model, collect_trade_votes
+from riskmodel.engine import needed_votes
 from riskmodel.errors import RiskmodelError, did_you_mean
 from riskmodel.inference.irt_kernel import fit_irt_kernel
 from riskmodel.inference.sampling import convergence_gate, default_sampler, sample_posterior
 from riskmodel.model.irt import build_irt_model, irt_data, vote_matrix
 from riskmodel.randomness import SeedLike, as_seed_sequence
+from riskmodel.worlds.arrays import VoteRule
+from riskmodel.worlds.rules import vote_rule
 
 __all__ = ["BASELINES", "BacktestSettings", "Backtester", "VoteForecast", "pooled_summary"]
 
@@ -68,7 +71,7 @@ class VoteForecast:
     vote_id: str
     members: pd.DataFrame  # member_id, party, state, yea (recorded), prob
     yes_draws: np.ndarray
-    threshold: float
+    rule: VoteRule
     irt_gate: str
     trade_gate: str
     extra: dict[str, Any] = field(default_factory=dict)
@@ -249,7 +252,7 @@ class Backtester:
             vote_id=vote_id,
             members=members.reset_index(drop=True),
             yes_draws=yes_draws,
-            threshold=_threshold(str(target["requires"])),
+            rule=rule_of_requirement(str(target["requires"]), where=f"vote {vote_id}: requires"),
             irt_gate=irt_status,
             trade_gate=gate.status,
         )
@@ -277,8 +280,8 @@ class Backtester:
             "yea_predicted_mean": float(yes.mean()),
             "yea_interval_90": [float(lo), float(hi)],
             "yea_covered": bool(lo <= actual.sum() <= hi),
-            "p_pass": float(np.mean(yes > forecast.threshold * n)),
-            "passed": bool(actual.sum() > forecast.threshold * n),
+            "p_pass": float(np.mean(yes >= needed_votes(forecast.rule, n))),
+            "passed": bool(actual.sum() >= needed_votes(forecast.rule, n)),
             "convergence_gate": _combined_gate(forecast.irt_gate, forecast.trade_gate),
             "irt_gate": forecast.irt_gate,
             "trade_gate": forecast.trade_gate,
@@ -312,14 +315,17 @@ def _posterior_tree(posterior: Any, fit: Any) -> Any:
     return tree
 
 
-def _threshold(requires: str) -> float:
-    if "/" in requires:
-        num, den = requires.split("/", 1)
-        try:
-            return float(num) / float(den)
-        except ValueError:
-            pass
-    return 0.5
+_REQUIRES = {"1/2": "majority", "3/5": "three_fifths", "2/3": "two_thirds"}
+
+
+def rule_of_requirement(requires: str, *, where: str = "requires") -> VoteRule:
+    """The vote rule of a roll-call index ``requires`` entry (``1/2``, ``3/5``, ``2/3`` of those voting)."""
+    try:
+        return vote_rule(_REQUIRES[requires.strip()])
+    except KeyError:
+        raise RiskmodelError(
+            f"{where}: unknown vote requirement {requires!r} (expected one of {', '.join(_REQUIRES)})"
+        ) from None
 
 
 def _combined_gate(*statuses: str) -> str:

@@ -11,9 +11,9 @@ a member is indifferent to within rounding (the engine works in float32; the tes
 count in a thousand to differ by one and find none on the scenarios).
 
 The counts then meet each vote's threshold — taken from the engine's own
-:func:`riskmodel.engine.core.vote_outcomes`, once per world since it does not depend on the deal — and
-the sides' procedures (:func:`riskmodel.model.procedure.evaluate_procedure`). Chunks leave as
-:class:`SweepChunk` objects: :class:`riskmodel.engine.core.ChunkOutcome` without the support and
+:func:`riskmodel.engine.votes.needed_counts`, once per world since it does not depend on the deal —
+and the sides' procedures (:func:`riskmodel.engine.procedure.evaluate_procedure`). Chunks leave as
+:class:`SweepChunk` objects: :class:`riskmodel.engine.ChunkOutcome` without the support and
 margin arrays, which a map does not need.
 """
 
@@ -27,12 +27,12 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from riskmodel.engine.core import _referendum_share, vote_outcomes
-from riskmodel.model.layout import VoteRule
-from riskmodel.model.procedure import Expression, evaluate_procedure
-from riskmodel.worlds.build import Worlds, deal_features
+from riskmodel.engine.procedure import evaluate_procedure
+from riskmodel.engine.referendum import referendum_share
+from riskmodel.engine.votes import needed_counts, vote_outcomes
+from riskmodel.worlds.arrays import Expression, VoteRule, Worlds
 
-__all__ = ["SweepChunk", "grid_polynomials", "outcome_bytes_per_deal", "referendum_share", "sweep_chunks"]
+__all__ = ["SweepChunk", "grid_polynomials", "outcome_bytes_per_deal", "sweep_chunks"]
 
 # Monomials of (u, v) in the order of the last axis of grid_polynomials.
 _UU, _U, _UV, _VV, _V, _ONE = range(6)
@@ -271,7 +271,7 @@ def _sweep_passed(
 
 @dataclass(frozen=True)
 class SweepChunk:
-    """Outcomes for one chunk of grid deals in every world (cf. :class:`~riskmodel.engine.core.ChunkOutcome`).
+    """Outcomes for one chunk of grid deals in every world (cf. :class:`~riskmodel.engine.ChunkOutcome`).
 
     Attributes
     ----------
@@ -289,30 +289,6 @@ class SweepChunk:
     vote_passed: npt.NDArray[np.bool_]
     side_ratified: npt.NDArray[np.bool_]
     agreed: npt.NDArray[np.bool_]
-
-
-def referendum_share(worlds: Worlds, deals_unit: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """Yes share ``(D, R, N, Q)`` of each referendum for deals ``(N, K)`` on the unit scale.
-
-    The engine's own computation (``riskmodel.engine.core._referendum_share``), which the engine does
-    not export; zero-width when the scenario has no referendum.
-    """
-    deals = np.atleast_2d(np.asarray(deals_unit, dtype=np.float64))
-    if not len(worlds.referendum_chambers):
-        return np.zeros((worlds.n_draws, worlds.n_replicates, deals.shape[0], 0))
-    return _referendum_share(worlds, deals, deal_features(deals, worlds.link_pairs))
-
-
-def _needed_counts(worlds: Worlds, rules: Sequence[VoteRule]) -> npt.NDArray[np.int64]:
-    """Votes each counted vote needs in each world, ``(V, D, R)``, from the engine's own rules.
-
-    The threshold depends on who is present, not on the deal, so one call of
-    :func:`riskmodel.engine.core.vote_outcomes` with no support gives it: needed = support - margin.
-    """
-    yes = np.zeros((worlds.n_draws, worlds.n_replicates, 1, worlds.n_chambers), dtype=np.int32)
-    share = np.zeros((worlds.n_draws, worlds.n_replicates, 1, len(worlds.referendum_chambers)))
-    _, support, margin = vote_outcomes(worlds, rules, yes, share)
-    return np.rint(support - margin)[..., 0].astype(np.int64)
 
 
 def outcome_bytes_per_deal(worlds: Worlds, n_votes: int, n_sides: int) -> int:
@@ -353,7 +329,7 @@ def sweep_chunks(
     x_unit, y_unit
         Grid values on the unit scale; ``x_unit`` evenly spaced and increasing.
     chunk_size, memory_budget
-        As in :func:`riskmodel.engine.core.evaluate_chunks`.
+        As in :func:`riskmodel.engine.evaluate_chunks`.
 
     Yields
     ------
@@ -376,7 +352,7 @@ def sweep_chunks(
         chunk_size = max(1, memory_budget // max(per_deal, 1))
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
-    needed = _needed_counts(worlds, rules)
+    needed = needed_counts(worlds, rules)
     present = worlds.present.astype(np.int64)
     referendum = set(worlds.referendum_chambers.tolist())
     vote_chamber = np.array([-1 if r.chamber in referendum else r.chamber for r in rules], dtype=np.int64)

@@ -1,8 +1,8 @@
 """Net gains as PyTensor expressions over the scenario model, for evidence on a named deal.
 
-The same quantities :mod:`riskmodel.worlds.build` computes in NumPy from draws (DESIGN.md §3), written
-over the model's deterministics so that observations about a deal (a whip count, a poll) can
-condition the priors. Issues are on the unit scale.
+The same quantities :mod:`riskmodel.worlds.build` computes in NumPy from draws (docs/design.md,
+"The model"), written over the model's deterministics so that observations about a deal (a whip
+count, a poll) can condition the priors. Issues are on the unit scale.
 """
 
 from __future__ import annotations

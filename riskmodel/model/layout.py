@@ -7,55 +7,15 @@ coordinates of the PyMC model and of the results.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from riskmodel.model.procedure import Expression, compile_procedure
 from riskmodel.spec.scenario import LoadedScenario
 from riskmodel.spec.schema import Bloc, Chamber, Chief, Lobby, Public, Side, Vote
 
-__all__ = ["Layout", "VoteRule", "build_layout"]
-
-_NAMED_RULES = {
-    "majority": Fraction(1, 2),
-    "three_fifths": Fraction(3, 5),
-    "two_thirds": Fraction(2, 3),
-    "unanimity": Fraction(1, 1),
-}
-
-
-@dataclass(frozen=True)
-class VoteRule:
-    """A vote reduced to what the engine needs.
-
-    Attributes
-    ----------
-    chamber
-        Index of the chamber that votes.
-    fraction
-        Share of the base required (``None`` for an absolute count).
-    strict
-        True for ``majority``: more than ``fraction`` of the base is needed.
-    count
-        Absolute number of votes required (``None`` for a share).
-    relative_to_seats
-        Base is every seat rather than the members voting.
-    polarity_for
-        True: count votes for the deal; False: count votes against it.
-    ties_pass
-        A vote exactly at half the base passes (majority rule only).
-    """
-
-    chamber: int
-    fraction: Fraction | None
-    strict: bool
-    count: int | None
-    relative_to_seats: bool
-    polarity_for: bool
-    ties_pass: bool
+__all__ = ["Layout", "build_layout"]
 
 
 @dataclass(frozen=True)
@@ -94,8 +54,7 @@ class Layout:
     votes: list[str]
     vote_specs: list[Vote]
     vote_side: npt.NDArray[np.int64]
-    vote_rules: list[VoteRule]
-    procedures: list[Expression]
+    vote_chamber: npt.NDArray[np.int64]
     reversion: npt.NDArray[np.float64]
     deals: list[str]
     deal_values: npt.NDArray[np.float64]
@@ -114,27 +73,6 @@ class Layout:
         if deals is None:
             return self.deal_values
         return deals[self.issues].to_numpy(dtype=np.float64)
-
-
-def _vote_rule(vote: Vote, chamber_index: int) -> VoteRule:
-    threshold = vote.threshold
-    fraction: Fraction | None
-    count: int | None = None
-    if isinstance(threshold, str):
-        fraction = _NAMED_RULES[threshold]
-    elif isinstance(threshold, int):
-        fraction, count = None, threshold
-    else:
-        fraction = Fraction(threshold).limit_denominator(10_000)
-    return VoteRule(
-        chamber=chamber_index,
-        fraction=fraction,
-        strict=threshold == "majority",
-        count=count,
-        relative_to_seats=vote.relative_to == "seats",
-        polarity_for=vote.polarity == "for",
-        ties_pass=vote.ties == "pass",
-    )
 
 
 def build_layout(scenario: LoadedScenario) -> Layout:
@@ -162,8 +100,7 @@ def build_layout(scenario: LoadedScenario) -> Layout:
     votes: list[str] = []
     vote_specs: list[Vote] = []
     vote_side: list[int] = []
-    vote_rules: list[VoteRule] = []
-    procedures = []
+    vote_chamber: list[int] = []
     for s, side in enumerate(spec.sides):
         side_chambers: dict[str, int] = {}
         for chamber in side.chambers:
@@ -212,14 +149,11 @@ def build_layout(scenario: LoadedScenario) -> Layout:
             chiefs.append(side.name)
             chief_specs.append(side.chief)
             chief_side.append(s)
-        side_votes: dict[str, int] = {}
         for vote in side.votes:
-            side_votes[vote.name] = len(votes)
             votes.append(f"{side.name}.{vote.name}")
             vote_specs.append(vote)
             vote_side.append(s)
-            vote_rules.append(_vote_rule(vote, side_chambers[vote.chamber]))
-        procedures.append(compile_procedure(side.procedure, side_votes))
+            vote_chamber.append(side_chambers[vote.chamber])
 
     member_table = pd.DataFrame(attributes)
     reach = np.zeros((len(lobbies), len(members)), dtype=bool)
@@ -271,8 +205,7 @@ def build_layout(scenario: LoadedScenario) -> Layout:
         votes=votes,
         vote_specs=vote_specs,
         vote_side=as_int(vote_side),
-        vote_rules=vote_rules,
-        procedures=procedures,
+        vote_chamber=as_int(vote_chamber),
         reversion=np.array([[side.reversion[name] for name in issues] for side in spec.sides]),
         deals=[deal.name for deal in spec.deals],
         deal_values=np.array([[deal.values[name] for name in issues] for deal in spec.deals]),

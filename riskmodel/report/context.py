@@ -22,7 +22,7 @@ from riskmodel.plots.votes import plot_risk_summary, plot_vote_distribution
 from riskmodel.report.assumptions import prior_rows, provenance
 from riskmodel.report.diagnostics import diagnostics
 from riskmodel.report.figures import FigureFormat, figure_uri
-from riskmodel.report.rating import RATING_BANDS, needed_to_pass, risk_rating, threshold_from_rule
+from riskmodel.report.rating import RATING_BANDS, risk_rating
 from riskmodel.report.sections import ANALYSES, analysis_section
 from riskmodel.results.collect import load_results, package_versions, summary_table
 from riskmodel.spec.scenario import LoadedScenario, load_scenario
@@ -168,20 +168,13 @@ def _vote_figure(results: xr.Dataset, vote: str, needed: float, fmt: FigureForma
 def _votes(
     results: xr.Dataset, loaded: LoadedScenario | None, labels: dict[str, dict[str, str]], fmt: FigureFormat
 ) -> list[dict[str, Any]]:
-    specs = {}
-    if loaded is not None:
-        specs = {f"{side.name}.{vote.name}": vote for side in loaded.spec.sides for vote in side.votes}
     detail = "support_quantile" in results
     votes = []
     for vote in (str(v) for v in results["vote"].to_numpy()):
         kind = str(results["vote_kind"].sel(vote=vote).item())
         seats = int(results["chamber_seats"].sel(vote=vote).item())
+        needed = float(results["vote_needed_full"].sel(vote=vote).item())
         rule = str(results["vote_rule"].sel(vote=vote).item())
-        spec = specs.get(vote)
-        threshold = spec.threshold if spec is not None else threshold_from_rule(rule)
-        needed = needed_to_pass(
-            threshold, seats, share=kind == "share", ties_pass=spec is not None and spec.ties == "pass"
-        )
         per_deal = []
         for deal in (str(d) for d in results["deal"].to_numpy()):
             entry: dict[str, Any] = {

@@ -1,6 +1,6 @@
 """Results: engine outcomes reduced to a labelled xarray Dataset, saved as netCDF.
 
-Two kinds of answer (DESIGN.md §3): the share of worlds in which a deal survives, with its
+Two kinds of answer (docs/design.md, "The model"): the share of worlds in which a deal survives, with its
 Monte Carlo standard error from the effective sample size of the per-draw estimates; and the
 distribution over epistemic draws of the conditional probability p_e (share of a draw's shock
 replicates in which the deal survives), summarised by its median and 50%/90% intervals.
@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import arviz_stats as azs
 import numpy as np
@@ -22,9 +22,11 @@ import numpy.typing as npt
 import pandas as pd
 import xarray as xr
 
-from riskmodel.engine.core import ChunkOutcome
 from riskmodel.errors import RiskmodelError
 from riskmodel.model.layout import Layout
+
+if TYPE_CHECKING:
+    from riskmodel.engine import ChunkOutcome
 
 __all__ = [
     "QUANTILES",
@@ -114,6 +116,7 @@ def collect_results(
     layout: Layout,
     chunks: Iterable[ChunkOutcome],
     *,
+    vote_needed: Sequence[float],
     deal_names: list[str],
     deal_values: npt.NDArray[np.float64],
     chains: int = 1,
@@ -129,7 +132,10 @@ def collect_results(
     layout
         The indexed scenario.
     chunks
-        Outcomes from :func:`riskmodel.engine.core.evaluate_chunks`, in order.
+        Outcomes from :func:`riskmodel.engine.evaluate_chunks`, in order.
+    vote_needed
+        Votes (or the share, for referendums) each vote needs when every member votes
+        (:func:`riskmodel.engine.full_attendance_needed`): the reference line of the vote charts.
     deal_names, deal_values
         Names and ``(N, K)`` values (issue units) of the deals evaluated.
     chains
@@ -166,8 +172,8 @@ def collect_results(
     histogram = np.zeros((n_votes, n_deals, max_seats + 1)) if vote_detail else None
     counted_votes = [
         v
-        for v, rule in enumerate(layout.vote_rules)
-        if rule.chamber not in set(layout.referendum_chambers.tolist())
+        for v, chamber in enumerate(layout.vote_chamber.tolist())
+        if chamber not in set(layout.referendum_chambers.tolist())
     ]
     n_draws = 0
     ess_chains = None if independent_draws else chains
@@ -234,10 +240,17 @@ def collect_results(
         "quantile": quantile,
         "issue": layout.issues,
         "vote_side": ("vote", [layout.sides[s] for s in layout.vote_side]),
-        "vote_chamber": ("vote", [layout.chambers[r.chamber] for r in layout.vote_rules]),
-        "vote_kind": ("vote", ["share" if r.chamber in referendum else "count" for r in layout.vote_rules]),
+        "vote_chamber": ("vote", [layout.chambers[c] for c in layout.vote_chamber.tolist()]),
+        "vote_kind": (
+            "vote",
+            ["share" if c in referendum else "count" for c in layout.vote_chamber.tolist()],
+        ),
         "vote_rule": ("vote", [_describe(layout, v) for v in range(n_votes)]),
-        "chamber_seats": ("vote", [int(layout.seats[r.chamber]) for r in layout.vote_rules]),
+        "chamber_seats": ("vote", [int(layout.seats[c]) for c in layout.vote_chamber.tolist()]),
+        "vote_needed_full": (
+            "vote",
+            [float(x) for x in vote_needed],
+        ),
     }
     if keep_conditional:
         coords["draw"] = np.arange(n_draws)

@@ -1,8 +1,8 @@
-"""Epistemic draws → per-world utility coefficients and idiosyncratic shocks.
+"""Epistemic draws → worlds: per-world utility coefficients, shocks, absences and vote rules.
 
 Every actor's net gain from a deal x against its side's reversion q is a quadratic in x, so a
 member's total net gain — own spatial gain, lobby, public and chief terms — is one coefficient
-vector over the features ``[x∘x, x, x_k·x_l (linked pairs), 1]`` (DESIGN.md §3). Issues are on
+vector over the features ``[x∘x, x, x_k·x_l (linked pairs), 1]`` (docs/design.md, "The model"). Issues are on
 the unit scale here: every position is rescaled by its issue's declared range first.
 
 Axis order of every array is documented; ``D`` = epistemic draws, ``R`` = shock replicates,
@@ -11,165 +11,19 @@ Axis order of every array is documented; ``D`` = epistemic draws, ``R`` = shock 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
 from riskmodel.model.layout import Layout
 from riskmodel.randomness import SeedLike, as_seed_sequence
+from riskmodel.worlds.arrays import Worlds
+from riskmodel.worlds.gains import gain_coefficients, weight_matrix
+from riskmodel.worlds.rules import compile_rules
 
-__all__ = ["Worlds", "deal_features", "gain_coefficients", "make_worlds"]
+__all__ = ["make_worlds"]
 
 FloatArray = npt.NDArray[np.float64]
-
-
-@dataclass(frozen=True)
-class Worlds:
-    """Everything the engine needs about the sampled worlds (plain arrays).
-
-    Attributes
-    ----------
-    member_coef
-        ``(D, M, F)`` net-gain coefficients of each member in each epistemic draw.
-    member_shock
-        ``(D, R, M)`` float32 idiosyncratic shock per world; ``-inf`` where the member is absent.
-    member_chamber
-        ``(M,)`` chamber index of each member.
-    present
-        ``(D, R, C)`` members voting per chamber and world.
-    seats
-        ``(C,)`` seats per chamber.
-    link_pairs
-        ``(P, 2)`` issue indices of the linked pairs.
-    referendum_chambers
-        ``(Q,)`` chamber index of each referendum.
-    referendum_coef
-        ``(D, Q, F)`` the public's mean net gain (plus approval) per referendum.
-    referendum_var
-        ``(D, Q, K, K)`` quadratic form giving the variance of voters' net gain in ``x - q``.
-    referendum_reversion
-        ``(Q, K)`` the reversion of each referendum's side (unit scale).
-    referendum_noise
-        ``(D, Q)`` SD of each voter's idiosyncratic shock.
-    referendum_campaign
-        ``(D, R, Q)`` campaign swing per world.
-    referendum_turnout_ok
-        ``(D, Q)`` whether turnout reaches the quorum.
-    chains
-        Number of chains the draws come from (ESS is computed per chain).
-    independent_draws
-        True for forward draws of the prior (independent by construction); False for MCMC.
-    """
-
-    member_coef: FloatArray
-    member_shock: npt.NDArray[np.float32]
-    member_chamber: npt.NDArray[np.int64]
-    present: npt.NDArray[np.int64]
-    seats: npt.NDArray[np.int64]
-    link_pairs: npt.NDArray[np.int64]
-    referendum_chambers: npt.NDArray[np.int64]
-    referendum_coef: FloatArray
-    referendum_var: FloatArray
-    referendum_reversion: FloatArray
-    referendum_noise: FloatArray
-    referendum_campaign: FloatArray
-    referendum_turnout_ok: npt.NDArray[np.bool_]
-    chains: int = 1
-    independent_draws: bool = True
-
-    @property
-    def n_draws(self) -> int:
-        """Number of epistemic draws D."""
-        return int(self.member_coef.shape[0])
-
-    @property
-    def n_replicates(self) -> int:
-        """Shock replicates R per draw."""
-        return int(self.present.shape[1])
-
-    @property
-    def n_worlds(self) -> int:
-        """D × R."""
-        return self.n_draws * self.n_replicates
-
-    @property
-    def n_chambers(self) -> int:
-        """Number of chambers C."""
-        return int(self.seats.shape[0])
-
-
-def deal_features(deals: npt.ArrayLike, link_pairs: npt.NDArray[np.int64]) -> FloatArray:
-    """Features ``[x∘x, x, x_k·x_l, 1]`` (N, F) of deals (N, K) on the unit scale."""
-    x = np.atleast_2d(np.asarray(deals, dtype=np.float64))
-    cross = x[:, link_pairs[:, 0]] * x[:, link_pairs[:, 1]]
-    return np.concatenate([x * x, x, cross, np.ones((x.shape[0], 1))], axis=1)
-
-
-def gain_coefficients(
-    ideal: FloatArray,
-    salience: FloatArray,
-    reversion: FloatArray,
-    interaction: FloatArray,
-    link_pairs: npt.NDArray[np.int64],
-) -> FloatArray:
-    """Coefficients (..., F) of an actor's net gain U(x) - U(q).
-
-    U(x) = -Σ_k w_k (x_k - θ_k)² - 2 Σ_(k,l) γ_kl √(w_k w_l) (x_k - θ_k)(x_l - θ_l).
-
-    Parameters
-    ----------
-    ideal, salience
-        ``(..., K)`` ideal points θ and weights w (unit scale).
-    reversion
-        ``(..., K)`` the reversion q, broadcastable to ``ideal``.
-    interaction
-        ``(..., P)`` link interactions γ, broadcastable.
-    link_pairs
-        ``(P, 2)``.
-    """
-    theta, w, q = np.broadcast_arrays(ideal, salience, reversion)
-    quad = -w
-    lin = 2.0 * w * theta
-    const = np.sum(w * (q * q - 2.0 * theta * q), axis=-1, keepdims=True)
-    k_idx, l_idx = link_pairs[:, 0], link_pairs[:, 1]
-    if len(link_pairs):
-        s = np.asarray(interaction) * np.sqrt(w[..., k_idx] * w[..., l_idx])
-        cross = -2.0 * s
-        lin = lin.copy()
-        for p, (first, second) in enumerate(link_pairs):
-            lin[..., first] += 2.0 * s[..., p] * theta[..., second]
-            lin[..., second] += 2.0 * s[..., p] * theta[..., first]
-        const = const + np.sum(
-            2.0
-            * s
-            * (
-                q[..., k_idx] * q[..., l_idx]
-                - theta[..., l_idx] * q[..., k_idx]
-                - theta[..., k_idx] * q[..., l_idx]
-            ),
-            axis=-1,
-            keepdims=True,
-        )
-    else:
-        cross = np.zeros((*theta.shape[:-1], 0))
-    return np.concatenate([quad, lin, cross, const], axis=-1)
-
-
-def _weight_matrix(
-    salience: FloatArray, interaction: FloatArray, link_pairs: npt.NDArray[np.int64]
-) -> FloatArray:
-    """(..., K, K) matrix W with U(x) = -(x-θ)ᵀ W (x-θ)."""
-    k = salience.shape[-1]
-    weights = np.zeros((*salience.shape, k))
-    idx = np.arange(k)
-    weights[..., idx, idx] = salience
-    for p, (a, b) in enumerate(link_pairs):
-        s = interaction[..., p] * np.sqrt(salience[..., a] * salience[..., b])
-        weights[..., a, b] = s
-        weights[..., b, a] = s
-    return weights
 
 
 def _stack(draws: xr.Dataset, name: str) -> FloatArray:
@@ -277,6 +131,7 @@ def make_worlds(
         campaign[d] = rng.standard_normal((n_replicates, len(referendums))) * campaign_scale[d]
 
     ref = _referendums(layout, draws, interaction, referendums)
+    rules, procedures = compile_rules(layout)
     return Worlds(
         member_coef=coef,
         member_shock=shocks,
@@ -293,6 +148,8 @@ def make_worlds(
         referendum_turnout_ok=ref[3],
         chains=chains,
         independent_draws=independent_draws,
+        vote_rules=rules,
+        procedures=procedures,
     )
 
 
@@ -334,7 +191,7 @@ def _referendums(
     mean_gain = _public_gain(layout, draws, interaction)[:, slot]
     salience = _stack(draws, "public_salience")[:, slot]
     spread = _stack(draws, "public_spread")[:, slot] / layout.issue_span
-    weights = _weight_matrix(salience, interaction[:, None, :], layout.link_pairs)
+    weights = weight_matrix(salience, interaction[:, None, :], layout.link_pairs)
     # Voters' θ ~ N(μ, diag σ²): the net gain is linear in θ, with variance 4 uᵀ W Σ W u, u = x - q
     variance = 4.0 * np.einsum("dqkj,dqj,dqjl->dqkl", weights, spread**2, weights)
     turnout = _stack(draws, "chamber_turnout")[:, referendums]

@@ -25,9 +25,10 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from riskmodel.engine.core import evaluate_chunks
+from riskmodel.engine import evaluate_chunks
 from riskmodel.model.layout import Layout
-from riskmodel.worlds.build import Worlds, make_worlds
+from riskmodel.worlds.arrays import Worlds
+from riskmodel.worlds.build import make_worlds
 
 __all__ = [
     "RANDOM_INPUTS",
@@ -184,9 +185,7 @@ def per_draw_outcomes(
     values = np.atleast_2d(np.asarray(deal_values, dtype=np.float64))
     n_sides = len(layout.sides)
     out = np.zeros((n_sides + 1, worlds.n_draws, values.shape[0]))
-    chunks = evaluate_chunks(
-        worlds, layout.to_unit(values), layout.vote_rules, layout.procedures, chunk_size=chunk_size
-    )
+    chunks = evaluate_chunks(worlds, layout.to_unit(values), chunk_size=chunk_size)
     for chunk in chunks:
         part = chunk.deal_slice
         out[:n_sides, :, part] = chunk.side_ratified.sum(axis=2)
