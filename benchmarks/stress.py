@@ -31,7 +31,7 @@ from riskmodel.analyses.stress import dask_client, stress_test
 from riskmodel.model.layout import Layout
 from riskmodel.pipeline import evaluate_deals, sample_worlds
 from riskmodel.spec.scenario import load_scenario
-from riskmodel.spec.shocks import load_shocks
+from riskmodel.spec.shockcheck import load_shocks
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "data" / "scenarios" / "usmca_2019.yaml"

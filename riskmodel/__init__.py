@@ -3,13 +3,98 @@
 Putnam's two-level game with Bayesian priors on every Level II preference: sample possible
 worlds with PyMC, push every candidate deal through a vectorised vote engine, and report the
 probability that each side ratifies it.
+
+The verbs a notebook needs are importable from here (``riskmodel.load_scenario``,
+``riskmodel.sample_worlds`` ...). They are loaded lazily, on first use (PEP 562): Python runs
+this file before any submodule, so an eager import here would make ``import riskmodel.engine``
+load PyMC.
 """
 
+from __future__ import annotations
+
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from riskmodel.analyses.sensitivity import analyse_sensitivity
+    from riskmodel.analyses.stress import stress_test
+    from riskmodel.analyses.winset import compute_winset
+    from riskmodel.io import load_results, save_results
+    from riskmodel.pipeline import evaluate_deals, run_scenario, sample_worlds
+    from riskmodel.report import write_report
+    from riskmodel.spec.scenario import load_scenario
 
 try:
     __version__ = version("riskmodel")
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
-__all__ = ["__version__"]
+__all__ = [
+    "__version__",
+    "analyse_sensitivity",
+    "compute_winset",
+    "evaluate_deals",
+    "load_results",
+    "load_scenario",
+    "run_scenario",
+    "sample_worlds",
+    "save_results",
+    "stress_test",
+    "write_report",
+]
+
+
+def _load(name: str) -> Any:
+    """Import one re-exported verb from the module that defines it."""
+    if name == "load_scenario":
+        from riskmodel.spec.scenario import load_scenario
+
+        return load_scenario
+    if name == "sample_worlds":
+        from riskmodel.pipeline import sample_worlds
+
+        return sample_worlds
+    if name == "evaluate_deals":
+        from riskmodel.pipeline import evaluate_deals
+
+        return evaluate_deals
+    if name == "run_scenario":
+        from riskmodel.pipeline import run_scenario
+
+        return run_scenario
+    if name == "compute_winset":
+        from riskmodel.analyses.winset import compute_winset
+
+        return compute_winset
+    if name == "analyse_sensitivity":
+        from riskmodel.analyses.sensitivity import analyse_sensitivity
+
+        return analyse_sensitivity
+    if name == "stress_test":
+        from riskmodel.analyses.stress import stress_test
+
+        return stress_test
+    if name == "write_report":
+        from riskmodel.report import write_report
+
+        return write_report
+    if name == "load_results":
+        from riskmodel.io import load_results
+
+        return load_results
+    if name == "save_results":
+        from riskmodel.io import save_results
+
+        return save_results
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __getattr__(name: str) -> Any:
+    """Load a re-exported verb on first access (PEP 562), then keep it in the module."""
+    value = _load(name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

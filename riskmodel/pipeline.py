@@ -11,23 +11,24 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
-import pymc as pm
 import xarray as xr
 
 from riskmodel.engine import evaluate_chunks, full_attendance_needed
-from riskmodel.inference.sampling import convergence_gate, draw_prior, sample_posterior
 from riskmodel.model.layout import Layout, build_layout
-from riskmodel.model.priors import build_model
 from riskmodel.randomness import SeedLike, as_seed_sequence
 from riskmodel.results.collect import collect_results
 from riskmodel.spec.scenario import LoadedScenario
 from riskmodel.worlds.arrays import Worlds
 from riskmodel.worlds.build import make_worlds
 
-__all__ = ["Simulation", "evaluate_deals", "run_scenario", "sample_worlds"]
+if TYPE_CHECKING:
+    import pymc as pm
+
+__all__ = ["Sampler", "Simulation", "evaluate_deals", "run_scenario", "sample_worlds"]
 
 DEFAULT_WORLDS = 4000
 DEFAULT_REPLICATES = 20
@@ -39,14 +40,33 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class Simulation:
-    """Sampled worlds of a scenario, ready for any number of deal evaluations."""
+    """Sampled worlds of a scenario, ready for any number of deal evaluations.
+
+    It holds no PyMC object: the model is built and sampled inside :func:`sample_worlds`, and
+    what comes out of it is the draws (``draws``) and the worlds made from them.
+    """
 
     layout: Layout
-    model: pm.Model
     draws: xr.DataTree
     worlds: Worlds
     seed: int | None
     evidence: str = "prior"
+
+
+class Sampler(Protocol):
+    """Fresh worlds of a scenario from a seed: how an analysis gets new samples.
+
+    Analyses never build or sample the PyMC model themselves; one that needs fresh worlds
+    (a re-check on independent worlds, say) takes a ``Sampler`` from its caller, typically a
+    closure over :func:`sample_worlds` with the caller's sizes::
+
+        def resample(scenario, seed):
+            return sample_worlds(scenario, n_worlds=4000, n_replicates=20, seed=seed)
+    """
+
+    def __call__(self, scenario: LoadedScenario, seed: SeedLike, /) -> Simulation:
+        """Sample worlds of ``scenario`` with ``seed``."""
+        ...
 
 
 def sample_worlds(
@@ -69,6 +89,10 @@ def sample_worlds(
     seed
         One seed for the whole run; children are spawned for the draws and the shocks.
     """
+    # PyMC is imported here, not at module level: importing the pipeline must not load it
+    from riskmodel.inference.sampling import draw_prior
+    from riskmodel.model.priors import build_model
+
     if n_worlds < 1 or n_replicates < 1:
         raise ValueError("n_worlds and n_replicates must be at least 1")
     root = as_seed_sequence(seed)
@@ -82,7 +106,6 @@ def sample_worlds(
     worlds = make_worlds(layout, draws["prior"].to_dataset(), n_replicates=n_replicates, seed=shock_seed)
     return Simulation(
         layout=layout,
-        model=model,
         draws=draws,
         worlds=worlds,
         seed=seed if isinstance(seed, int) else None,
@@ -105,6 +128,7 @@ def _posterior_worlds(
     ``n_draws`` of them, evenly thinned within each chain. A failed gate is stored in the draws'
     attrs (``convergence_gate``), carried into the results, and announced with a warning.
     """
+    from riskmodel.inference.sampling import convergence_gate, sample_posterior
     from riskmodel.model.evidence import add_evidence
 
     evidence = scenario.spec.evidence
@@ -138,7 +162,6 @@ def _posterior_worlds(
     worlds = make_worlds(layout, thinned, n_replicates=n_replicates, seed=shock_seed, independent_draws=False)
     return Simulation(
         layout=layout,
-        model=model,
         draws=draws,
         worlds=worlds,
         seed=seed if isinstance(seed, int) else None,

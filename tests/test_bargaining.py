@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy import optimize
 
-from riskmodel.analyses.bargaining import constrained_simulation, nash_bargaining, tied_hands
+from riskmodel.analyses.bargaining import (
+    constrained_simulation,
+    hardened_simulation,
+    nash_bargaining,
+    tied_hands,
+)
+from riskmodel.analyses.stress import apply_shocks
 from riskmodel.errors import RiskmodelError
-from riskmodel.pipeline import sample_worlds
+from riskmodel.pipeline import evaluate_deals, sample_worlds
 from riskmodel.spec.scenario import load_scenario, parse_scenario
+from riskmodel.spec.shocks import ShiftBloc
 from riskmodel.spec.tightening import harden_bloc, shift_prior, with_threshold
+from riskmodel.worlds.crn import baseline_of
 
 # One issue, reversion 0 on both sides. Chief A's ideal is 0.4 and chief B's 0.8, so both gain
 # from any deal in (0, 0.8): G_A = 0.8x - x², G_B = 1.6x - x². Side A's nine legislators have
@@ -108,9 +117,8 @@ def test_no_deal_when_the_chiefs_have_opposed_interests() -> None:
 def test_bloc_hardening_keeps_common_random_numbers(toy_path: Path) -> None:
     toy = load_scenario(toy_path)
     simulation = sample_worlds(toy, n_worlds=60, n_replicates=3, seed=4)
-    hard = constrained_simulation(
-        simulation, harden_bloc(toy, side="home", bloc="left", shift={"tariff": 1.5}), resample=True
-    )
+    hardened = harden_bloc(toy, side="home", bloc="left", shift={"tariff": 1.5})
+    hard = hardened_simulation(simulation, hardened, side="home", bloc="left", shift={"tariff": 1.5})
     before, after = simulation.draws["prior"], hard.draws["prior"]
     shift = after["bloc_ideal"] - before["bloc_ideal"]
     np.testing.assert_allclose(shift.sel(bloc="home.left", issue="tariff"), 1.5)
@@ -118,6 +126,51 @@ def test_bloc_hardening_keeps_common_random_numbers(toy_path: Path) -> None:
     np.testing.assert_array_equal(after["chamber_shock_scale"], before["chamber_shock_scale"])
     np.testing.assert_array_equal(hard.worlds.member_shock, simulation.worlds.member_shock)
     assert hard.layout.scenario.digest != toy.digest
+
+
+def test_a_hardened_bloc_is_the_stress_tests_shift_bloc(toy_path: Path) -> None:
+    """Tied hands and a stress test move a bloc by the same CRN path: the same worlds."""
+    toy = load_scenario(toy_path)
+    simulation = sample_worlds(toy, n_worlds=60, n_replicates=3, seed=4)
+    hardened = harden_bloc(toy, side="home", bloc="left", shift={"tariff": 1.5})
+    hard = hardened_simulation(simulation, hardened, side="home", bloc="left", shift={"tariff": 1.5})
+    shock = ShiftBloc(name="hawk", kind="shift_bloc", side="home", bloc="left", issue="tariff", by=1.5)
+    _, stressed = apply_shocks(baseline_of(simulation), [shock])
+    np.testing.assert_array_equal(hard.worlds.member_coef, stressed.member_coef)
+    np.testing.assert_array_equal(hard.worlds.referendum_coef, stressed.referendum_coef)
+    np.testing.assert_array_equal(hard.worlds.member_shock, stressed.member_shock)
+    as_stress = dataclasses.replace(simulation, worlds=stressed)
+    ours = evaluate_deals(hard, vote_detail=False)
+    theirs = evaluate_deals(as_stress, vote_detail=False)
+    np.testing.assert_array_equal(ours["ratification_probability"], theirs["ratification_probability"])
+    np.testing.assert_array_equal(ours["agreement_conditional"], theirs["agreement_conditional"])
+
+
+def test_tied_hands_hardens_a_bloc_as_a_stress_test_would(two_sides) -> None:
+    result = tied_hands(two_sides, side="a", bloc="m4", shift={"x": -0.12}, grid=21)
+    shock = ShiftBloc(name="hard", kind="shift_bloc", side="a", bloc="m4", issue="x", by=-0.12)
+    _, stressed = apply_shocks(baseline_of(two_sides), [shock])
+    as_stress = dataclasses.replace(two_sides, worlds=stressed)
+    tied = nash_bargaining(as_stress, grid=21)
+    np.testing.assert_array_equal(result.tied.deal, tied.deal)
+    p_side = evaluate_deals(as_stress, result.free.deal[None], vote_detail=False)["ratification_probability"]
+    assert result.winset_probability_tied == float(p_side[0, 0])
+
+
+def test_resampling_a_modified_scenario_goes_through_the_callers_sampler(two_sides) -> None:
+    calls = []
+
+    def resample(scenario, seed):
+        calls.append(seed)
+        return sample_worlds(scenario, n_worlds=24, n_replicates=3, seed=seed)
+
+    scenario = with_threshold(two_sides.layout.scenario, side="a", vote="passage", threshold="two_thirds")
+    again = constrained_simulation(two_sides, scenario, resample=resample)
+    assert calls == [3] and again.layout.scenario is scenario
+    np.testing.assert_array_equal(again.worlds.member_shock, two_sides.worlds.member_shock)
+    unseeded = dataclasses.replace(two_sides, seed=None)
+    with pytest.raises(RiskmodelError, match=r"seeded simulation \(simulation.seed\)"):
+        constrained_simulation(unseeded, scenario, resample=resample)
 
 
 def test_scenario_modifications_validate_and_name_errors(toy_path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from riskmodel.cli.app import BUNDLED_EXAMPLE, app
-from riskmodel.results.collect import load_results
+from riskmodel.io import load_results
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "200"}

@@ -8,18 +8,18 @@ import numpy as np
 import pytest
 from irt_helpers import dense_matrix, long_votes, simulate
 
-from riskmodel.inference.irt_kernel import _exp_neg, _log1p_unit, fit_irt_kernel, kernel_data, logp_and_grad
+from riskmodel.inference.irt_kernel import exp_neg, fit_irt_kernel, kernel_data, log1p_unit, logp_and_grad
 from riskmodel.inference.sampling import convergence_gate
 from riskmodel.model.irt import build_irt_model, vote_matrix
 
 
 def test_branch_free_exp_and_log1p_are_accurate() -> None:
     x = -np.linspace(0.0, 40.0, 20_001)
-    exp = np.array([_exp_neg(v) for v in x])
+    exp = np.array([exp_neg(v) for v in x])
     np.testing.assert_allclose(exp, np.exp(x), rtol=5e-14)
-    assert _exp_neg(-1000.0) == pytest.approx(np.exp(-40.0), rel=1e-12)  # clamped: e^-40 < 5e-18
+    assert exp_neg(-1000.0) == pytest.approx(np.exp(-40.0), rel=1e-12)  # clamped: e^-40 < 5e-18
     e = np.linspace(0.0, 1.0, 20_001)
-    np.testing.assert_allclose([_log1p_unit(v) for v in e], np.log1p(e), rtol=2e-15, atol=0)
+    np.testing.assert_allclose([log1p_unit(v) for v in e], np.log1p(e), rtol=2e-15, atol=0)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from riskmodel.analyses.dealspace import coarse_grid, pattern_search
-from riskmodel.analyses.linkage import compare_bundles, optimise_deal
+from riskmodel.analyses.linkage import compare_bundles, fresh_simulation, optimise_deal
 from riskmodel.errors import RiskmodelError
 from riskmodel.pipeline import evaluate_deals, sample_worlds
 from riskmodel.spec.scenario import parse_scenario
@@ -42,6 +42,11 @@ def logroll():
     return sample_worlds(parse_scenario(LOGROLL), n_worlds=60, n_replicates=4, seed=3)
 
 
+def resample(scenario, seed):
+    """The caller's sampler: analyses never sample the model themselves."""
+    return sample_worlds(scenario, n_worlds=60, n_replicates=4, seed=seed)
+
+
 def test_every_single_issue_deal_fails(logroll) -> None:
     moves = np.linspace(0.05, 1.0, 20)
     deals = np.zeros((3 * moves.size, 3))
@@ -52,12 +57,12 @@ def test_every_single_issue_deal_fails(logroll) -> None:
 
 
 def test_optimiser_finds_a_passing_bundle_and_rechecks_it_on_fresh_worlds(logroll) -> None:
-    best = optimise_deal(logroll, fresh_seed=99)
+    best = optimise_deal(logroll, fresh=resample, fresh_seed=99)
     assert best.probability == 1.0
     assert best.fresh_probability == 1.0 and best.fresh_side_probability == {"s": 1.0}
     assert np.count_nonzero(best.deal > 0.01) >= 2  # a bundle, not a single-issue move
     for issue in ("a", "b", "c"):  # the best deal that moves one issue alone is no better than a coin
-        single = optimise_deal(logroll, issues=[issue], fresh=False)
+        single = optimise_deal(logroll, issues=[issue], fresh=None)
         assert single.probability < 0.9
         assert np.count_nonzero(single.deal) <= 1
 
@@ -77,7 +82,7 @@ def test_chief_objective_buys_the_cheapest_ally(logroll) -> None:
     # The chief wants only a = 1 (gain 1/3), which fails alone. The best feasible deal adds the
     # smallest move on b or c that wins its member: 0.8(2y - y²) > 0.1a², i.e. y ≈ a²/16 ≈ 0.062,
     # and gives up a little of a in exchange (a ≈ 1 - 1/128): chief gain ≈ 0.332.
-    best = optimise_deal(logroll, objective="chief", tau=0.9, rounds=10, fresh_seed=5)
+    best = optimise_deal(logroll, objective="chief", tau=0.9, rounds=10, fresh=resample, fresh_seed=5)
     a, b, c = best.deal
     assert best.feasible and best.chief == "s"
     assert best.probability == 1.0 and best.fresh_probability == 1.0
@@ -111,7 +116,22 @@ def test_pattern_search_converges_on_a_smooth_function() -> None:
 )
 def test_user_errors_are_named(logroll, options: dict, message: str) -> None:
     with pytest.raises(RiskmodelError, match=message):
-        optimise_deal(logroll, fresh=False, **options)
+        optimise_deal(logroll, **options)
+
+
+def test_fresh_worlds_come_from_the_callers_sampler(logroll) -> None:
+    calls = []
+
+    def counting(scenario, seed):
+        calls.append(seed)
+        return resample(scenario, seed)
+
+    fresh = fresh_simulation(logroll, counting)
+    assert len(calls) == 1 and fresh.layout.scenario is logroll.layout.scenario
+    assert not np.array_equal(fresh.worlds.member_shock, logroll.worlds.member_shock)
+    # the derived seed is reproducible: the same simulation gets the same fresh worlds
+    again = fresh_simulation(logroll, counting)
+    np.testing.assert_array_equal(again.worlds.member_coef, fresh.worlds.member_coef)
 
 
 def test_compare_bundles_needs_a_move(logroll) -> None:

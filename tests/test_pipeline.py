@@ -11,10 +11,12 @@ import xarray as xr
 from scipy import stats
 
 from riskmodel.inference.sampling import draw_prior
+from riskmodel.io import load_results, save_results
 from riskmodel.model.layout import build_layout
 from riskmodel.model.priors import build_model, to_scipy
+from riskmodel.model.variables import MEMBER_Z, RANDOM_INPUTS, VARIABLES
 from riskmodel.pipeline import evaluate_deals, run_scenario, sample_worlds
-from riskmodel.results.collect import load_results, save_results, summary_table
+from riskmodel.results.tables import summary_table
 from riskmodel.spec.scenario import load_scenario, parse_scenario
 
 
@@ -35,6 +37,20 @@ def test_model_has_named_coordinates(toy) -> None:
     assert model.named_vars_to_dims["member_ideal"] == ("member", "issue")
     assert len(model.coords["member"]) == 10
     assert "lobby_influence" in model.named_vars
+
+
+def test_model_variables_are_the_registry(toy) -> None:
+    """The builder's named variables are exactly the registry's, with the registry's dims."""
+    model = build_model(build_layout(toy))
+    named = {
+        var.name: model.named_vars_to_dims[var.name]
+        for var in model.deterministics
+        if not var.name.startswith("prior_")
+    }
+    assert named == {name: variable.dims for name, variable in VARIABLES.items()}
+    assert RANDOM_INPUTS == ("chamber_absence", "chamber_shock_scale", "chamber_campaign_shock")
+    assert all(VARIABLES[name].random_input for name in RANDOM_INPUTS)
+    assert MEMBER_Z in model.named_vars
 
 
 def test_prior_draws_follow_the_declared_priors(toy) -> None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-import types
+import dataclasses
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -15,12 +14,12 @@ from matplotlib.figure import Figure
 from typer.testing import CliRunner
 
 from riskmodel.cli.app import app
+from riskmodel.io import save_results
 from riskmodel.pipeline import run_scenario
 from riskmodel.plots.votes import CARRIES_COLOR, FALLS_SHORT_COLOR, plot_risk_summary, plot_vote_distribution
-from riskmodel.report import RATING_BANDS, build_report_context, render_html, risk_rating
-from riskmodel.report.context import _scenario
-from riskmodel.report.sections import AnalysisSpec, analysis_section
-from riskmodel.results.collect import save_results
+from riskmodel.report import RATING_BANDS, build_report_context, render_html, risk_rating, sections
+from riskmodel.report.context import report_scenario
+from riskmodel.report.sections import AnalysisSpec, SectionFigure, analysis_section
 from riskmodel.spec.scenario import load_scenario
 
 HOSTILE = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "{{7*7}}", "\u202eevil"]
@@ -194,10 +193,13 @@ def test_an_analysis_file_beside_the_results_is_embedded(
     def plot_winset_size(winset, *, ax=None):
         raise ValueError("cannot draw this")
 
-    fake = types.ModuleType("riskmodel.plots.winset")
-    fake.plot_winset = plot_winset  # type: ignore[attr-defined]
-    fake.plot_winset_size = plot_winset_size  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "riskmodel.plots.winset", fake)
+    registered = sections.ANALYSES[0]
+    assert registered.key == "winset"
+    fake = dataclasses.replace(
+        registered,
+        figures=(SectionFigure(plot_winset, "map"), SectionFigure(plot_winset_size, "sizes")),
+    )
+    monkeypatch.setattr(sections, "ANALYSES", (fake, *sections.ANALYSES[1:]))
     xr.Dataset({"size": ("world", np.array([0.25, 0.5]))}).to_netcdf(
         tmp_path / "winset.nc", engine="h5netcdf"
     )
@@ -205,17 +207,18 @@ def test_an_analysis_file_beside_the_results_is_embedded(
     winset = context["analyses"][0]
     assert winset["status"] == "ok" and drawn == [0.75]
     assert [f["uri"][:22] for f in winset["figures"]] == ["data:image/png;base64,"]
-    assert winset["problems"] == [
-        "riskmodel.plots.winset.plot_winset_size failed: ValueError: cannot draw this"
-    ]
+    assert winset["problems"][0] == (
+        f"{__name__}.test_an_analysis_file_beside_the_results_is_embedded.<locals>.plot_winset_size failed: "
+        "ValueError: cannot draw this"
+    )
+    # the registered table does not fit this file: a visible warning, not a missing section
+    assert winset["problems"][1].startswith("riskmodel.results.tables.winset_table failed: KeyError")
     assert all(a["status"] == "not_run" for a in context["analyses"][1:])
     assert "cannot draw this" in render_html(context)
 
 
 def test_analysis_without_report_functions_lists_its_data(tmp_path: Path) -> None:
-    spec = AnalysisSpec(
-        key="x", title="X", file="x.nc", command="riskmodel x", figures=(("no.such.module", "f", ""),)
-    )
+    spec = AnalysisSpec(key="x", title="X", file="x.nc", command="riskmodel x")
     data = xr.Dataset(
         {"p": ("deal", [0.25, 0.75]), "big": ("world", np.zeros(1000))}, coords={"deal": ["a", "b"]}
     )
@@ -232,10 +235,10 @@ def test_changed_or_missing_scenario_is_reported(hostile_run: Path, tmp_path: Pa
     results = xr.open_dataset(hostile_run, engine="h5netcdf").load()
     changed = tmp_path / "changed.yaml"
     changed.write_text(Path(hostile_run.parent / "hostile.yaml").read_text().replace("toy", "toy2", 1))
-    loaded, warnings = _scenario(results, changed, None)
+    loaded, warnings = report_scenario(results, changed, None)
     assert loaded is not None and loaded.spec.name == "toy2"
     assert len(warnings) == 1 and "has changed" in warnings[0]
-    assert _scenario(results, None, None)[1] == []  # the file the results name, unchanged
+    assert report_scenario(results, None, None)[1] == []  # the file the results name, unchanged
     results.attrs["scenario_file"] = str(tmp_path / "gone.yaml")
     context = build_report_context(results)
     assert "was not found" in context["warnings"][0] and not context["assumptions"]["available"]
@@ -271,3 +274,46 @@ def test_cli_writes_the_html_and_fails_cleanly(hostile_run: Path, tmp_path: Path
     result = runner.invoke(app, ["report", str(tmp_path / "missing.nc")])
     assert result.exit_code == 2
     assert "results file not found" in result.output and "Traceback" not in result.output
+
+
+@pytest.fixture(scope="module")
+def every_analysis(toy_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A results folder where the toy scenario's run and every analysis wrote their files."""
+    from test_stress import SHOCKS  # the toy scenario's shocks file
+
+    out = tmp_path_factory.mktemp("every_analysis")
+    shocks = out / "shocks.yaml"
+    shocks.write_text(SHOCKS)
+    small = ["--worlds", "60", "--replicates", "3", "--seed", "7", "--out", str(out)]
+    commands = [
+        ["run", str(toy_path), *small],
+        ["winset", str(toy_path), "--x", "tariff", "--y", "labour", "--grid", "5", "--no-plots", *small],
+        ["sensitivity", str(toy_path), "--deal", "low", *small],
+        ["stress", str(toy_path), "--shocks", str(shocks), "--serial", *small],
+        ["linkage", str(toy_path), "--grid", "3", "--rounds", "2", *small],
+        ["sidepay", str(toy_path), "--deal", "low", "--budget", "0", "--budget", "0.2", *small],
+    ]
+    runner = CliRunner()
+    for command in commands:
+        result = runner.invoke(app, command, env={"COLUMNS": "200"})
+        assert result.exit_code == 0, f"{command[0]}: {result.output}"
+    return out / "results.nc"
+
+
+def test_every_registered_figure_and_table_appears_in_the_report(every_analysis: Path) -> None:
+    context = build_report_context(every_analysis)
+    by_key = {section["key"]: section for section in context["analyses"]}
+    assert list(by_key) == [spec.key for spec in sections.ANALYSES]
+    html = render_html(context)
+    page = "".join(_Page(html).text)
+    for spec in sections.ANALYSES:
+        section = by_key[spec.key]
+        assert section["status"] == "ok", (spec.key, section["note"])
+        assert section["problems"] == [], (spec.key, section["problems"])
+        assert [f["caption"] for f in section["figures"]] == [f.caption for f in spec.figures]
+        assert [t["caption"] for t in section["tables"]] == [t.caption for t in spec.tables]
+        for item in (*spec.figures, *spec.tables):
+            assert item.caption in page, (spec.key, item.caption)
+    winset = by_key["winset"]["tables"][0]
+    assert winset["columns"][:3] == ["win-set", "P ≥ 50%", "P ≥ 90%"]
+    assert [row[0] for row in winset["rows"]] == ["home", "away", "overlap (joint)"]

@@ -24,9 +24,6 @@ from riskmodel.analyses.sensitivity import (
     analyse_sensitivity,
     load_sensitivity,
     save_sensitivity,
-    sensitivity_table,
-    swing_members,
-    swing_members_table,
 )
 from riskmodel.analyses.sobol import (
     ISHIGAMI_FIRST_ORDER,
@@ -41,6 +38,7 @@ from riskmodel.errors import RiskmodelError
 from riskmodel.pipeline import sample_worlds
 from riskmodel.plots.sensitivity import plot_sobol, plot_tornado
 from riskmodel.randomness import as_seed_sequence
+from riskmodel.results.tables import sensitivity_table, swing_members, swing_members_table
 from riskmodel.spec.scenario import load_scenario, parse_scenario
 from riskmodel.worlds.arrays import deal_features
 from riskmodel.worlds.build import make_worlds

@@ -12,14 +12,17 @@ from test_sensitivity import PIVOT
 from typer.testing import CliRunner
 
 from riskmodel.analyses.sensitivity import load_sensitivity
-from riskmodel.analyses.stress import apply_shocks, save_stress, stress_table, stress_test
+from riskmodel.analyses.stress import apply_shocks, save_stress, stress_test
 from riskmodel.cli.app import app
 from riskmodel.errors import ScenarioError
 from riskmodel.pipeline import evaluate_deals, sample_worlds
 from riskmodel.plots.stress import plot_stress
+from riskmodel.results.perdraw import per_draw_outcomes
+from riskmodel.results.tables import stress_table
 from riskmodel.spec.scenario import load_scenario, parse_scenario
-from riskmodel.spec.shocks import ShocksError, load_shocks, parse_shocks
-from riskmodel.worlds.crn import baseline_of, per_draw_outcomes
+from riskmodel.spec.shockcheck import load_shocks, parse_shocks
+from riskmodel.spec.shocks import ShocksError
+from riskmodel.worlds.crn import baseline_of
 
 SHOCKS = textwrap.dedent(
     """
@@ -260,13 +263,13 @@ def test_cli_stress_serial_and_user_errors(toy_path: Path, tmp_path: Path) -> No
 
 
 def test_fast_ideal_shifts_equal_rebuilding_the_worlds(simulation, shock_set) -> None:
-    from riskmodel.analyses.stress import _apply_preferences
+    from riskmodel.analyses.stress import apply_preferences
     from riskmodel.worlds.crn import rebuild_worlds
 
     base = baseline_of(simulation)
     shifts = [s for s in shock_set.spec.shocks if s.name in ("left_hawk", "away_tariff", "chief_moves")]
     _, fast = apply_shocks(base, shifts)
-    draws, touched = _apply_preferences(base, shifts)
+    draws, touched = apply_preferences(base, shifts)
     slow = rebuild_worlds(base, draws, members=touched)
     np.testing.assert_allclose(fast.member_coef, slow.member_coef, rtol=0, atol=1e-12)
     np.testing.assert_allclose(fast.referendum_coef, slow.referendum_coef, rtol=0, atol=1e-12)

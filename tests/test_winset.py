@@ -10,12 +10,14 @@ import xarray as xr
 from engine_helpers import rule
 from matplotlib.figure import Figure
 
-from riskmodel.analyses.winset import _mcse, compute_winset, load_winset, save_winset
+from riskmodel.analyses.winset import compute_winset, load_winset, save_winset
 from riskmodel.engine import count_yes, evaluate_chunks
-from riskmodel.engine.sweep import _sweep_counts, grid_polynomials, sweep_chunks
+from riskmodel.engine.sweep import grid_polynomials, sweep_chunks
+from riskmodel.engine.sweep_kernels import sweep_counts
 from riskmodel.errors import RiskmodelError
 from riskmodel.pipeline import evaluate_deals, sample_worlds
 from riskmodel.plots.winset import plot_winset, plot_winset_size
+from riskmodel.results.mcse import mcse
 from riskmodel.spec.scenario import load_scenario, parse_scenario
 from riskmodel.worlds.arrays import All, AtLeast, Not, VoteRef, Worlds, deal_features
 
@@ -103,9 +105,9 @@ def test_map_probabilities_are_those_of_evaluate_deals(toy_simulation, toy_map) 
 
 def test_mcse_from_chains_agrees_with_independent_draws() -> None:
     per_draw = np.random.default_rng(0).random((400, 3))
-    independent = _mcse(per_draw, None)
+    independent = mcse(per_draw, None)
     np.testing.assert_allclose(independent, per_draw.std(axis=0, ddof=1) / 20)
-    np.testing.assert_allclose(_mcse(per_draw, 2), independent, rtol=0.25)
+    np.testing.assert_allclose(mcse(per_draw, 2), independent, rtol=0.25)
 
 
 def test_chunking_does_not_change_the_map(toy_simulation, toy_map) -> None:
@@ -178,7 +180,7 @@ def test_sweep_counts_match_the_engine_on_arbitrary_quadratics(seed: int) -> Non
     engine = count_yes(worlds, deal_features(deals, worlds.link_pairs))
     poly = grid_polynomials(worlds.member_coef, np.zeros(2), 0, 1, worlds.link_pairs)
     thresholds = np.ascontiguousarray(np.moveaxis(-worlds.member_shock.astype(np.float64), 1, 2))
-    sweep = _sweep_counts(poly, thresholds, worlds.member_chamber, 2, xs[0], xs[1] - xs[0], 0, xs.size, ys)
+    sweep = sweep_counts(poly, thresholds, worlds.member_chamber, 2, xs[0], xs[1] - xs[0], 0, xs.size, ys)
     differ = sweep != engine  # the engine works in float32: allow a rare flip at indifference
     assert np.abs(sweep.astype(int) - engine).max() <= 1
     assert differ.mean() < 1e-3

@@ -17,29 +17,41 @@ give every chief a positive surplus; sides without a chief ratify but do not bar
 
 Tied hands (Schelling; Putnam): shrinking one side's win-set — a higher threshold, a harder
 bloc — and solving again shows where the predicted agreement moves. A threshold change reuses
-the very same worlds; a harder bloc re-samples the scenario with the same seed, so every other
-draw and shock is unchanged (common random numbers).
+the very same worlds; a harder bloc moves the bloc's ideal-point draws (and its members') in
+every world and keeps every other draw and shock — the common-random-number path of the stress
+tests' ``shift_bloc``, so the same shift gives the same worlds in both.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import xarray as xr
 
 from riskmodel.analyses.chiefs import chief_gain, chief_ideal
+from riskmodel.analyses.constituency import Constituency, shifted_draws, shifted_worlds
 from riskmodel.analyses.dealspace import base_deal, coarse_grid, issue_indices, pattern_search, unit_to_deals
 from riskmodel.errors import RiskmodelError
 from riskmodel.model.layout import build_layout
-from riskmodel.pipeline import Simulation, evaluate_deals, sample_worlds
+from riskmodel.pipeline import Sampler, Simulation, evaluate_deals
 from riskmodel.spec.scenario import LoadedScenario
 from riskmodel.spec.tightening import harden_bloc, with_threshold
+from riskmodel.worlds.crn import baseline_of
 from riskmodel.worlds.rules import compile_rules
 
-__all__ = ["NashSolution", "TiedHands", "constrained_simulation", "nash_bargaining", "tied_hands"]
+__all__ = [
+    "NashSolution",
+    "TiedHands",
+    "constrained_simulation",
+    "hardened_simulation",
+    "nash_bargaining",
+    "tied_hands",
+]
 
 
 @dataclass(frozen=True)
@@ -216,25 +228,64 @@ class TiedHands:
         }
 
 
-def constrained_simulation(simulation: Simulation, scenario: LoadedScenario, *, resample: bool) -> Simulation:
+def constrained_simulation(
+    simulation: Simulation, scenario: LoadedScenario, *, resample: Sampler | None = None
+) -> Simulation:
     """The simulation of a modified scenario with common random numbers.
 
-    ``resample=False`` (only thresholds changed) reuses the worlds with the new layout;
-    otherwise the scenario is sampled again with the simulation's seed and sizes: prior draws
-    then shift exactly (same random streams), while a posterior is re-fitted (MCMC does not
-    keep common random numbers under a changed prior).
+    Without ``resample`` (vote rules changed, the same entities) the worlds are reused with the
+    new layout's rules. With it, the caller's sampler draws the modified scenario again with the
+    simulation's seed: prior draws of unchanged priors then repeat exactly (same random
+    streams), while a posterior is re-fitted (MCMC does not keep common random numbers under a
+    changed prior). A harder bloc needs neither: see :func:`hardened_simulation`.
     """
-    if not resample:
+    if resample is None:
         layout = build_layout(scenario)
         rules, procedures = compile_rules(layout)
         worlds = dataclasses.replace(simulation.worlds, vote_rules=rules, procedures=procedures)
         return dataclasses.replace(simulation, layout=layout, worlds=worlds)
     if simulation.seed is None:
-        raise RiskmodelError("hardening a bloc re-samples the worlds and needs a seeded simulation (--seed)")
-    worlds = simulation.worlds
-    return sample_worlds(
-        scenario, n_worlds=worlds.n_worlds, n_replicates=worlds.n_replicates, seed=simulation.seed
-    )
+        raise RiskmodelError("re-sampling a modified scenario needs a seeded simulation (simulation.seed)")
+    return resample(scenario, simulation.seed)
+
+
+def hardened_simulation(
+    simulation: Simulation, scenario: LoadedScenario, *, side: str, bloc: str, shift: Mapping[str, float]
+) -> Simulation:
+    """The simulation with a bloc's ideal point moved by ``shift``, with common random numbers.
+
+    ``scenario`` is the hardened scenario (:func:`riskmodel.spec.tightening.harden_bloc`; its
+    layout and digest label the result). The worlds are not sampled again: in every draw the
+    bloc's ideal point and its members' move by ``shift`` (issue units per issue), and the
+    coefficients change by the affine update of
+    :func:`riskmodel.analyses.constituency.shifted_worlds` — the path of a stress test's
+    ``shift_bloc`` — while every other draw, shock and absence stays as it was.
+    """
+    layout = simulation.layout
+    name = f"{side}.{bloc}"
+    if name not in layout.blocs:
+        raise RiskmodelError(f"side '{side}' has no bloc '{bloc}'")
+    unknown = [issue for issue in shift if issue not in layout.issues]
+    if unknown:
+        raise RiskmodelError(f"unknown issue '{unknown[0]}'")
+    index = layout.blocs.index(name)
+    constituency = Constituency("bloc", index, name, int(layout.bloc_side[index]))
+    base = baseline_of(simulation)
+    delta = np.zeros((simulation.worlds.n_draws, len(layout.issues)))
+    for issue, amount in shift.items():
+        delta[:, layout.issues.index(issue)] = float(amount)
+    worlds = shifted_worlds(base, constituency, delta)
+    moved = shifted_draws(base, constituency, delta)
+    tree = simulation.draws
+    group = next(g for g in (simulation.evidence, "posterior", "prior") if g in tree.children)
+    groups = {g: tree[g].to_dataset() for g in tree.children}
+    groups[group] = groups[group].assign({v: moved[v] for v in moved.data_vars})
+    draws = xr.DataTree.from_dict(groups)
+    draws.attrs.update(tree.attrs)
+    new_layout = build_layout(scenario)
+    rules, procedures = compile_rules(new_layout)
+    worlds = dataclasses.replace(worlds, vote_rules=rules, procedures=procedures)
+    return dataclasses.replace(simulation, layout=new_layout, draws=draws, worlds=worlds)
 
 
 def tied_hands(
@@ -266,7 +317,8 @@ def tied_hands(
         As in :func:`nash_bargaining`.
     """
     scenario = simulation.layout.scenario
-    changes = []
+    changes: list[str] = []
+    hardened: dict[str, Any] | None = None
     if threshold is not None:
         if vote is None:
             raise RiskmodelError("give the vote whose threshold changes")
@@ -276,12 +328,15 @@ def tied_hands(
         if bloc is None or not shift:
             raise RiskmodelError("hardening a bloc needs both the bloc and a shift per issue")
         scenario = harden_bloc(scenario, side=side, bloc=bloc, shift=shift)
+        hardened = {"side": side, "bloc": bloc, "shift": shift}
         changes.append(
             f"{side}.{bloc} ideal shifted by " + ", ".join(f"{k} {v:+g}" for k, v in shift.items())
         )
     if not changes:
         raise RiskmodelError("nothing to tie: give a vote and threshold, or a bloc and shift")
-    constrained = constrained_simulation(simulation, scenario, resample=bloc is not None)
+    constrained = constrained_simulation(simulation, scenario)
+    if hardened is not None:
+        constrained = hardened_simulation(constrained, scenario, **hardened)
     options: dict[str, Any] = {"issues": issues, "base": base, "grid": grid, "rounds": rounds}
     free = nash_bargaining(simulation, **options)
     tied = nash_bargaining(constrained, **options)

@@ -12,6 +12,7 @@ import numpy.typing as npt
 import xarray as xr
 
 from riskmodel.errors import RiskmodelError, did_you_mean
+from riskmodel.model.variables import CHIEF_IDEAL, CHIEF_SALIENCE, LINK_INTERACTION
 from riskmodel.pipeline import Simulation
 from riskmodel.worlds.arrays import deal_features
 from riskmodel.worlds.gains import gain_coefficients
@@ -44,7 +45,7 @@ def chief_ideal(simulation: Simulation) -> npt.NDArray[np.float64]:
     """Each chief's ideal point averaged over draws, ``(chief, K)`` in issue units."""
     if not simulation.layout.chiefs:
         return np.zeros((0, len(simulation.layout.issues)))
-    return _stack(_draws(simulation), "chief_ideal").mean(axis=0)
+    return _stack(_draws(simulation), CHIEF_IDEAL).mean(axis=0)
 
 
 def chief_gain(simulation: Simulation, deals: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -68,10 +69,10 @@ def chief_gain(simulation: Simulation, deals: npt.ArrayLike) -> npt.NDArray[np.f
     if not layout.chiefs:
         return np.zeros((0, n_draws, values.shape[0]))
     draws = _draws(simulation)
-    ideal = (_stack(draws, "chief_ideal") - layout.issue_low) / layout.issue_span  # (D, chief, K)
-    salience = _stack(draws, "chief_salience")
+    ideal = (_stack(draws, CHIEF_IDEAL) - layout.issue_low) / layout.issue_span  # (D, chief, K)
+    salience = _stack(draws, CHIEF_SALIENCE)
     links = layout.link_pairs
-    interaction = _stack(draws, "link_interaction") if len(links) else np.zeros((ideal.shape[0], 0))
+    interaction = _stack(draws, LINK_INTERACTION) if len(links) else np.zeros((ideal.shape[0], 0))
     reversion = layout.to_unit(layout.reversion)[layout.chief_side]  # (chief, K)
     coef = gain_coefficients(
         ideal, salience, reversion[None], interaction[:, None, :], links

@@ -19,6 +19,27 @@ import numpy.typing as npt
 import xarray as xr
 
 from riskmodel.model.layout import Layout
+from riskmodel.model.variables import (
+    BLOC_IDEAL,
+    BLOC_PARTY_PULL,
+    BLOC_RESPONSIVENESS,
+    BLOC_SALIENCE,
+    BLOC_SPREAD,
+    BLOC_VALENCE,
+    CHIEF_IDEAL,
+    CHIEF_SALIENCE,
+    LINK_INTERACTION,
+    LOBBY_IDEAL,
+    LOBBY_INFLUENCE,
+    LOBBY_SALIENCE,
+    MEMBER_IDEAL,
+    PUBLIC_APPROVAL,
+    PUBLIC_IDEAL,
+    PUBLIC_SALIENCE,
+    PUBLIC_SPREAD,
+    ideal_of,
+    salience_of,
+)
 from riskmodel.spec.priors import Prior
 from riskmodel.spec.priors import prior_sd as _prior_sd
 from riskmodel.worlds.arrays import Worlds
@@ -44,16 +65,16 @@ FloatArray = npt.NDArray[np.float64]
 # Parameters of each kind of constituency (the variance-based indices swap them as a group).
 GROUP_VARIABLES: dict[str, tuple[str, ...]] = {
     "bloc": (
-        "bloc_ideal",
-        "bloc_spread",
-        "bloc_salience",
-        "bloc_party_pull",
-        "bloc_responsiveness",
-        "bloc_valence",
+        BLOC_IDEAL,
+        BLOC_SPREAD,
+        BLOC_SALIENCE,
+        BLOC_PARTY_PULL,
+        BLOC_RESPONSIVENESS,
+        BLOC_VALENCE,
     ),
-    "lobby": ("lobby_ideal", "lobby_salience", "lobby_influence"),
-    "public": ("public_ideal", "public_spread", "public_salience", "public_approval"),
-    "chief": ("chief_ideal", "chief_salience"),
+    "lobby": (LOBBY_IDEAL, LOBBY_SALIENCE, LOBBY_INFLUENCE),
+    "public": (PUBLIC_IDEAL, PUBLIC_SPREAD, PUBLIC_SALIENCE, PUBLIC_APPROVAL),
+    "chief": (CHIEF_IDEAL, CHIEF_SALIENCE),
 }
 
 
@@ -122,7 +143,7 @@ def touched_members(layout: Layout, constituency: Constituency) -> npt.NDArray[n
 
 def _ideal(base: Baseline, constituency: Constituency) -> FloatArray:
     """(D, K) the constituency's ideal point per draw, issue units."""
-    return flat_draws(base.draws, f"{constituency.kind}_ideal")[:, constituency.index]
+    return flat_draws(base.draws, ideal_of(constituency.kind))[:, constituency.index]
 
 
 def tornado_shift(
@@ -152,15 +173,15 @@ def shifted_draws(base: Baseline, constituency: Constituency, shift: FloatArray)
 
     A bloc's members move with it (``bloc_ideal`` and ``member_ideal``).
     """
-    name = f"{constituency.kind}_ideal"
+    name = ideal_of(constituency.kind)
     ideal = flat_draws(base.draws, name)
     ideal[:, constituency.index] += shift
     updates = {name: ideal}
     if constituency.kind == "bloc":
         members = touched_members(base.layout, constituency)
-        member_ideal = flat_draws(base.draws, "member_ideal")
+        member_ideal = flat_draws(base.draws, MEMBER_IDEAL)
         member_ideal[:, members] += shift[:, None, :]
-        updates["member_ideal"] = member_ideal
+        updates[MEMBER_IDEAL] = member_ideal
     return restore_draws(base.draws, updates)
 
 
@@ -177,10 +198,10 @@ def shifted_worlds(base: Baseline, constituency: Constituency, shift: FloatArray
     kind, index = constituency.kind, constituency.index
     links = layout.link_pairs
     n_draws = worlds.n_draws
-    interaction = flat_draws(draws, "link_interaction") if len(links) else np.zeros((n_draws, 0))
+    interaction = flat_draws(draws, LINK_INTERACTION) if len(links) else np.zeros((n_draws, 0))
     theta = (_ideal(base, constituency) - layout.issue_low) / layout.issue_span
     delta = shift / layout.issue_span
-    salience = flat_draws(draws, f"{kind}_salience")[:, index]
+    salience = flat_draws(draws, salience_of(kind))[:, index]
     reversion = layout.to_unit(layout.reversion)[constituency.side]
     change = gain_coefficients(theta + delta, salience, reversion, interaction, links) - gain_coefficients(
         theta, salience, reversion, interaction, links
@@ -191,11 +212,11 @@ def shifted_worlds(base: Baseline, constituency: Constituency, shift: FloatArray
         case "bloc":
             weight = np.ones((n_draws, len(members)))
         case "lobby":
-            weight = np.repeat(flat_draws(draws, "lobby_influence")[:, index, None], len(members), axis=1)
+            weight = np.repeat(flat_draws(draws, LOBBY_INFLUENCE)[:, index, None], len(members), axis=1)
         case "public":
-            weight = flat_draws(draws, "bloc_responsiveness")[:, bloc_of]
+            weight = flat_draws(draws, BLOC_RESPONSIVENESS)[:, bloc_of]
         case _:
-            weight = flat_draws(draws, "bloc_party_pull")[:, bloc_of]
+            weight = flat_draws(draws, BLOC_PARTY_PULL)[:, bloc_of]
     coef = worlds.member_coef.copy()
     coef[:, members] += weight[:, :, None] * change[:, None, :]
     referendum_coef = worlds.referendum_coef
@@ -234,12 +255,12 @@ def recombined_draws(
         values = flat_draws(base.draws, name)
         values[:, index] = values[permutation, index]
         updates[name] = values
-    if constituency.kind == "bloc" and "member_ideal" in base.draws:
+    if constituency.kind == "bloc" and MEMBER_IDEAL in base.draws:
         layout = base.layout
         members = touched_members(layout, constituency)
-        old_ideal = flat_draws(base.draws, "bloc_ideal")[:, index]
-        old_spread = flat_draws(base.draws, "bloc_spread")[:, index]
-        member_ideal = flat_draws(base.draws, "member_ideal")
+        old_ideal = flat_draws(base.draws, BLOC_IDEAL)[:, index]
+        old_spread = flat_draws(base.draws, BLOC_SPREAD)[:, index]
+        member_ideal = flat_draws(base.draws, MEMBER_IDEAL)
         offset = layout.member_offset[members]
         deviation = member_ideal[:, members] - old_ideal[:, None, :] - offset[None]
         new_spread = old_spread[permutation]
@@ -248,5 +269,5 @@ def recombined_draws(
         member_ideal[:, members] = (
             old_ideal[permutation][:, None, :] + offset[None] + ratio[:, None, :] * deviation
         )
-        updates["member_ideal"] = member_ideal
+        updates[MEMBER_IDEAL] = member_ideal
     return restore_draws(base.draws, updates)

@@ -23,7 +23,7 @@ import pandas as pd
 from riskmodel.analyses.chiefs import chief_gain, chief_index
 from riskmodel.analyses.dealspace import base_deal, coarse_grid, issue_indices, pattern_search, unit_to_deals
 from riskmodel.errors import RiskmodelError
-from riskmodel.pipeline import Simulation, evaluate_deals, sample_worlds
+from riskmodel.pipeline import Sampler, Simulation, evaluate_deals
 from riskmodel.randomness import SeedLike, as_seed_sequence
 
 __all__ = ["OptimisedDeal", "compare_bundles", "fresh_simulation", "optimise_deal"]
@@ -94,21 +94,17 @@ class OptimisedDeal:
         }
 
 
-def fresh_simulation(simulation: Simulation, seed: SeedLike = None) -> Simulation:
-    """Sample new worlds of the same scenario and size with another seed.
+def fresh_simulation(simulation: Simulation, resample: Sampler, seed: SeedLike = None) -> Simulation:
+    """New worlds of the same scenario with another seed, sampled by the caller's ``resample``.
 
-    By default the seed is derived from the simulation's (a distinct stream, reproducible); an
-    unseeded simulation gets fresh entropy.
+    ``resample(scenario, seed)`` samples the worlds (typically a closure over
+    :func:`riskmodel.pipeline.sample_worlds` with the simulation's sizes): this module never
+    samples the model itself. By default the seed is derived from the simulation's (a distinct
+    stream, reproducible); an unseeded simulation gets fresh entropy.
     """
     if seed is None and simulation.seed is not None:
         seed = np.random.SeedSequence([simulation.seed, _FRESH_STREAM])
-    worlds = simulation.worlds
-    return sample_worlds(
-        simulation.layout.scenario,
-        n_worlds=worlds.n_worlds,
-        n_replicates=worlds.n_replicates,
-        seed=as_seed_sequence(seed),
-    )
+    return resample(simulation.layout.scenario, as_seed_sequence(seed))
 
 
 def optimise_deal(
@@ -121,7 +117,7 @@ def optimise_deal(
     base: str | None = None,
     grid: int = 5,
     rounds: int = 8,
-    fresh: Simulation | bool = True,
+    fresh: Simulation | Sampler | None = None,
     fresh_seed: SeedLike = None,
     chunk_size: int | None = None,
 ) -> OptimisedDeal:
@@ -147,10 +143,11 @@ def optimise_deal(
     rounds
         Rounds of local refinement.
     fresh
-        Re-estimate the winner on fresh worlds: ``True`` samples them (:func:`fresh_simulation`),
-        a Simulation is used as is, ``False`` skips it.
+        Re-estimate the winner on fresh worlds: a Simulation is used as is, a
+        :class:`~riskmodel.pipeline.Sampler` samples them (:func:`fresh_simulation`), ``None``
+        skips the re-check.
     fresh_seed
-        Seed of the fresh worlds when sampled here.
+        Seed of the fresh worlds when ``fresh`` is a Sampler.
     chunk_size
         Deals per engine chunk.
     """
@@ -207,8 +204,8 @@ def optimise_deal(
     final_probability = float(evaluate(point[None])[0][0])
     gains = chief_gain(simulation, deal[None]).mean(axis=1)[:, 0]
     fresh_p, fresh_mcse, fresh_sides = float("nan"), float("nan"), {}
-    if fresh is not False:
-        other = fresh if isinstance(fresh, Simulation) else fresh_simulation(simulation, fresh_seed)
+    if fresh is not None:
+        other = fresh if isinstance(fresh, Simulation) else fresh_simulation(simulation, fresh, fresh_seed)
         check = evaluate_deals(other, deal[None], vote_detail=False, keep_conditional=False)
         fresh_p = float(check["agreement_probability"][0])
         fresh_mcse = float(check["agreement_mcse"][0])

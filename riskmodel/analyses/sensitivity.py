@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import xarray as xr
 
 from riskmodel.analyses import pivotality
@@ -45,9 +44,11 @@ from riskmodel.analyses.constituency import (
 )
 from riskmodel.analyses.sobol import derangement, pick_freeze_indices, pick_freeze_standard_errors
 from riskmodel.errors import RiskmodelError
+from riskmodel.io import load_netcdf, save_netcdf
 from riskmodel.randomness import SeedLike, as_seed_sequence
-from riskmodel.results.collect import write_atomic
-from riskmodel.worlds.crn import Baseline, baseline_of, mean_and_mcse, per_draw_outcomes, rebuild_worlds
+from riskmodel.results.mcse import mean_and_mcse
+from riskmodel.results.perdraw import per_draw_outcomes
+from riskmodel.worlds.crn import Baseline, baseline_of, rebuild_worlds
 
 __all__ = [
     "DEFAULT_SENSITIVITY_SEED",
@@ -55,9 +56,6 @@ __all__ = [
     "analyse_sensitivity",
     "load_sensitivity",
     "save_sensitivity",
-    "sensitivity_table",
-    "swing_members",
-    "swing_members_table",
 ]
 
 DEFAULT_SENSITIVITY_SEED = 5
@@ -159,7 +157,7 @@ def analyse_sensitivity(
     layout, worlds = base.layout, base.worlds
     names, values = _deal_selection(base, deals)
     if worlds.n_draws < 4:
-        raise RiskmodelError("sensitivity needs at least 4 epistemic draws (raise --worlds)")
+        raise RiskmodelError("sensitivity needs at least 4 epistemic draws (raise n_worlds)")
     base_pe = per_draw_outcomes(layout, worlds, values)  # (O, D, N)
     baseline, baseline_mcse = mean_and_mcse(base_pe, axis=1, worlds=worlds)
     permute_seed, boot_seed = as_seed_sequence(seed).spawn(2)
@@ -250,98 +248,11 @@ def _decisive(votes: pivotality.DealVotes, constituency: Constituency) -> npt.ND
     return None
 
 
-def swing_members(sensitivity: xr.Dataset, deal: str, *, top: int = 20) -> pd.DataFrame:
-    """The whip list: the ``top`` members most often pivotal on a deal.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``member``, ``side``, ``chamber``, ``bloc``, ``pivotality``, ``yes_probability``,
-        most pivotal first (members never pivotal are left out).
-    """
-    chosen = sensitivity.sel(deal=deal)
-    frame = (
-        chosen[["member_pivotality", "member_yes_probability"]]
-        .to_dataframe()
-        .reset_index()
-        .rename(
-            columns={
-                "member_pivotality": "pivotality",
-                "member_yes_probability": "yes_probability",
-                "member_side": "side",
-                "member_chamber": "chamber",
-                "member_bloc": "bloc",
-            }
-        )
-    )
-    frame = frame[frame["pivotality"] > 0].sort_values(["pivotality", "member"], ascending=[False, True])
-    columns = ["member", "side", "chamber", "bloc", "pivotality", "yes_probability"]
-    return frame[columns].head(top).reset_index(drop=True)
-
-
-def swing_members_table(sensitivity: xr.Dataset, *, top: int = 10) -> pd.DataFrame:
-    """The whip list of every deal: its ``top`` most often pivotal members."""
-    frames = [
-        swing_members(sensitivity, str(deal), top=top).assign(deal=str(deal))
-        for deal in sensitivity["deal"].to_numpy()
-    ]
-    frame = pd.concat(frames, ignore_index=True)
-    return frame[["deal", *[c for c in frame.columns if c != "deal"]]]
-
-
-def sensitivity_table(sensitivity: xr.Dataset) -> pd.DataFrame:
-    """One row per deal and constituency, for the probability that its own side ratifies.
-
-    Columns: ``deal``, ``constituency``, ``kind``, ``side``, ``toward`` and ``away`` (tornado
-    changes) with ``toward_mcse`` and ``away_mcse``, ``width``, ``sobol_first``, ``sobol_total``
-    (with ``_se``) and ``pivotality``; the widest tornado first within each deal.
-    """
-    rows = []
-    for deal in sensitivity["deal"].to_numpy().tolist():
-        for label in sensitivity["constituency"].to_numpy().tolist():
-            row = sensitivity.sel(deal=deal, constituency=label)
-            side = str(row["constituency_side"].item())
-            own = row.sel(outcome=side)
-            rows.append(
-                {
-                    "deal": deal,
-                    "constituency": label,
-                    "kind": str(row["constituency_kind"].item()),
-                    "side": side,
-                    "toward": float(own["tornado_change"].sel(direction="toward")),
-                    "toward_mcse": float(own["tornado_mcse"].sel(direction="toward")),
-                    "away": float(own["tornado_change"].sel(direction="away")),
-                    "away_mcse": float(own["tornado_mcse"].sel(direction="away")),
-                    "width": float(own["tornado_width"]),
-                    "sobol_first": float(own["sobol_first"]),
-                    "sobol_first_se": float(own["sobol_first_se"]),
-                    "sobol_total": float(own["sobol_total"]),
-                    "sobol_total_se": float(own["sobol_total_se"]),
-                    "pivotality": float(row["pivotality"]),
-                }
-            )
-    frame = pd.DataFrame(rows)
-    deal_order = {deal: i for i, deal in enumerate(sensitivity["deal"].to_numpy().tolist())}
-    frame = frame.assign(_deal=frame["deal"].map(deal_order))
-    return (
-        frame.sort_values(["_deal", "width"], ascending=[True, False])
-        .drop(columns="_deal")
-        .reset_index(drop=True)
-    )
-
-
 def save_sensitivity(sensitivity: xr.Dataset, path: str | Path) -> Path:
     """Save a sensitivity Dataset as netCDF (h5netcdf), atomically."""
-    return write_atomic(path, lambda tmp: sensitivity.to_netcdf(tmp, engine="h5netcdf"))
+    return save_netcdf(sensitivity, path)
 
 
 def load_sensitivity(path: str | Path) -> xr.Dataset:
     """Load a Dataset saved by :func:`save_sensitivity` (or by the stress sweep)."""
-    path = Path(path)
-    if not path.is_file():
-        raise RiskmodelError(f"{path}: file not found")
-    try:
-        with xr.open_dataset(path, engine="h5netcdf") as ds:
-            return ds.load()
-    except (OSError, ValueError) as exc:
-        raise RiskmodelError(f"{path}: not a riskmodel netCDF file ({exc})") from None
+    return load_netcdf(path, kind="riskmodel netCDF")

@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import xarray as xr
 
 from riskmodel.analyses.constituency import (
@@ -37,28 +36,25 @@ from riskmodel.analyses.constituency import (
     shifted_worlds,
     touched_members,
 )
-from riskmodel.analyses.restructure import drop_vetoes, realign_draws, realign_worlds, restructured_scenario
 from riskmodel.errors import RiskmodelError
+from riskmodel.io import save_netcdf
+from riskmodel.model import variables as mv
 from riskmodel.model.layout import Layout, build_layout
 from riskmodel.randomness import SeedLike, as_seed_sequence
+from riskmodel.results.mcse import mean_and_mcse
+from riskmodel.results.perdraw import per_draw_outcomes
 from riskmodel.spec.shocks import STRUCTURAL_KINDS, ShockSet
+from riskmodel.spec.structural import restructured_scenario
 from riskmodel.worlds.arrays import Worlds
-from riskmodel.worlds.crn import (
-    Baseline,
-    baseline_of,
-    flat_draws,
-    mean_and_mcse,
-    per_draw_outcomes,
-    rebuild_worlds,
-    restore_draws,
-)
+from riskmodel.worlds.crn import Baseline, baseline_of, flat_draws, rebuild_worlds, restore_draws
+from riskmodel.worlds.realign import realign_draws, realign_worlds
+from riskmodel.worlds.rules import drop_vetoes
 
 __all__ = [
     "DEFAULT_STRESS_SEED",
     "apply_shocks",
     "dask_client",
     "save_stress",
-    "stress_table",
     "stress_test",
 ]
 
@@ -74,13 +70,13 @@ def _constituency(layout: Layout, shock: Any) -> tuple[Constituency, str, int]:
     side = layout.sides.index(shock.side)
     if hasattr(shock, "bloc"):
         index = layout.blocs.index(f"{shock.side}.{shock.bloc}")
-        return Constituency("bloc", index, layout.blocs[index], side), "bloc_ideal", index
+        return Constituency("bloc", index, layout.blocs[index], side), mv.BLOC_IDEAL, index
     if hasattr(shock, "lobby"):
         index = layout.lobbies.index(f"{shock.side}.{shock.lobby}")
-        return Constituency("lobby", index, layout.lobbies[index], side), "lobby_ideal", index
+        return Constituency("lobby", index, layout.lobbies[index], side), mv.LOBBY_IDEAL, index
     kind: Kind = "chief" if shock.kind == "shift_chief" else "public"
     index = (layout.chiefs if kind == "chief" else layout.publics).index(shock.side)
-    return Constituency(kind, index, shock.side, side), f"{kind}_ideal", index
+    return Constituency(kind, index, shock.side, side), mv.ideal_of(kind), index
 
 
 def _shift_amount(layout: Layout, constituency: Constituency, shock: Any) -> float:
@@ -101,7 +97,7 @@ def _in_issue_units(layout: Layout, shocks: tuple[Any, ...]) -> tuple[Any, ...]:
     )
 
 
-def _apply_preferences(current: Baseline, shocks: Sequence[Any]) -> tuple[Any, npt.NDArray[np.int64]]:
+def apply_preferences(current: Baseline, shocks: Sequence[Any]) -> tuple[Any, npt.NDArray[np.int64]]:
     """Draws with the preference shocks applied, and the members whose net gain they touch."""
     layout = current.layout
     arrays: dict[str, FloatArray] = {}
@@ -118,15 +114,15 @@ def _apply_preferences(current: Baseline, shocks: Sequence[Any]) -> tuple[Any, n
         match shock.kind:
             case "scale_lobby" | "flip_lobby":
                 factor = -1.0 if shock.kind == "flip_lobby" else float(shock.factor)
-                array("lobby_influence")[:, index] *= factor
+                array(mv.LOBBY_INFLUENCE)[:, index] *= factor
             case "shift_approval":
-                array("public_approval")[:, index] += float(shock.by)
+                array(mv.PUBLIC_APPROVAL)[:, index] += float(shock.by)
             case _:
                 k = layout.issues.index(shock.issue)
                 amount = _shift_amount(layout, constituency, shock)
                 array(variable)[:, index, k] += amount
                 if constituency.kind == "bloc":
-                    array("member_ideal")[:, layout.member_bloc == index, k] += amount
+                    array(mv.MEMBER_IDEAL)[:, layout.member_bloc == index, k] += amount
     return restore_draws(current.draws, arrays), np.unique(np.concatenate(touched))
 
 
@@ -180,7 +176,7 @@ def apply_shocks(
     else:
         touched = np.zeros(0, dtype=np.int64)
         if preference:
-            draws, touched = _apply_preferences(Baseline(layout, draws, base.worlds), preference)
+            draws, touched = apply_preferences(Baseline(layout, draws, base.worlds), preference)
         if reshaped:
             worlds = realign_worlds(base, layout, draws, rng)
         elif preference:
@@ -383,30 +379,6 @@ def _assemble(
     )
 
 
-def stress_table(stress: xr.Dataset, *, top: int | None = None) -> pd.DataFrame:
-    """Units from most to least dangerous: rank, shock, kind, worst deal and Δ P(agreement)."""
-    rows = []
-    for shock in stress["shock"].to_numpy().tolist():
-        unit = stress.sel(shock=shock)
-        deal = str(unit["danger_deal"].item())
-        rows.append(
-            {
-                "rank": int(unit["rank"]),
-                "shock": shock,
-                "kind": str(unit["shock_kind"].item()),
-                "parts": str(unit["shock_parts"].item()),
-                "worst_deal": deal,
-                "change": float(unit["danger"]),
-                "mcse": float(unit["change_mcse"].sel(outcome=AGREEMENT, deal=deal)),
-                "probability": float(unit["probability"].sel(outcome=AGREEMENT, deal=deal)),
-            }
-        )
-    table = pd.DataFrame(rows).sort_values("rank").reset_index(drop=True)
-    return table if top is None else table.head(top)
-
-
 def save_stress(stress: xr.Dataset, path: str | Path) -> Path:
     """Save a stress Dataset as netCDF (h5netcdf), atomically."""
-    from riskmodel.results.collect import write_atomic  # not at the top: Dask workers import this module
-
-    return write_atomic(path, lambda tmp: stress.to_netcdf(tmp, engine="h5netcdf"))
+    return save_netcdf(stress, path)

@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-import arviz_stats as azs
 import numpy as np
 import numpy.typing as npt
 import xarray as xr
@@ -23,9 +22,11 @@ import xarray as xr
 from riskmodel.engine import ChunkOutcome, evaluate_chunks
 from riskmodel.engine.sweep import SweepChunk, sweep_chunks
 from riskmodel.errors import RiskmodelError, did_you_mean
+from riskmodel.io import load_netcdf, package_versions, save_netcdf
 from riskmodel.model.layout import Layout
 from riskmodel.pipeline import Simulation
-from riskmodel.results.collect import QUANTILES, package_versions, write_atomic
+from riskmodel.results.collect import QUANTILES
+from riskmodel.results.mcse import mcse
 
 __all__ = ["DEFAULT_GRID", "DEFAULT_TAU", "compute_winset", "load_winset", "resolve_deal", "save_winset"]
 
@@ -76,28 +77,13 @@ class _Reducer:
         per_draw_joint = np.count_nonzero(chunk.agreed, axis=1)  # (D, n)
         self.side_count[:, part] = per_draw_side.sum(axis=1)
         self.joint_count[part] = per_draw_joint.sum(axis=0)
-        self.side_mcse[:, part] = _mcse(np.moveaxis(per_draw_side, 1, 0) / self.n_replicates, chains)
-        self.joint_mcse[part] = _mcse(per_draw_joint / self.n_replicates, chains)
+        self.side_mcse[:, part] = mcse(per_draw_side / self.n_replicates, chains, axis=1)
+        self.joint_mcse[part] = mcse(per_draw_joint / self.n_replicates, chains, axis=0)
         if self.side_q.shape[0]:
             self.side_q[:, :, part] = np.quantile(per_draw_side / self.n_replicates, QUANTILES, axis=1)
             self.joint_q[:, part] = np.quantile(per_draw_joint / self.n_replicates, QUANTILES, axis=0)
         self.side_size += np.count_nonzero(chunk.side_ratified, axis=3)
         self.joint_size += np.count_nonzero(chunk.agreed, axis=2)
-
-
-def _mcse(per_draw: npt.NDArray[np.float64], chains: int | None) -> npt.NDArray[np.float64]:
-    """MCSE of the mean over draws (axis 0): sd/√D for independent draws, else from the ESS."""
-    n_draws = per_draw.shape[0]
-    if n_draws < 4:
-        return np.full(per_draw.shape[1:], np.nan)
-    if chains is None:
-        # Each deal's draws contiguous in the last axis: the sum's rounding cannot depend on
-        # how many deals share the chunk.
-        rows = np.ascontiguousarray(np.moveaxis(per_draw, 0, -1))
-        return np.asarray(rows.std(axis=-1, ddof=1) / np.sqrt(n_draws), dtype=np.float64)
-    shaped = per_draw.reshape(chains, n_draws // chains, *per_draw.shape[1:])
-    mcse = np.asarray(azs.mcse(shaped, method="mean", chain_axis=0, draw_axis=1), dtype=np.float64)
-    return np.nan_to_num(mcse, nan=0.0)
 
 
 def _reduce(chunks: Iterable[ChunkOutcome | SweepChunk], reducer: _Reducer, chains: int | None) -> None:
@@ -155,21 +141,21 @@ def compute_winset(
     """
     layout = simulation.layout
     worlds = simulation.worlds
-    x_index = _issue_index(layout, x, "--x")
-    y_index = _issue_index(layout, y, "--y")
+    x_index = _issue_index(layout, x, "x")
+    y_index = _issue_index(layout, y, "y")
     if x_index == y_index:
-        raise RiskmodelError("--x and --y must name two different issues")
+        raise RiskmodelError("x and y must name two different issues")
     n_x, n_y = (grid, grid) if isinstance(grid, int) else grid
     if min(n_x, n_y) < 2:
-        raise RiskmodelError("--grid must be at least 2 points per axis")
+        raise RiskmodelError("grid must be at least 2 points per axis")
     if not 0.0 < tau <= 1.0:
-        raise RiskmodelError(f"--tau must be in (0, 1], got {tau}")
+        raise RiskmodelError(f"tau must be in (0, 1], got {tau}")
     if method not in ("sweep", "engine"):
         raise RiskmodelError(f"unknown method '{method}'; choose sweep or engine")
     base_name, base_values = resolve_deal(layout, base)
     low, span = layout.issue_low, layout.issue_span
-    xs = _axis(x_range, low[x_index], span[x_index], n_x, "--x")
-    ys = _axis(y_range, low[y_index], span[y_index], n_y, "--y")
+    xs = _axis(x_range, low[x_index], span[x_index], n_x, "x_range")
+    ys = _axis(y_range, low[y_index], span[y_index], n_y, "y_range")
     base_unit = layout.to_unit(base_values)
     x_unit = (xs - low[x_index]) / span[x_index]
     y_unit = (ys - low[y_index]) / span[y_index]
@@ -268,22 +254,15 @@ def _axis(
 ) -> npt.NDArray[np.float64]:
     lo, hi = (low, low + span) if limits is None else limits
     if not lo < hi:
-        raise RiskmodelError(f"{option} range: the lower end ({lo}) must be below the upper end ({hi})")
+        raise RiskmodelError(f"{option}: the lower end ({lo}) must be below the upper end ({hi})")
     return np.linspace(lo, hi, n)
 
 
 def save_winset(winset: xr.Dataset, path: str | Path) -> Path:
     """Save a win-set map as netCDF (h5netcdf), atomically."""
-    return write_atomic(path, lambda tmp: winset.to_netcdf(tmp, engine="h5netcdf"))
+    return save_netcdf(winset, path)
 
 
 def load_winset(path: str | Path) -> xr.Dataset:
     """Load a win-set map saved by :func:`save_winset`."""
-    path = Path(path)
-    if not path.is_file():
-        raise RiskmodelError(f"{path}: win-set file not found")
-    try:
-        with xr.open_dataset(path, engine="h5netcdf") as ds:
-            return ds.load()
-    except (OSError, ValueError) as exc:
-        raise RiskmodelError(f"{path}: not a riskmodel win-set file ({exc})") from None
+    return load_netcdf(path, kind="riskmodel win-set")

@@ -16,7 +16,7 @@ import pandas as pd
 
 from riskmodel.spec.rollcalls import (
     RollCallDataError,
-    _read,
+    read_checked_csv,
     read_clerk_member_votes,
     read_clerk_rollcalls,
     read_id_crosswalk,
@@ -141,7 +141,7 @@ class RollCallArchive:
             "yea": "int",
             "nay": "int",
         }
-        table = _read(path, columns, what="trade-vote index")
+        table = read_checked_csv(path, columns, what="trade-vote index")
         table["date"] = pd.to_datetime(table["date"], format="ISO8601")
         return table.sort_values("date", kind="stable").reset_index(drop=True)
 

@@ -17,8 +17,9 @@ from rich.text import Text
 
 from riskmodel.cli.common import console, errors, fail
 from riskmodel.errors import RiskmodelError
+from riskmodel.io import save_results, write_atomic
 from riskmodel.pipeline import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS, evaluate_deals, sample_worlds
-from riskmodel.results.collect import save_results, summary_table, write_atomic
+from riskmodel.results.tables import summary_table
 from riskmodel.spec.scenario import LoadedScenario, load_scenario
 
 __all__ = ["app"]

@@ -25,11 +25,13 @@ from riskmodel.cli.options import (
     WorldsOption,
     load_and_sample,
     out_folder,
+    resampler,
     status,
+    with_flags,
 )
 from riskmodel.errors import RiskmodelError
+from riskmodel.io import write_atomic
 from riskmodel.pipeline import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS
-from riskmodel.results.collect import write_atomic
 
 __all__ = ["bargain", "linkage", "register", "sidepay"]
 
@@ -89,7 +91,7 @@ def linkage(
         loaded, simulation = load_and_sample(scenario, worlds=worlds, replicates=replicates, seed=seed)
         folder = out_folder(out, loaded)
         with status("Sampling fresh worlds to re-check the winner"):
-            fresh = fresh_simulation(simulation)
+            fresh = fresh_simulation(simulation, resampler(worlds=worlds, replicates=replicates))
         with status("Searching deals"):
             best = optimise_deal(
                 simulation,
@@ -110,7 +112,7 @@ def linkage(
             }
             bundles = compare_bundles(simulation, best.deal, base=base, tau=tau)
     except RiskmodelError as exc:
-        raise fail(exc) from None
+        raise fail(with_flags(exc, {"tau": "--tau", "grid": "--grid", "rounds": "--rounds"})) from None
     layout = simulation.layout
     _, base_values = base_deal(layout, base)
     console.print(

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from riskmodel.cli.common import console, errors, fail
 from riskmodel.errors import RiskmodelError
-from riskmodel.results.collect import write_atomic
+from riskmodel.io import write_atomic
 
 __all__ = ["register"]
 

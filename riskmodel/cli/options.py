@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +13,8 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from riskmodel.cli.common import errors
 from riskmodel.errors import RiskmodelError
-from riskmodel.pipeline import Simulation, sample_worlds
+from riskmodel.pipeline import Sampler, Simulation, sample_worlds
+from riskmodel.randomness import SeedLike
 from riskmodel.spec.scenario import LoadedScenario, load_scenario
 
 __all__ = [
@@ -22,7 +24,9 @@ __all__ = [
     "WorldsOption",
     "load_and_sample",
     "out_folder",
+    "resampler",
     "status",
+    "with_flags",
 ]
 
 
@@ -64,3 +68,39 @@ def out_folder(out: Path | None, loaded: LoadedScenario) -> Path:
     if folder.exists() and not folder.is_dir():
         raise RiskmodelError(f"{folder}: --out must be a folder, and this is a file")
     return folder
+
+
+def resampler(*, worlds: int, replicates: int) -> Sampler:
+    """Fresh worlds for analyses that need them: a closure over ``sample_worlds`` with these sizes.
+
+    Analyses never sample the model themselves; the command hands them this callback.
+    """
+
+    def resample(scenario: LoadedScenario, seed: SeedLike) -> Simulation:
+        return sample_worlds(scenario, n_worlds=worlds, n_replicates=replicates, seed=seed)
+
+    return resample
+
+
+_SUBJECT = re.compile(r"^(?P<subject>[\w ]+?)(?=:| must | needs )")
+_HINT = re.compile(r"\(raise (\w+)\)")
+
+
+def with_flags(exc: RiskmodelError, flags: Mapping[str, str]) -> RiskmodelError:
+    """A library error re-phrased with the command's flags for the parameters it names.
+
+    Library errors name function parameters at the start of their message (``x and y must
+    name two different issues``, ``grid must be ...``); the user typed flags, so the subject of
+    the message is rewritten with ``flags`` (``{"x": "--x", "grid": "--grid"}``), and so is a
+    hint ``(raise n_worlds)``. Other errors are returned unchanged.
+    """
+    message = str(exc)
+
+    def flagged(text: str) -> str:
+        return re.sub(r"\w+", lambda word: flags.get(word.group(0), word.group(0)), text)
+
+    match = _SUBJECT.match(message)
+    if match is not None:
+        message = flagged(match.group("subject")) + message[match.end() :]
+    message = _HINT.sub(lambda hint: f"(raise {flagged(hint.group(1))})", message)
+    return exc if message == str(exc) else RiskmodelError(message)

@@ -15,12 +15,12 @@ from riskmodel.analyses.sensitivity import (
     DEFAULT_SENSITIVITY_SEED,
     analyse_sensitivity,
     save_sensitivity,
-    sensitivity_table,
-    swing_members,
 )
 from riskmodel.cli.common import console, errors, fail
+from riskmodel.cli.options import with_flags
 from riskmodel.errors import RiskmodelError
 from riskmodel.pipeline import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS, sample_worlds
+from riskmodel.results.tables import sensitivity_table, swing_members
 from riskmodel.spec.scenario import load_scenario
 
 __all__ = ["register", "sensitivity"]
@@ -125,7 +125,7 @@ def sensitivity(
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
     except RiskmodelError as exc:
-        raise fail(exc) from None
+        raise fail(with_flags(exc, {"n_worlds": "--worlds"})) from None
     frame = sensitivity_table(result)
     for name in result["deal"].to_numpy().tolist():
         baseline = result["baseline_probability"].sel(deal=name)

@@ -13,12 +13,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from riskmodel.analyses.stress import DEFAULT_STRESS_SEED, dask_client, save_stress, stress_table, stress_test
+from riskmodel.analyses.stress import DEFAULT_STRESS_SEED, dask_client, save_stress, stress_test
 from riskmodel.cli.common import console, errors, fail
 from riskmodel.errors import RiskmodelError
 from riskmodel.pipeline import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS, sample_worlds
+from riskmodel.results.tables import stress_table
 from riskmodel.spec.scenario import load_scenario
-from riskmodel.spec.shocks import load_shocks
+from riskmodel.spec.shockcheck import load_shocks
 
 __all__ = ["register", "stress"]
 

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.table import Table
 from rich.text import Text
@@ -23,12 +22,17 @@ from riskmodel.cli.options import (
     load_and_sample,
     out_folder,
     status,
+    with_flags,
 )
 from riskmodel.errors import RiskmodelError
+from riskmodel.io import write_atomic
 from riskmodel.pipeline import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS
-from riskmodel.results.collect import write_atomic
+from riskmodel.results.tables import OVERLAP, winset_table
 
 __all__ = ["register", "winset"]
+
+# compute_winset's parameters, as this command's flags (for its error messages)
+WINSET_FLAGS = {"x": "--x", "y": "--y", "grid": "--grid", "tau": "--tau"}
 
 
 def _size_table(winset: object, title: str) -> Table:
@@ -41,22 +45,16 @@ def _size_table(winset: object, title: str) -> Table:
     table.add_column(Text("E[size]"), justify="right")
     table.add_column("size 5%–95%", justify="right")
     table.add_column("P(size = 0)", justify="right")
-    rows = [
-        (str(side), winset["ratification_probability"].sel(side=side), winset["winset_size"].sel(side=side))
-        for side in winset["side"].to_numpy()
-    ]
-    rows.append(("overlap (joint)", winset["agreement_probability"], winset["overlap_size"]))
-    for name, probability, size in rows:
-        p = probability.to_numpy()
-        s = size.to_numpy()
+    for row in winset_table(winset).itertuples(index=False):
+        name, above_50, above_90, mean, q05, q95, empty = row
         table.add_row(
-            Text(name),
-            f"{np.mean(p >= 0.5):.1%}",
-            f"{np.mean(p >= 0.9):.1%}",
-            f"{s.mean():.1%}",
-            f"{np.quantile(s, 0.05):.1%}–{np.quantile(s, 0.95):.1%}",
-            f"{np.mean(s == 0):.1%}",
-            style="bold" if name.startswith("overlap") else None,
+            Text(str(name)),
+            f"{above_50:.1%}",
+            f"{above_90:.1%}",
+            f"{mean:.1%}",
+            f"{q05:.1%}–{q95:.1%}",
+            f"{empty:.1%}",
+            style="bold" if name == OVERLAP else None,
         )
     return table
 
@@ -103,7 +101,7 @@ def winset(
             )
         elapsed = time.perf_counter() - started
     except RiskmodelError as exc:
-        raise fail(exc) from None
+        raise fail(with_flags(exc, WINSET_FLAGS)) from None
     winset_map.attrs["scenario_file"] = str(scenario)
     title = (
         f"{loaded.spec.title or loaded.spec.name}: win-sets over {x} × {y} ({grid}×{grid} deals, others at "

@@ -26,10 +26,10 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from riskmodel.model.irt import BETA_SCALE, CUTPOINT_SCALE, VoteMatrix, _preliminary_scores
+from riskmodel.model.irt import BETA_SCALE, CUTPOINT_SCALE, VoteMatrix, preliminary_scores
 from riskmodel.randomness import SeedLike, as_seed_sequence
 
-__all__ = ["fit_irt_kernel", "kernel_data", "logp_and_grad"]
+__all__ = ["exp_neg", "fit_irt_kernel", "kernel_data", "log1p_unit", "logp_and_grad"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -41,7 +41,7 @@ def kernel_data(matrix: VoteMatrix) -> tuple[FloatArray, FloatArray]:
 
 
 @numba.njit(fastmath=True, inline="always", error_model="numpy", cache=True)
-def _exp_neg(x: float) -> float:  # pragma: no cover - numba
+def exp_neg(x: float) -> float:  # pragma: no cover - numba
     """exp(x) for x ≤ 0 (clamped at −40; e^−40 < 5e-18), branch-free so the loop vectorises.
 
     numba's scalar ``exp`` and ``log1p`` are libm calls that keep the vote loop scalar (≈ 36 ns per
@@ -73,7 +73,7 @@ def _exp_neg(x: float) -> float:  # pragma: no cover - numba
 
 
 @numba.njit(fastmath=True, inline="always", error_model="numpy", cache=True)
-def _log1p_unit(e: float) -> float:  # pragma: no cover - numba
+def log1p_unit(e: float) -> float:  # pragma: no cover - numba
     """log(1 + e) for e in [0, 1] as 2·atanh(e / (2 + e)) (series in s² ≤ 1/9; ~5e-16 relative)."""
     s = e / (2.0 + e)
     z = s * s
@@ -121,11 +121,11 @@ def _logp_grad(
             d = t - cut[k]
             eta = d * beta[k]
             a = abs(eta)
-            e = _exp_neg(-a)
+            e = exp_neg(-a)
             inv = 1.0 / (1.0 + e)
             # σ(η) = 1/(1+e) for η > 0, e/(1+e) otherwise; softplus(η) = max(η, 0) + log(1 + e)
             p = inv if eta > 0 else e * inv
-            total += w[k] * (y[k] * eta - 0.5 * (eta + a) - _log1p_unit(e))
+            total += w[k] * (y[k] * eta - 0.5 * (eta + a) - log1p_unit(e))
             r = w[k] * (y[k] - p)
             acc += r * beta[k]
             r_sum[k] += r
@@ -185,7 +185,7 @@ def fit_irt_kernel(
     data = kernel_data(matrix)
     n, j = matrix.shape
     ndim = n + 2 * j
-    start_scores = _preliminary_scores(np.where(matrix.observed, matrix.yea, np.nan).astype(float), 1)[:, 0]
+    start_scores = preliminary_scores(np.where(matrix.observed, matrix.yea, np.nan).astype(float), 1)[:, 0]
     start_scores = (start_scores - start_scores.mean()) / (start_scores.std() + 1e-12)
 
     def make_logp_fn() -> Any:

@@ -15,6 +15,23 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from riskmodel.model.layout import Layout
+from riskmodel.model.variables import (
+    BLOC_PARTY_PULL,
+    BLOC_RESPONSIVENESS,
+    BLOC_SALIENCE,
+    BLOC_VALENCE,
+    CHIEF_IDEAL,
+    CHIEF_SALIENCE,
+    LINK_INTERACTION,
+    LOBBY_IDEAL,
+    LOBBY_INFLUENCE,
+    LOBBY_SALIENCE,
+    MEMBER_IDEAL,
+    PUBLIC_APPROVAL,
+    PUBLIC_IDEAL,
+    PUBLIC_SALIENCE,
+    PUBLIC_SPREAD,
+)
 
 __all__ = ["member_net_gain", "public_share"]
 
@@ -39,21 +56,21 @@ def _unit(layout: Layout, values: Any) -> Any:
 
 
 def _gamma(model: pm.Model, layout: Layout) -> Any:
-    return model["link_interaction"] if len(layout.link_pairs) else pt.zeros(0)
+    return model[LINK_INTERACTION] if len(layout.link_pairs) else pt.zeros(0)
 
 
 def _public_gain(model: pm.Model, layout: Layout, deal: npt.NDArray[np.float64]) -> Any:
     """(S_pub,) the public's mean net gain plus approval, per public."""
     reversion = layout.to_unit(layout.reversion)[layout.public_side]
     gain = _utility_gain(
-        _unit(layout, model["public_ideal"]),
-        model["public_salience"],
+        _unit(layout, model[PUBLIC_IDEAL]),
+        model[PUBLIC_SALIENCE],
         reversion,
         pt.as_tensor_variable(deal),
         _gamma(model, layout),
         layout.link_pairs,
     )
-    return gain + model["public_approval"]
+    return gain + model[PUBLIC_APPROVAL]
 
 
 def member_net_gain(
@@ -78,8 +95,8 @@ def member_net_gain(
     gamma = _gamma(model, layout)
     x = pt.as_tensor_variable(deal)
     total = _utility_gain(
-        _unit(layout, model["member_ideal"][index]),
-        model["bloc_salience"][bloc],
+        _unit(layout, model[MEMBER_IDEAL][index]),
+        model[BLOC_SALIENCE][bloc],
         reversion,
         x,
         gamma,
@@ -87,35 +104,35 @@ def member_net_gain(
     )
     if layout.lobbies:
         lobby_gain = _utility_gain(
-            _unit(layout, model["lobby_ideal"]),
-            model["lobby_salience"],
+            _unit(layout, model[LOBBY_IDEAL]),
+            model[LOBBY_SALIENCE],
             layout.to_unit(layout.reversion)[layout.lobby_side],
             x,
             gamma,
             layout.link_pairs,
         )
         reach = layout.lobby_reach[:, index].astype(np.float64)  # (J, n)
-        total = total + pt.sum((model["lobby_influence"] * lobby_gain)[:, None] * reach, axis=0)
+        total = total + pt.sum((model[LOBBY_INFLUENCE] * lobby_gain)[:, None] * reach, axis=0)
     if layout.publics:
         slot = {int(s): k for k, s in enumerate(layout.public_side)}
         rows = np.array([slot.get(int(s), -1) for s in side])
         if (rows >= 0).any():
             gain = _public_gain(model, layout, deal)[np.maximum(rows, 0)] * (rows >= 0)
-            total = total + model["bloc_responsiveness"][bloc] * gain
+            total = total + model[BLOC_RESPONSIVENESS][bloc] * gain
     if layout.chiefs:
         slot = {int(s): k for k, s in enumerate(layout.chief_side)}
         rows = np.array([slot.get(int(s), -1) for s in side])
         if (rows >= 0).any():
             chief = _utility_gain(
-                _unit(layout, model["chief_ideal"]),
-                model["chief_salience"],
+                _unit(layout, model[CHIEF_IDEAL]),
+                model[CHIEF_SALIENCE],
                 layout.to_unit(layout.reversion)[layout.chief_side],
                 x,
                 gamma,
                 layout.link_pairs,
             )
-            total = total + model["bloc_party_pull"][bloc] * chief[np.maximum(rows, 0)] * (rows >= 0)
-    total = total + model["bloc_valence"][bloc]
+            total = total + model[BLOC_PARTY_PULL][bloc] * chief[np.maximum(rows, 0)] * (rows >= 0)
+    total = total + model[BLOC_VALENCE][bloc]
     return total
 
 
@@ -128,8 +145,8 @@ def public_share(
     the share is Φ(mean gain / √(4 uᵀWΣWu + noise²)), u = deal − reversion.
     """
     mean = _public_gain(model, layout, deal)[public]
-    weight = model["public_salience"][public]
-    spread = model["public_spread"][public] / layout.issue_span
+    weight = model[PUBLIC_SALIENCE][public]
+    spread = model[PUBLIC_SPREAD][public] / layout.issue_span
     u = deal - layout.to_unit(layout.reversion)[layout.public_side[public]]
     wu = weight * u
     gamma = _gamma(model, layout)

@@ -28,7 +28,14 @@ import pytensor.tensor as pt
 from riskmodel.errors import RiskmodelError
 from riskmodel.randomness import SeedLike, as_seed_sequence
 
-__all__ = ["VoteMatrix", "build_irt_model", "ideal_point_terms", "irt_data", "vote_matrix"]
+__all__ = [
+    "VoteMatrix",
+    "build_irt_model",
+    "ideal_point_terms",
+    "irt_data",
+    "preliminary_scores",
+    "vote_matrix",
+]
 
 CUTPOINT_SCALE = 2.0
 """Prior SD of the roll-call cutpoints c (ideal-point scale)."""
@@ -71,7 +78,7 @@ class VoteMatrix:
         return int(self.yea.shape[0]), int(self.yea.shape[1])
 
 
-def _preliminary_scores(votes: npt.NDArray[np.float64], n_dims: int) -> npt.NDArray[np.float64]:
+def preliminary_scores(votes: npt.NDArray[np.float64], n_dims: int) -> npt.NDArray[np.float64]:
     """Leading left singular vectors of the column-centred, mean-imputed vote matrix."""
     means = np.nanmean(votes, axis=0)
     filled = np.where(np.isnan(votes), means, votes) - means
@@ -123,7 +130,7 @@ def vote_matrix(
     party_of = table.drop_duplicates("member_id", keep="last").set_index("member_id")["party"]
     party = party_of.reindex(wide.index).fillna("").to_numpy().astype(str)
     votes = wide.to_numpy(dtype=np.float64)
-    scores = _preliminary_scores(votes, 2)
+    scores = preliminary_scores(votes, 2)
     if isinstance(anchor, str):
         side = party == anchor
         if not side.any():

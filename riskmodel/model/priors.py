@@ -9,14 +9,9 @@ calls, whip counts, polls) attach to the same model later.
 
 from __future__ import annotations
 
-import functools
-import json
-import math
-import os
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,123 +20,34 @@ import pytensor.tensor as pt
 from scipy import stats
 
 from riskmodel.model.layout import Layout
-from riskmodel.spec.priors import (
-    Beta,
-    Elicited,
-    Fixed,
-    Gamma,
-    HalfNormal,
-    LogNormal,
-    Normal,
-    Prior,
-    TruncatedNormal,
-    Uniform,
+from riskmodel.model.variables import (
+    BLOC_IDEAL,
+    BLOC_PARTY_PULL,
+    BLOC_RESPONSIVENESS,
+    BLOC_SALIENCE,
+    BLOC_SPREAD,
+    BLOC_VALENCE,
+    CHAMBER_ABSENCE,
+    CHAMBER_CAMPAIGN_SHOCK,
+    CHAMBER_SHOCK_SCALE,
+    CHAMBER_TURNOUT,
+    CHIEF_IDEAL,
+    CHIEF_SALIENCE,
+    LINK_INTERACTION,
+    LOBBY_IDEAL,
+    LOBBY_INFLUENCE,
+    LOBBY_SALIENCE,
+    MEMBER_IDEAL,
+    MEMBER_Z,
+    PUBLIC_APPROVAL,
+    PUBLIC_IDEAL,
+    PUBLIC_SALIENCE,
+    PUBLIC_SPREAD,
 )
+from riskmodel.spec.priors import Fixed, Prior, concrete_prior, to_scipy
 from riskmodel.spec.schema import Dirichlet, Salience
 
 __all__ = ["build_model", "concrete_prior", "to_scipy"]
-
-
-def _cache_file() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(root) / "riskmodel" / "elicited-priors.json"
-
-
-@functools.lru_cache(maxsize=1024)
-def _fit_elicited(family: str, lower: float, upper: float, mass: float) -> Prior:
-    """Maximum-entropy distribution of ``family`` with ``mass`` in [lower, upper] (PreliZ).
-
-    A fit takes seconds (PreliZ compiles and optimises), so fitted parameters are kept in a
-    small JSON cache keyed by the statement and the PreliZ version; a missing or unwritable
-    cache only costs time.
-    """
-    import preliz as pz
-
-    key = f"{pz.__version__}|{family}|{lower!r}|{upper!r}|{mass!r}"
-    cache = _cache_file()
-    try:
-        cached = json.loads(cache.read_text()).get(key)
-    except (OSError, ValueError):
-        cached = None
-    if isinstance(cached, dict):
-        return _elicited_prior(family, cached, lower, upper)
-
-    match family:
-        case "normal":
-            dist = pz.Normal()
-        case "beta":
-            dist = pz.Beta()
-        case "gamma":
-            dist = pz.Gamma()
-        case "log_normal":
-            dist = pz.LogNormal()
-        case "truncated_normal":
-            # Truncated at the stated interval: all mass inside, max entropy is the flat-ish normal
-            dist = pz.TruncatedNormal(lower=lower, upper=upper)
-    pz.maxent(dist, lower, upper, mass, plot=False)
-    params = {k: float(v) for k, v in zip(dist.param_names, dist.params, strict=True)}
-    try:
-        entries = json.loads(cache.read_text()) if cache.is_file() else {}
-        entries[key] = params
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(entries, indent=1, sort_keys=True))
-        tmp.replace(cache)
-    except (OSError, ValueError):
-        pass
-    return _elicited_prior(family, params, lower, upper)
-
-
-def _elicited_prior(family: str, params: dict[str, float], lower: float, upper: float) -> Prior:
-    match family:
-        case "normal":
-            return Normal(dist="normal", mu=params["mu"], sigma=params["sigma"])
-        case "beta":
-            return Beta(dist="beta", alpha=params["alpha"], beta=params["beta"])
-        case "gamma":
-            return Gamma(dist="gamma", alpha=params["alpha"], beta=params["beta"])
-        case "log_normal":
-            return LogNormal(dist="log_normal", mu=params["mu"], sigma=params["sigma"])
-        case _:
-            return TruncatedNormal(
-                dist="truncated_normal", mu=params["mu"], sigma=params["sigma"], lower=lower, upper=upper
-            )
-
-
-def concrete_prior(prior: Prior) -> Prior:
-    """Resolve an elicited prior into its fitted distribution; other priors pass through."""
-    if isinstance(prior, Elicited):
-        fitted = _fit_elicited(prior.family, prior.between[0], prior.between[1], prior.mass)
-        assert not isinstance(fitted, float)
-        return fitted.model_copy(update={"source": prior.source, "judgement": prior.judgement})
-    return prior
-
-
-def to_scipy(prior: Prior) -> Any:
-    """A frozen SciPy distribution equal to the prior (a fixed value is a point mass)."""
-    prior = concrete_prior(prior)
-    match prior:
-        case float() | int():
-            return stats.uniform(loc=float(prior), scale=0.0)
-        case Fixed(value=value):
-            return stats.uniform(loc=value, scale=0.0)
-        case Normal(mu=mu, sigma=sigma):
-            return stats.norm(mu, sigma)
-        case HalfNormal(sigma=sigma):
-            return stats.halfnorm(scale=sigma)
-        case LogNormal(mu=mu, sigma=sigma):
-            return stats.lognorm(s=sigma, scale=math.exp(mu))
-        case TruncatedNormal(mu=mu, sigma=sigma, lower=lower, upper=upper):
-            lo = -np.inf if lower is None else (lower - mu) / sigma
-            hi = np.inf if upper is None else (upper - mu) / sigma
-            return stats.truncnorm(lo, hi, loc=mu, scale=sigma)
-        case Beta(alpha=alpha, beta=beta):
-            return stats.beta(alpha, beta)
-        case Gamma(alpha=alpha, beta=beta):
-            return stats.gamma(alpha, scale=1 / beta)
-        case Uniform(lower=lower, upper=upper):
-            return stats.uniform(lower, upper - lower)
-    raise TypeError(f"not a prior: {prior!r}")
 
 
 @dataclass
@@ -315,35 +221,35 @@ def build_model(layout: Layout) -> pm.Model:
             )
 
         blocs = layout.bloc_specs
-        matrix("bloc_ideal", "bloc", layout.blocs, [[b.ideal[i] for i in issues] for b in blocs])
-        matrix("bloc_spread", "bloc", layout.blocs, [_per_issue(b.spread, issues) for b in blocs])
-        vector("bloc_party_pull", "bloc", layout.blocs, [b.party_pull for b in blocs])
-        vector("bloc_responsiveness", "bloc", layout.blocs, [b.responsiveness for b in blocs])
-        vector("bloc_valence", "bloc", layout.blocs, [b.valence for b in blocs])
-        weights("bloc_salience", "bloc", layout.blocs, blocs)
+        matrix(BLOC_IDEAL, "bloc", layout.blocs, [[b.ideal[i] for i in issues] for b in blocs])
+        matrix(BLOC_SPREAD, "bloc", layout.blocs, [_per_issue(b.spread, issues) for b in blocs])
+        vector(BLOC_PARTY_PULL, "bloc", layout.blocs, [b.party_pull for b in blocs])
+        vector(BLOC_RESPONSIVENESS, "bloc", layout.blocs, [b.responsiveness for b in blocs])
+        vector(BLOC_VALENCE, "bloc", layout.blocs, [b.valence for b in blocs])
+        weights(BLOC_SALIENCE, "bloc", layout.blocs, blocs)
 
         lobbies = layout.lobby_specs
-        matrix("lobby_ideal", "lobby", layout.lobbies, [[j.ideal[i] for i in issues] for j in lobbies])
-        vector("lobby_influence", "lobby", layout.lobbies, [j.influence for j in lobbies])
-        weights("lobby_salience", "lobby", layout.lobbies, lobbies)
+        matrix(LOBBY_IDEAL, "lobby", layout.lobbies, [[j.ideal[i] for i in issues] for j in lobbies])
+        vector(LOBBY_INFLUENCE, "lobby", layout.lobbies, [j.influence for j in lobbies])
+        weights(LOBBY_SALIENCE, "lobby", layout.lobbies, lobbies)
 
         publics = layout.public_specs
-        matrix("public_ideal", "public", layout.publics, [[p.ideal[i] for i in issues] for p in publics])
-        matrix("public_spread", "public", layout.publics, [_per_issue(p.spread, issues) for p in publics])
-        vector("public_approval", "public", layout.publics, [p.approval for p in publics])
-        weights("public_salience", "public", layout.publics, publics)
+        matrix(PUBLIC_IDEAL, "public", layout.publics, [[p.ideal[i] for i in issues] for p in publics])
+        matrix(PUBLIC_SPREAD, "public", layout.publics, [_per_issue(p.spread, issues) for p in publics])
+        vector(PUBLIC_APPROVAL, "public", layout.publics, [p.approval for p in publics])
+        weights(PUBLIC_SALIENCE, "public", layout.publics, publics)
 
         chiefs = layout.chief_specs
-        matrix("chief_ideal", "chief", layout.chiefs, [[c.ideal[i] for i in issues] for c in chiefs])
-        weights("chief_salience", "chief", layout.chiefs, chiefs)
+        matrix(CHIEF_IDEAL, "chief", layout.chiefs, [[c.ideal[i] for i in issues] for c in chiefs])
+        weights(CHIEF_SALIENCE, "chief", layout.chiefs, chiefs)
 
         chambers = layout.chamber_specs
-        vector("chamber_absence", "chamber", layout.chambers, [c.absence for c in chambers])
-        vector("chamber_shock_scale", "chamber", layout.chambers, [c.shock_scale for c in chambers])
-        vector("chamber_turnout", "chamber", layout.chambers, [c.turnout for c in chambers])
-        vector("chamber_campaign_shock", "chamber", layout.chambers, [c.campaign_shock for c in chambers])
+        vector(CHAMBER_ABSENCE, "chamber", layout.chambers, [c.absence for c in chambers])
+        vector(CHAMBER_SHOCK_SCALE, "chamber", layout.chambers, [c.shock_scale for c in chambers])
+        vector(CHAMBER_TURNOUT, "chamber", layout.chambers, [c.turnout for c in chambers])
+        vector(CHAMBER_CAMPAIGN_SHOCK, "chamber", layout.chambers, [c.campaign_shock for c in chambers])
         vector(
-            "link_interaction",
+            LINK_INTERACTION,
             "link",
             layout.links,
             [link.interaction for link in layout.scenario.spec.links],
@@ -366,11 +272,11 @@ def build_model(layout: Layout) -> pm.Model:
 
         n_members = len(layout.members)
         if n_members:
-            z = pm.Normal("member_z", 0.0, 1.0, dims=("member", "issue"))
+            z = pm.Normal(MEMBER_Z, 0.0, 1.0, dims=("member", "issue"))
             bloc_of = layout.member_bloc
             pm.Deterministic(
-                "member_ideal",
-                named["bloc_ideal"][bloc_of] + layout.member_offset + named["bloc_spread"][bloc_of] * z,
+                MEMBER_IDEAL,
+                named[BLOC_IDEAL][bloc_of] + layout.member_offset + named[BLOC_SPREAD][bloc_of] * z,
                 dims=("member", "issue"),
             )
     return model

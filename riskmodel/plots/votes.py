@@ -1,6 +1,6 @@
 """Ratification risk per deal and side, and each vote's count against its threshold.
 
-Every function takes a results Dataset (:func:`riskmodel.results.collect.load_results`) and draws it;
+Every function takes a results Dataset (:func:`riskmodel.io.load_results`) and draws it;
 nothing is computed beyond picking values out of the Dataset.
 """
 

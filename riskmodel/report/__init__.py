@@ -18,11 +18,11 @@ from pathlib import Path
 
 import xarray as xr
 
+from riskmodel.io import write_atomic
 from riskmodel.report.context import build_report_context
 from riskmodel.report.figures import FigureFormat
 from riskmodel.report.rating import RATING_BANDS, RatingBand, risk_rating
 from riskmodel.report.render import render_html, render_pdf
-from riskmodel.results.collect import write_atomic
 from riskmodel.spec.scenario import LoadedScenario
 
 __all__ = [

@@ -18,16 +18,17 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from riskmodel.errors import RiskmodelError
+from riskmodel.io import load_results, package_versions
 from riskmodel.plots.votes import plot_risk_summary, plot_vote_distribution
 from riskmodel.report.assumptions import prior_rows, provenance
 from riskmodel.report.diagnostics import diagnostics
 from riskmodel.report.figures import FigureFormat, figure_uri
 from riskmodel.report.rating import RATING_BANDS, risk_rating
-from riskmodel.report.sections import ANALYSES, analysis_section
-from riskmodel.results.collect import load_results, package_versions, summary_table
+from riskmodel.report.sections import analysis_sections
+from riskmodel.results.tables import summary_table
 from riskmodel.spec.scenario import LoadedScenario, load_scenario
 
-__all__ = ["build_report_context"]
+__all__ = ["build_report_context", "report_scenario"]
 
 
 FIGURE_DPI = 120
@@ -41,7 +42,7 @@ def _attr(results: xr.Dataset, name: str, default: Any = None) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _scenario(
+def report_scenario(
     results: xr.Dataset, scenario: str | Path | LoadedScenario | None, folder: Path | None
 ) -> tuple[LoadedScenario | None, list[str]]:
     """Re-load the run's scenario; warn when it is missing, invalid or changed."""
@@ -273,7 +274,7 @@ def build_report_context(
     if missing:
         raise RiskmodelError(f"{path or 'results'}: not riskmodel results (missing {', '.join(missing)})")
     folder = Path(analyses_dir) if analyses_dir is not None else (path.parent if path is not None else None)
-    loaded, warnings = _scenario(dataset, scenario, path.parent if path is not None else None)
+    loaded, warnings = report_scenario(dataset, scenario, path.parent if path is not None else None)
     labels = _labels(dataset, loaded)
     spec = loaded.spec if loaded is not None else None
     fig, _ = plot_risk_summary(dataset, bands=[(b.lower, b.label) for b in RATING_BANDS])
@@ -299,7 +300,7 @@ def build_report_context(
         "summary_figure": figure_uri(fig, fmt=figure_format, dpi=FIGURE_DPI),
         "deal_values": _deal_values(dataset, labels),
         "votes": _votes(dataset, loaded, labels, figure_format),
-        "analyses": [analysis_section(a, folder, fmt=figure_format) for a in ANALYSES],
+        "analyses": analysis_sections(folder, fmt=figure_format),
         "diagnostics": diagnostics(dataset),
         "assumptions": {
             "available": loaded is not None,

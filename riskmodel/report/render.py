@@ -16,7 +16,7 @@ from typing import Any
 import jinja2
 
 from riskmodel.errors import RiskmodelError
-from riskmodel.results.collect import write_atomic
+from riskmodel.io import write_atomic
 
 __all__ = ["BIDI_CONTROLS", "inert_text", "render_html", "render_pdf"]
 

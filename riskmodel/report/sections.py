@@ -1,16 +1,20 @@
 """Optional report sections: analyses saved beside the results, drawn if they were run.
 
 Each analysis (win-sets, sensitivity, stress tests, linkage, side payments) saves a file in
-the results folder (netCDF; CSV for linkage) and ships its own plot and table functions.
-The report never runs an analysis: it looks for the file and the functions, embeds what it
-finds, and otherwise says in one line that the analysis was not run. A plot or table that
-fails is reported in a note instead of stopping the report.
+the results folder (netCDF; CSV for linkage). The report never runs an analysis: it looks for
+the file and, when it is there, embeds the figures and tables the section's registry entry
+names; otherwise it says in one line that the analysis was not run.
+
+The registry (:data:`ANALYSES`) holds the plot and table functions themselves, imported at the
+top of this module from :mod:`riskmodel.plots` and :mod:`riskmodel.results.tables` (or
+:mod:`riskmodel.report.findings`): nothing is looked up by name, so a renamed or missing
+function fails at import (and in the tests), never silently. A figure or table that fails on
+the file at hand becomes a visible warning in its section instead of stopping the report.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,12 +23,62 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from riskmodel.errors import RiskmodelError
+from riskmodel.io import load_netcdf
+from riskmodel.plots.sensitivity import plot_sobol, plot_tornado
+from riskmodel.plots.stress import plot_stress
+from riskmodel.plots.winset import plot_winset, plot_winset_size
 from riskmodel.report.figures import FigureFormat, figure_uri
-from riskmodel.report.findings import load_linkage
+from riskmodel.report.findings import (
+    linkage_best_table,
+    linkage_bundles_table,
+    load_linkage,
+    side_payment_budget_table,
+    side_payment_curve_table,
+)
+from riskmodel.results.tables import sensitivity_table, stress_table, swing_members_table, winset_table
 
-__all__ = ["ANALYSES", "AnalysisSpec", "analysis_section", "dataframe_table"]
+__all__ = [
+    "ANALYSES",
+    "AnalysisSpec",
+    "SectionFigure",
+    "SectionTable",
+    "analysis_section",
+    "analysis_sections",
+    "dataframe_table",
+]
 
 MAX_TABLE_ROWS = 40
+
+
+def _name(function: Callable[..., Any]) -> str:
+    return f"{getattr(function, '__module__', '?')}.{getattr(function, '__qualname__', repr(function))}"
+
+
+@dataclass(frozen=True)
+class SectionFigure:
+    """A figure of a section: ``function(data) -> (fig, ax)`` and its caption."""
+
+    function: Callable[[Any], Any]
+    caption: str
+
+    @property
+    def name(self) -> str:
+        """The function's dotted name (for warnings)."""
+        return _name(self.function)
+
+
+@dataclass(frozen=True)
+class SectionTable:
+    """A table of a section: ``function(data) -> pandas.DataFrame`` and its caption."""
+
+    function: Callable[[Any], pd.DataFrame]
+    caption: str
+
+    @property
+    def name(self) -> str:
+        """The function's dotted name (for warnings)."""
+        return _name(self.function)
 
 
 @dataclass(frozen=True)
@@ -39,10 +93,8 @@ class AnalysisSpec:
         File name in the results folder.
     command
         How a user runs the analysis (shown when it was not run).
-    figures
-        ``(module, function, caption)``: ``function(data) -> (fig, ax)``.
-    tables
-        ``(module, function, caption)``: ``function(data) -> pandas.DataFrame``.
+    figures, tables
+        What the section shows, in order.
     load
         Reads the file into the ``data`` the functions take (netCDF → Dataset by default).
     """
@@ -51,14 +103,9 @@ class AnalysisSpec:
     title: str
     file: str
     command: str
-    figures: tuple[tuple[str, str, str], ...] = ()
-    tables: tuple[tuple[str, str, str], ...] = ()
+    figures: tuple[SectionFigure, ...] = ()
+    tables: tuple[SectionTable, ...] = ()
     load: Callable[[Path], Any] | None = None
-
-
-def _load_netcdf(path: Path) -> xr.Dataset:
-    with xr.open_dataset(path, engine="h5netcdf") as opened:
-        return opened.load()
 
 
 ANALYSES: tuple[AnalysisSpec, ...] = (
@@ -68,10 +115,10 @@ ANALYSES: tuple[AnalysisSpec, ...] = (
         file="winset.nc",
         command="riskmodel winset",
         figures=(
-            ("riskmodel.plots.winset", "plot_winset", "Win-set map: P(deal ratified) over two issues"),
-            ("riskmodel.plots.winset", "plot_winset_size", "Distribution of win-set size across worlds"),
+            SectionFigure(plot_winset, "Win-set map: P(deal ratified) over two issues"),
+            SectionFigure(plot_winset_size, "Distribution of win-set size across worlds"),
         ),
-        tables=(("riskmodel.analyses.winset", "winset_table", "Win-set size"),),
+        tables=(SectionTable(winset_table, "Win-set size per side and their overlap"),),
     ),
     AnalysisSpec(
         key="sensitivity",
@@ -79,16 +126,12 @@ ANALYSES: tuple[AnalysisSpec, ...] = (
         file="sensitivity.nc",
         command="riskmodel sensitivity",
         figures=(
-            (
-                "riskmodel.plots.sensitivity",
-                "plot_tornado",
-                "Tornado: ±1 prior SD shift of each constituency",
-            ),
-            ("riskmodel.plots.sensitivity", "plot_sobol", "Sobol first-order and total indices"),
+            SectionFigure(plot_tornado, "Tornado: ±1 prior SD shift of each constituency"),
+            SectionFigure(plot_sobol, "Sobol first-order and total indices"),
         ),
         tables=(
-            ("riskmodel.analyses.sensitivity", "swing_members_table", "Swing members (most often pivotal)"),
-            ("riskmodel.analyses.sensitivity", "sensitivity_table", "Sensitivity by constituency"),
+            SectionTable(swing_members_table, "Swing members (most often pivotal)"),
+            SectionTable(sensitivity_table, "Sensitivity by constituency"),
         ),
     ),
     AnalysisSpec(
@@ -96,8 +139,8 @@ ANALYSES: tuple[AnalysisSpec, ...] = (
         title="Stress tests",
         file="stress.nc",
         command="riskmodel stress",
-        figures=(("riskmodel.plots.stress", "plot_stress", "Ratification probability under each shock"),),
-        tables=(("riskmodel.analyses.stress", "stress_table", "Stress-test ranking (largest drop first)"),),
+        figures=(SectionFigure(plot_stress, "Ratification probability under each shock"),),
+        tables=(SectionTable(stress_table, "Stress-test ranking (largest drop first)"),),
     ),
     AnalysisSpec(
         key="linkage",
@@ -105,8 +148,8 @@ ANALYSES: tuple[AnalysisSpec, ...] = (
         file="linkage_bundles.csv",
         command="riskmodel linkage",
         tables=(
-            ("riskmodel.report.findings", "linkage_best_table", "Best deal found (joint P on fresh worlds)"),
-            ("riskmodel.report.findings", "linkage_bundles_table", "Single-issue moves against bundles"),
+            SectionTable(linkage_best_table, "Best deal found (joint P on fresh worlds)"),
+            SectionTable(linkage_bundles_table, "Single-issue moves against bundles"),
         ),
         load=load_linkage,
     ),
@@ -116,20 +159,12 @@ ANALYSES: tuple[AnalysisSpec, ...] = (
         file="sidepay.nc",
         command="riskmodel sidepay",
         tables=(
-            ("riskmodel.report.findings", "side_payment_curve_table", "P(ratify) by side-payment budget"),
-            ("riskmodel.report.findings", "side_payment_budget_table", "Budget needed to reach the target"),
+            SectionTable(side_payment_curve_table, "P(ratify) by side-payment budget"),
+            SectionTable(side_payment_budget_table, "Budget needed to reach the target"),
         ),
     ),
 )
-
-
-def _function(module_name: str, name: str) -> Callable[..., Any] | None:
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return None
-    function = getattr(module, name, None)
-    return function if callable(function) else None
+"""The report's optional sections, in the order they appear."""
 
 
 def _cell(value: Any) -> str:
@@ -151,7 +186,7 @@ def dataframe_table(frame: pd.DataFrame, caption: str, *, max_rows: int = MAX_TA
 
 
 def _generic_tables(dataset: xr.Dataset) -> list[dict[str, Any]]:
-    """Small variables of a dataset as tables, for analyses that ship no table function."""
+    """Small variables of a dataset as tables, for analyses that show nothing else."""
     tables = []
     for name, variable in dataset.data_vars.items():
         if 1 <= variable.ndim <= 2 and variable.size <= 400:
@@ -164,6 +199,10 @@ def _generic_tables(dataset: xr.Dataset) -> list[dict[str, Any]]:
     return tables
 
 
+def _load_netcdf(path: Path) -> xr.Dataset:
+    return load_netcdf(path, kind="riskmodel netCDF")
+
+
 def analysis_section(spec: AnalysisSpec, folder: Path | None, *, fmt: FigureFormat = "png") -> dict[str, Any]:
     """Build one optional section from ``folder / spec.file``, if the analysis was run.
 
@@ -171,8 +210,8 @@ def analysis_section(spec: AnalysisSpec, folder: Path | None, *, fmt: FigureForm
     -------
     dict
         ``key``, ``title``, ``status`` (``ok``, ``not_run`` or ``unreadable``), ``note`` (one
-        line), ``figures`` (caption, uri), ``tables`` and ``problems`` (plots or tables that
-        failed).
+        line), ``figures`` (caption, uri), ``tables`` and ``problems`` (figures or tables that
+        failed or had nothing to show, one line each; the report shows them as warnings).
     """
     section: dict[str, Any] = {
         "key": spec.key,
@@ -188,33 +227,39 @@ def analysis_section(spec: AnalysisSpec, folder: Path | None, *, fmt: FigureForm
         return section
     try:
         dataset = (spec.load or _load_netcdf)(path)
-    except (OSError, ValueError, KeyError) as exc:
+    except (RiskmodelError, OSError, ValueError, KeyError) as exc:
         section.update(status="unreadable", note=f"{spec.file} could not be read: {exc}")
         return section
     section.update(status="ok", note="")
-    for module_name, name, caption in spec.figures:
-        function = _function(module_name, name)
-        if function is None:
-            continue
+    for figure in spec.figures:
         try:
-            drawn = function(dataset)
+            drawn = figure.function(dataset)
             fig = drawn[0] if isinstance(drawn, tuple) else drawn
-            section["figures"].append({"caption": caption, "uri": figure_uri(fig, fmt=fmt)})
+            section["figures"].append({"caption": figure.caption, "uri": figure_uri(fig, fmt=fmt)})
         except Exception as exc:
-            section["problems"].append(f"{module_name}.{name} failed: {type(exc).__name__}: {exc}")
-    for module_name, name, caption in spec.tables:
-        function = _function(module_name, name)
-        if function is None:
-            continue
+            section["problems"].append(f"{figure.name} failed: {type(exc).__name__}: {exc}")
+    for table in spec.tables:
         try:
-            frame = pd.DataFrame(function(dataset))
-            if not frame.empty:
-                section["tables"].append(dataframe_table(frame, caption))
+            frame = pd.DataFrame(table.function(dataset))
         except Exception as exc:
-            section["problems"].append(f"{module_name}.{name} failed: {type(exc).__name__}: {exc}")
+            section["problems"].append(f"{table.name} failed: {type(exc).__name__}: {exc}")
+            continue
+        if frame.empty:
+            section["problems"].append(f"{table.caption}: {spec.file} holds nothing to tabulate.")
+        else:
+            section["tables"].append(dataframe_table(frame, table.caption))
     if not section["figures"] and not section["tables"] and isinstance(dataset, xr.Dataset):
         section["tables"] = _generic_tables(dataset)
         section["note"] = (
-            f"{spec.file} found; its analysis module ships no report functions, so its data are listed."
+            f"{spec.file} found; this section has no figures or tables of its own, so its data are listed."
+            if not spec.figures and not spec.tables
+            else f"{spec.file} found, but none of its figures or tables could be drawn; its data are listed."
         )
     return section
+
+
+def analysis_sections(
+    folder: Path | None, *, fmt: FigureFormat = "png", analyses: Sequence[AnalysisSpec] | None = None
+) -> list[dict[str, Any]]:
+    """Every optional section of the registry (:data:`ANALYSES` unless ``analyses`` is given)."""
+    return [analysis_section(spec, folder, fmt=fmt) for spec in (ANALYSES if analyses is None else analyses)]

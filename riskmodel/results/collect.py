@@ -1,4 +1,4 @@
-"""Results: engine outcomes reduced to a labelled xarray Dataset, saved as netCDF.
+"""Results: engine outcomes reduced to a labelled xarray Dataset (saved by :func:`riskmodel.io.save_results`).
 
 Two kinds of answer (docs/design.md, "The model"): the share of worlds in which a deal survives, with its
 Monte Carlo standard error from the effective sample size of the per-draw estimates; and the
@@ -9,59 +9,23 @@ replicates in which the deal survives), summarised by its median and 50%/90% int
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import arviz_stats as azs
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import xarray as xr
 
-from riskmodel.errors import RiskmodelError
-from riskmodel.model.layout import Layout
+from riskmodel.io import package_versions
+from riskmodel.results.mcse import mcse
 
 if TYPE_CHECKING:
     from riskmodel.engine import ChunkOutcome
+    from riskmodel.model.layout import Layout
 
-__all__ = [
-    "QUANTILES",
-    "collect_results",
-    "load_results",
-    "package_versions",
-    "save_results",
-    "summary_table",
-    "write_atomic",
-]
+__all__ = ["QUANTILES", "collect_results"]
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-_PACKAGES = (
-    "riskmodel",
-    "numpy",
-    "pandas",
-    "xarray",
-    "pymc",
-    "pytensor",
-    "arviz",
-    "numba",
-    "preliz",
-    "scipy",
-)
-
-
-def package_versions() -> dict[str, str]:
-    """Versions of the packages that determine the numbers."""
-    found = {}
-    for name in _PACKAGES:
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = "not installed"
-    return found
 
 
 def _deal_rows(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -71,32 +35,6 @@ def _deal_rows(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
     floating-point sums do not depend on the chunk size.
     """
     return np.ascontiguousarray(np.moveaxis(values, -1, 0))
-
-
-def _mcse(per_draw: npt.NDArray[np.float64], chains: int | None) -> npt.NDArray[np.float64]:
-    """MCSE of the mean over draws (axis 0, deals last), from the draws' effective sample size.
-
-    ``chains=None`` means the draws are independent (forward draws of the prior): their ESS is
-    the number of draws by construction, so MCSE = sd / sqrt(D) exactly and estimating the ESS
-    would only add noise (and cost ~0.5 ms per deal). Otherwise (MCMC draws) ArviZ estimates
-    the rank-normalised ESS per deal.
-    """
-    n_draws = per_draw.shape[0]
-    if n_draws < 4:
-        return np.full(per_draw.shape[1:], np.nan)
-    rows = _deal_rows(per_draw)  # (n, D, ...)
-    if chains is None:
-        sd = np.moveaxis(rows.std(axis=1, ddof=1), 0, -1)
-        return np.asarray(sd / np.sqrt(n_draws), dtype=np.float64)
-    shaped = rows.reshape(rows.shape[0], chains, n_draws // chains, -1)
-    mcse = np.stack(
-        [
-            np.asarray(azs.mcse(block, method="mean", chain_axis=0, draw_axis=1), dtype=np.float64)
-            for block in shaped
-        ]
-    )
-    mcse = np.nan_to_num(mcse, nan=0.0).reshape(rows.shape[0], *per_draw.shape[1:-1])
-    return np.moveaxis(mcse, 0, -1)
 
 
 def _summaries(
@@ -109,7 +47,7 @@ def _summaries(
     """
     per_draw = counts / n_replicates
     mean = counts.sum(axis=0) / (counts.shape[0] * n_replicates)
-    return per_draw, mean, _mcse(per_draw, chains), np.quantile(per_draw, QUANTILES, axis=0)
+    return per_draw, mean, mcse(per_draw, chains), np.quantile(per_draw, QUANTILES, axis=0)
 
 
 def collect_results(
@@ -276,79 +214,3 @@ def _describe(layout: Layout, v: int) -> str:
     text = str(threshold).replace("_", " ") if isinstance(threshold, str) else str(threshold)
     base = "all seats" if spec.relative_to == "seats" else "those voting"
     return f"{text} {spec.polarity} the deal, of {base}"
-
-
-def write_atomic(path: str | Path, write: Any) -> Path:
-    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        umask = os.umask(0)
-        os.umask(umask)
-        Path(tmp).chmod(0o666 & ~umask)  # mkstemp makes files private; results are for sharing
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def save_results(results: xr.Dataset, path: str | Path) -> Path:
-    """Save results as netCDF (h5netcdf), atomically."""
-    return write_atomic(path, lambda tmp: results.to_netcdf(tmp, engine="h5netcdf"))
-
-
-def load_results(path: str | Path) -> xr.Dataset:
-    """Load results saved by :func:`save_results`."""
-    path = Path(path)
-    if not path.is_file():
-        raise RiskmodelError(f"{path}: results file not found")
-    try:
-        with xr.open_dataset(path, engine="h5netcdf") as ds:
-            return ds.load()
-    except (OSError, ValueError) as exc:
-        raise RiskmodelError(f"{path}: not a riskmodel results file ({exc})") from None
-
-
-def summary_table(results: xr.Dataset) -> pd.DataFrame:
-    """One row per deal and side (and ``joint``): probability, MCSE and the p_e intervals."""
-    rows = []
-    q = results["quantile"].to_numpy().tolist()
-    i05, i25, i50, i75, i95 = (q.index(v) for v in QUANTILES)
-    for deal in results["deal"].to_numpy().tolist():
-        entries = [
-            (
-                side,
-                results["ratification_probability"].sel(side=side, deal=deal),
-                results["ratification_mcse"].sel(side=side, deal=deal),
-                results["ratification_conditional_quantile"].sel(side=side, deal=deal),
-            )
-            for side in results["side"].to_numpy().tolist()
-        ]
-        entries.append(
-            (
-                "joint",
-                results["agreement_probability"].sel(deal=deal),
-                results["agreement_mcse"].sel(deal=deal),
-                results["agreement_conditional_quantile"].sel(deal=deal),
-            )
-        )
-        for side, p, mcse, quant in entries:
-            values = quant.to_numpy()
-            rows.append(
-                {
-                    "deal": deal,
-                    "side": side,
-                    "probability": float(p),
-                    "mcse": float(mcse),
-                    "conditional_median": float(values[i50]),
-                    "conditional_q05": float(values[i05]),
-                    "conditional_q25": float(values[i25]),
-                    "conditional_q75": float(values[i75]),
-                    "conditional_q95": float(values[i95]),
-                }
-            )
-    return pd.DataFrame(rows)

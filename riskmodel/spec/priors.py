@@ -3,11 +3,17 @@
 A prior is data, not code: a fixed value, a named distribution with its parameters, or an
 elicitation (``{between: [lo, hi], mass: 0.9}``) that PreliZ turns into a distribution. One
 function in :mod:`riskmodel.model.priors` turns any of them into a PyMC variable.
+Here, :func:`concrete_prior` resolves an elicitation into its fitted distribution (PreliZ,
+cached on disk) and :func:`to_scipy` gives any prior's SciPy form.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import math
+import os
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
@@ -23,9 +29,11 @@ __all__ = [
     "Prior",
     "TruncatedNormal",
     "Uniform",
+    "concrete_prior",
     "prior_mean",
     "prior_sd",
     "prior_support",
+    "to_scipy",
 ]
 
 _CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
@@ -246,8 +254,113 @@ def prior_mean(prior: Prior) -> float:
 
 def prior_sd(prior: Prior) -> float:
     """Return the prior standard deviation (0 for fixed values)."""
-    from riskmodel.model.priors import to_scipy
-
     if isinstance(prior, float | int | Fixed):
         return 0.0
     return float(to_scipy(prior).std())
+
+
+# Elicited priors: the PreliZ fit, cached on disk, and the SciPy form of any prior.
+
+
+def _cache_file() -> Path:
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "riskmodel" / "elicited-priors.json"
+
+
+@functools.lru_cache(maxsize=1024)
+def _fit_elicited(family: str, lower: float, upper: float, mass: float) -> Prior:
+    """Maximum-entropy distribution of ``family`` with ``mass`` in [lower, upper] (PreliZ).
+
+    A fit takes seconds (PreliZ compiles and optimises), so fitted parameters are kept in a
+    small JSON cache keyed by the statement and the PreliZ version; a missing or unwritable
+    cache only costs time.
+    """
+    import preliz as pz
+
+    key = f"{pz.__version__}|{family}|{lower!r}|{upper!r}|{mass!r}"
+    cache = _cache_file()
+    try:
+        cached = json.loads(cache.read_text()).get(key)
+    except (OSError, ValueError):
+        cached = None
+    if isinstance(cached, dict):
+        return _elicited_prior(family, cached, lower, upper)
+
+    match family:
+        case "normal":
+            dist = pz.Normal()
+        case "beta":
+            dist = pz.Beta()
+        case "gamma":
+            dist = pz.Gamma()
+        case "log_normal":
+            dist = pz.LogNormal()
+        case "truncated_normal":
+            # Truncated at the stated interval: all mass inside, max entropy is the flat-ish normal
+            dist = pz.TruncatedNormal(lower=lower, upper=upper)
+    pz.maxent(dist, lower, upper, mass, plot=False)
+    params = {k: float(v) for k, v in zip(dist.param_names, dist.params, strict=True)}
+    try:
+        entries = json.loads(cache.read_text()) if cache.is_file() else {}
+        entries[key] = params
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(entries, indent=1, sort_keys=True))
+        tmp.replace(cache)
+    except (OSError, ValueError):
+        pass
+    return _elicited_prior(family, params, lower, upper)
+
+
+def _elicited_prior(family: str, params: dict[str, float], lower: float, upper: float) -> Prior:
+    match family:
+        case "normal":
+            return Normal(dist="normal", mu=params["mu"], sigma=params["sigma"])
+        case "beta":
+            return Beta(dist="beta", alpha=params["alpha"], beta=params["beta"])
+        case "gamma":
+            return Gamma(dist="gamma", alpha=params["alpha"], beta=params["beta"])
+        case "log_normal":
+            return LogNormal(dist="log_normal", mu=params["mu"], sigma=params["sigma"])
+        case _:
+            return TruncatedNormal(
+                dist="truncated_normal", mu=params["mu"], sigma=params["sigma"], lower=lower, upper=upper
+            )
+
+
+def concrete_prior(prior: Prior) -> Prior:
+    """Resolve an elicited prior into its fitted distribution; other priors pass through."""
+    if isinstance(prior, Elicited):
+        fitted = _fit_elicited(prior.family, prior.between[0], prior.between[1], prior.mass)
+        assert not isinstance(fitted, float)
+        return fitted.model_copy(update={"source": prior.source, "judgement": prior.judgement})
+    return prior
+
+
+def to_scipy(prior: Prior) -> Any:
+    """A frozen SciPy distribution equal to the prior (a fixed value is a point mass)."""
+    from scipy import stats
+
+    prior = concrete_prior(prior)
+    match prior:
+        case float() | int():
+            return stats.uniform(loc=float(prior), scale=0.0)
+        case Fixed(value=value):
+            return stats.uniform(loc=value, scale=0.0)
+        case Normal(mu=mu, sigma=sigma):
+            return stats.norm(mu, sigma)
+        case HalfNormal(sigma=sigma):
+            return stats.halfnorm(scale=sigma)
+        case LogNormal(mu=mu, sigma=sigma):
+            return stats.lognorm(s=sigma, scale=math.exp(mu))
+        case TruncatedNormal(mu=mu, sigma=sigma, lower=lower, upper=upper):
+            lo = -math.inf if lower is None else (lower - mu) / sigma
+            hi = math.inf if upper is None else (upper - mu) / sigma
+            return stats.truncnorm(lo, hi, loc=mu, scale=sigma)
+        case Beta(alpha=alpha, beta=beta):
+            return stats.beta(alpha, beta)
+        case Gamma(alpha=alpha, beta=beta):
+            return stats.gamma(alpha, scale=1 / beta)
+        case Uniform(lower=lower, upper=upper):
+            return stats.uniform(lower, upper - lower)
+    raise TypeError(f"not a prior: {prior!r}")

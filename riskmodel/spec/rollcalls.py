@@ -26,6 +26,7 @@ from riskmodel.errors import RiskmodelError
 
 __all__ = [
     "RollCallDataError",
+    "read_checked_csv",
     "read_clerk_member_votes",
     "read_clerk_rollcalls",
     "read_id_crosswalk",
@@ -51,7 +52,7 @@ class RollCallDataError(RiskmodelError):
         super().__init__(f"{where}: {message}")
 
 
-def _read(path: str | Path, columns: Mapping[str, str], *, what: str) -> pd.DataFrame:
+def read_checked_csv(path: str | Path, columns: Mapping[str, str], *, what: str) -> pd.DataFrame:
     """Read a CSV and check it: every column in ``columns`` present and of its kind.
 
     Kinds: ``int`` (whole numbers), ``float`` (numbers, empty allowed), ``str`` (text, empty
@@ -144,7 +145,7 @@ def read_clerk_rollcalls(path: str | Path) -> pd.DataFrame:
         "n_yea": "int",
         "n_nay": "int",
     }
-    table = _read(path, columns, what="clerk roll-call")
+    table = read_checked_csv(path, columns, what="clerk roll-call")
     _check_choices(table, "chamber", ["h", "s"], path)
     dates = pd.to_datetime(table["date"], utc=True, errors="coerce", format="ISO8601")
     if dates.isna().any():
@@ -169,7 +170,7 @@ def read_clerk_member_votes(path: str | Path) -> pd.DataFrame:
         otherwise). The Vice President's tie-breaking rows (``member_id`` ``VP``) are dropped.
     """
     columns = {"vote_id": "key", "member_id": "key", "party": "str", "state": "str", "position": "str"}
-    table = _read(path, columns, what="clerk member-vote")
+    table = read_checked_csv(path, columns, what="clerk member-vote")
     table = table[table["member_id"] != "VP"].reset_index(drop=True)
     vote = np.full(len(table), np.nan)
     vote[table["position"].isin(YEA_POSITIONS).to_numpy()] = 1.0
@@ -201,7 +202,7 @@ def read_voteview_members(path: str | Path) -> pd.DataFrame:
         "nominate_dim1": "float",
         "nominate_dim2": "float",
     }
-    table = _read(path, columns, what="Voteview member")
+    table = read_checked_csv(path, columns, what="Voteview member")
     _check_choices(table, "chamber", ["House", "Senate", "President"], path)
     return table
 
@@ -219,7 +220,7 @@ def read_voteview_votes(path: str | Path) -> pd.DataFrame:
         1–3, 0.0 for 4–6, NaN for 7–9).
     """
     columns = {"congress": "int", "chamber": "key", "rollnumber": "int", "icpsr": "int", "cast_code": "int"}
-    table = _read(path, columns, what="Voteview vote")
+    table = read_checked_csv(path, columns, what="Voteview vote")
     _check_choices(table, "chamber", ["House", "Senate", "President"], path)
     _check_choices(table, "cast_code", list(range(10)), path)
     keep = (table["cast_code"] != 0) & (table["icpsr"] < PRESIDENT_ICPSR) & (table["chamber"] != "President")
@@ -247,7 +248,7 @@ def read_voteview_rollcalls(path: str | Path) -> pd.DataFrame:
         "yea_count": "int",
         "nay_count": "int",
     }
-    table = _read(path, columns, what="Voteview roll-call")
+    table = read_checked_csv(path, columns, what="Voteview roll-call")
     dates = pd.to_datetime(table["date"], errors="coerce", format="ISO8601")
     if dates.isna().any():
         row = int(np.flatnonzero(dates.isna().to_numpy())[0])
@@ -269,10 +270,12 @@ def read_voteview_rollcalls(path: str | Path) -> pd.DataFrame:
 
 def read_id_crosswalk(path: str | Path) -> pd.DataFrame:
     """Read the legislator id crosswalk: ``bioguide_id, lis_id, icpsr`` (as text; it may be missing)."""
-    return _read(path, {"bioguide_id": "key", "lis_id": "str", "icpsr": "str"}, what="id crosswalk")
+    return read_checked_csv(
+        path, {"bioguide_id": "key", "lis_id": "str", "icpsr": "str"}, what="id crosswalk"
+    )
 
 
 def read_rollcall_map(path: str | Path) -> pd.DataFrame:
     """Read the Voteview rollnumber ↔ clerk vote id map (``voteview_clerk_rollcall_map.csv``)."""
     columns = {"congress": "int", "chamber": "key", "voteview_rollnumber": "int", "clerk_vote_id": "str"}
-    return _read(path, columns, what="roll-call map")
+    return read_checked_csv(path, columns, what="roll-call map")

@@ -7,9 +7,7 @@ what was expected. Inside the package the returned :class:`LoadedScenario` is tr
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import math
 import typing
@@ -22,6 +20,7 @@ import pandas as pd
 import pydantic
 
 from riskmodel.errors import ScenarioError, did_you_mean
+from riskmodel.spec.members import load_member_table
 from riskmodel.spec.priors import Fixed, Prior, prior_support
 from riskmodel.spec.schema import (
     AllOf,
@@ -38,7 +37,6 @@ from riskmodel.spec.yamlsource import LinePath, error_from_validation, line_for,
 __all__ = ["MAX_SCENARIO_BYTES", "LoadedScenario", "load_scenario", "parse_scenario"]
 
 MAX_SCENARIO_BYTES = 2_000_000
-MAX_TABLE_BYTES = 50_000_000
 
 
 @dataclass(frozen=True)
@@ -270,64 +268,13 @@ class _Checker:
 
     def member_table(self, side: Side, chamber: Chamber, path: LinePath) -> pd.DataFrame:
         assert chamber.members is not None
-        tpath = (*path, "members")
-        base = self.base_dir or Path.cwd()
-        file = (base / chamber.members).resolve()
-        if not file.is_file():
-            self.fail(tpath, f"member table '{chamber.members}' not found (looked for {file})")
-        if file.stat().st_size > MAX_TABLE_BYTES:
-            self.fail(tpath, f"member table '{file}' is larger than {MAX_TABLE_BYTES // 1_000_000} MB")
-        if file.suffix.lower() != ".csv":
-            self.fail(tpath, f"a member table must be a .csv file, got '{chamber.members}'")
-        table = read_member_csv(file)
-        for column in ("name", "bloc"):
-            if column not in table.columns:
-                raise ScenarioError(
-                    f"missing column '{column}' (columns: {', '.join(table.columns)})", file=file, line=1
-                )
-        bloc_names = [bloc.name for bloc in chamber.blocs]
-        issue_names = [issue.name for issue in self.spec.issues]
-        seen: dict[str, int] = {}
-        for row, (name, bloc) in enumerate(zip(table["name"], table["bloc"], strict=True)):
-            line = row + 2
-            if not name:
-                raise ScenarioError("empty member name", file=file, line=line, location="name")
-            if name in seen:
-                raise ScenarioError(
-                    f"duplicate member name '{name}' (also line {seen[name]})",
-                    file=file,
-                    line=line,
-                    location="name",
-                )
-            seen[name] = line
-            if bloc not in bloc_names:
-                raise ScenarioError(
-                    f"unknown bloc '{bloc}'{did_you_mean(bloc, bloc_names)}; "
-                    f"the chamber declares: {', '.join(bloc_names)}",
-                    file=file,
-                    line=line,
-                    location="bloc",
-                )
-        for column in table.columns:
-            if column.startswith("offset."):
-                issue = column.removeprefix("offset.")
-                if issue not in issue_names:
-                    raise ScenarioError(
-                        f"column '{column}' names an unknown issue{did_you_mean(issue, issue_names)}",
-                        file=file,
-                        line=1,
-                    )
-                values = pd.to_numeric(table[column], errors="coerce")
-                bad = values.isna() | ~values.map(math.isfinite)
-                if bad.any():
-                    row = int(bad.to_numpy().nonzero()[0][0])
-                    raise ScenarioError(
-                        f"expected a finite number, got '{table[column].iloc[row]}'",
-                        file=file,
-                        line=row + 2,
-                        location=column,
-                    )
-                table[column] = values.astype(float)
+        table = load_member_table(
+            chamber.members,
+            self.base_dir or Path.cwd(),
+            bloc_names=[bloc.name for bloc in chamber.blocs],
+            issue_names=[issue.name for issue in self.spec.issues],
+            fail=lambda message: self.fail((*path, "members"), message),
+        )
         self.tables[(side.name, chamber.name)] = table
         return table
 
@@ -382,44 +329,6 @@ class _Checker:
                     )
                 for i, item in enumerate(spec.of):
                     self.procedure(item, votes, (*path, "at_least", "of", i))
-
-
-def read_member_csv(file: Path) -> pd.DataFrame:
-    """Read a member table strictly: unique column names, every row as long as the header."""
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=file) from None
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ScenarioError(
-            "empty file: expected a header row with at least 'name' and 'bloc'", file=file
-        ) from None
-    except csv.Error as exc:
-        raise ScenarioError(f"malformed CSV: {exc}", file=file, line=1) from None
-    header = [column.strip() for column in header]
-    for index, column in enumerate(header):
-        if not column:
-            raise ScenarioError(f"column {index + 1} of the header has no name", file=file, line=1)
-        if header.index(column) != index:
-            raise ScenarioError(f"duplicate column '{column}' in the header", file=file, line=1)
-    rows = []
-    try:
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                raise ScenarioError(
-                    f"expected {len(header)} fields (as in the header), found {len(row)}",
-                    file=file,
-                    line=reader.line_num,
-                )
-            rows.append([cell.strip() for cell in row])
-    except csv.Error as exc:
-        raise ScenarioError(f"malformed CSV: {exc}", file=file, line=reader.line_num) from None
-    return pd.DataFrame(rows, columns=header, dtype=object)
 
 
 # --------------------------------------------------------------------------- entry points

@@ -1,11 +1,14 @@
-"""Check a schema-valid shocks file against its scenario: every name it uses must exist there.
+"""Load a shocks file and check it against its scenario: every name it uses must exist there.
 
-Each problem is raised through ``fail(path, message)``, which locates it in the file.
+:func:`load_shocks` and :func:`parse_shocks` are the entry points; the schema is
+:mod:`riskmodel.spec.shocks`. Each problem is raised through ``fail(path, message)``, which
+locates it in the file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from riskmodel.errors import did_you_mean
@@ -13,6 +16,7 @@ from riskmodel.spec.priors import prior_sd
 from riskmodel.spec.scenario import LoadedScenario
 from riskmodel.spec.schema import AllOf, AnyOf, AtLeastOf, NotOf, Side
 from riskmodel.spec.shocks import (
+    MAX_SHOCKS_BYTES,
     AddVeto,
     FlipLobby,
     MoveSeats,
@@ -27,10 +31,12 @@ from riskmodel.spec.shocks import (
     ShiftPublic,
     ShockFile,
     ShocksError,
+    ShockSet,
+    read_shock_file,
 )
-from riskmodel.spec.yamlsource import LinePath
+from riskmodel.spec.yamlsource import LinePath, line_for, named_location
 
-__all__ = ["check_shocks", "vote_polarities"]
+__all__ = ["check_shocks", "load_shocks", "parse_shocks", "vote_polarities"]
 
 Fail = Callable[[LinePath, str], ShocksError]
 
@@ -184,3 +190,39 @@ def check_shocks(spec: ShockFile, scenario: LoadedScenario, fail: Fail) -> None:
                 if (shock.side, shock.player) in players:
                     raise fail((*path, "shocks", j), f"two shocks add the veto player '{shock.player}'")
                 players.add((shock.side, shock.player))
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def parse_shocks(text: str, scenario: LoadedScenario, *, file: str | Path = "<shocks>") -> ShockSet:
+    """Validate shocks YAML text and check every shock against the scenario."""
+    file = str(file)
+    spec, raw, lines = read_shock_file(text, file)
+
+    def fail(path: LinePath, message: str) -> ShocksError:
+        return ShocksError(message, file=file, location=named_location(raw, path), line=line_for(lines, path))
+
+    check_shocks(spec, scenario, fail)
+    return ShockSet(spec=spec)
+
+
+def load_shocks(path: str | Path, scenario: LoadedScenario) -> ShockSet:
+    """Load a shocks file and check it against the scenario.
+
+    Raises
+    ------
+    ShocksError
+        Naming the file, line and location of the first problem found.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ShocksError("shocks file not found", file=path)
+    if path.stat().st_size > MAX_SHOCKS_BYTES:
+        raise ShocksError(f"file is larger than {MAX_SHOCKS_BYTES:,} bytes", file=path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ShocksError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=path) from None
+    loaded = parse_shocks(text, scenario, file=path)
+    return ShockSet(spec=loaded.spec, path=path)

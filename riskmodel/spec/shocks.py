@@ -32,7 +32,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from riskmodel.errors import ScenarioError, did_you_mean
 from riskmodel.spec.priors import Number, Prior
-from riskmodel.spec.scenario import LoadedScenario
 from riskmodel.spec.schema import Label, Name, Salience, Threshold
 from riskmodel.spec.yamlsource import LinePath, line_for, named_location, read_yaml
 
@@ -43,8 +42,7 @@ __all__ = [
     "ShockFile",
     "ShockSet",
     "ShocksError",
-    "load_shocks",
-    "parse_shocks",
+    "read_shock_file",
 ]
 
 MAX_SHOCKS_BYTES = 2_000_000
@@ -298,14 +296,15 @@ def _validation_error(exc: pydantic.ValidationError, raw: Any, file: str, lines:
     return ShocksError(message, file=file, location=named_location(raw, path), line=line_for(lines, path))
 
 
-# --------------------------------------------------------------------------- entry points
+# --------------------------------------------------------------------------- reading
 
 
-def parse_shocks(text: str, scenario: LoadedScenario, *, file: str | Path = "<shocks>") -> ShockSet:
-    """Validate shocks YAML text and check every shock against the scenario."""
-    from riskmodel.spec.shockcheck import check_shocks
+def read_shock_file(text: str, file: str) -> tuple[ShockFile, Any, dict]:
+    """Validate shocks YAML text against the schema: ``(spec, raw data, line table)``.
 
-    file = str(file)
+    The raw data and line table locate later problems (:func:`riskmodel.spec.yamlsource.line_for`);
+    checking the shocks against a scenario is :func:`riskmodel.spec.shockcheck.parse_shocks`.
+    """
     raw, lines = read_yaml(text, file)
     if not isinstance(raw, Mapping):
         raise ShocksError("expected a mapping with 'shocks' (and optional 'combinations')", file=file, line=1)
@@ -313,30 +312,4 @@ def parse_shocks(text: str, scenario: LoadedScenario, *, file: str | Path = "<sh
         spec = ShockFile.model_validate(raw)
     except pydantic.ValidationError as exc:
         raise _validation_error(exc, raw, file, lines) from None
-
-    def fail(path: LinePath, message: str) -> ShocksError:
-        return ShocksError(message, file=file, location=named_location(raw, path), line=line_for(lines, path))
-
-    check_shocks(spec, scenario, fail)
-    return ShockSet(spec=spec)
-
-
-def load_shocks(path: str | Path, scenario: LoadedScenario) -> ShockSet:
-    """Load a shocks file and check it against the scenario.
-
-    Raises
-    ------
-    ShocksError
-        Naming the file, line and location of the first problem found.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ShocksError("shocks file not found", file=path)
-    if path.stat().st_size > MAX_SHOCKS_BYTES:
-        raise ShocksError(f"file is larger than {MAX_SHOCKS_BYTES:,} bytes", file=path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ShocksError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=path) from None
-    loaded = parse_shocks(text, scenario, file=path)
-    return ShockSet(spec=loaded.spec, path=path)
+    return spec, raw, lines

@@ -99,7 +99,13 @@ def shift_prior(prior: Prior, delta: float) -> Prior:
 def harden_bloc(
     scenario: LoadedScenario, *, side: str, bloc: str, shift: Mapping[str, float]
 ) -> LoadedScenario:
-    """The scenario with a bloc's ideal point moved by ``shift`` (issue units, per issue)."""
+    """The scenario with a bloc's ideal point moved by ``shift`` (issue units, per issue).
+
+    This is the declaration (its layout and digest label the results). Its worlds are not
+    sampled again: :func:`riskmodel.analyses.bargaining.hardened_simulation` moves the bloc's
+    draws in the existing worlds, by the common-random-number path of a stress test's
+    ``shift_bloc``.
+    """
     index, spec = _side(scenario, side)
     issues = [issue.name for issue in scenario.spec.issues]
     unknown = [name for name in shift if name not in issues]

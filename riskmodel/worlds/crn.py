@@ -25,8 +25,8 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from riskmodel.engine import evaluate_chunks
 from riskmodel.model.layout import Layout
+from riskmodel.model.variables import RANDOM_INPUTS
 from riskmodel.worlds.arrays import Worlds
 from riskmodel.worlds.build import make_worlds
 
@@ -35,15 +35,10 @@ __all__ = [
     "Baseline",
     "baseline_of",
     "flat_draws",
-    "mean_and_mcse",
-    "per_draw_outcomes",
     "rebuild_worlds",
     "restore_draws",
     "side_members",
 ]
-
-RANDOM_INPUTS = ("chamber_absence", "chamber_shock_scale", "chamber_campaign_shock")
-"""Draws that scale the shocks: a modification must leave them alone for CRN to hold."""
 
 
 @dataclass(frozen=True)
@@ -154,66 +149,3 @@ def rebuild_worlds(
         referendum_noise=fresh.referendum_noise,
         referendum_turnout_ok=fresh.referendum_turnout_ok,
     )
-
-
-def per_draw_outcomes(
-    layout: Layout,
-    worlds: Worlds,
-    deal_values: npt.ArrayLike,
-    *,
-    chunk_size: int | None = None,
-) -> npt.NDArray[np.float64]:
-    """Conditional ratification probabilities p_e per side and of the agreement.
-
-    Parameters
-    ----------
-    layout
-        The indexed scenario (its vote rules and procedures are applied).
-    worlds
-        The worlds.
-    deal_values
-        ``(N, K)`` deals in issue units.
-    chunk_size
-        Deals per engine chunk.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(S + 1, D, N)``: share of each draw's replicates in which each side ratifies (rows
-        in side order), and in which every side does (last row).
-    """
-    values = np.atleast_2d(np.asarray(deal_values, dtype=np.float64))
-    n_sides = len(layout.sides)
-    out = np.zeros((n_sides + 1, worlds.n_draws, values.shape[0]))
-    chunks = evaluate_chunks(worlds, layout.to_unit(values), chunk_size=chunk_size)
-    for chunk in chunks:
-        part = chunk.deal_slice
-        out[:n_sides, :, part] = chunk.side_ratified.sum(axis=2)
-        out[n_sides, :, part] = chunk.agreed.sum(axis=1)
-    return out / worlds.n_replicates
-
-
-def mean_and_mcse(
-    per_draw: npt.NDArray[np.float64], *, axis: int, worlds: Worlds
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Mean over draws and its Monte Carlo standard error.
-
-    Independent draws (prior forward draws) have an effective sample size equal to their
-    number, so the MCSE is ``sd / sqrt(D)``; MCMC draws use ArviZ's ESS-based MCSE. For a
-    paired difference of two analyses on common random numbers, pass the per-draw
-    differences: their spread is what remains after the shared noise cancels.
-    """
-    values = np.moveaxis(np.asarray(per_draw, dtype=np.float64), axis, 0)
-    n_draws = values.shape[0]
-    mean = values.mean(axis=0)
-    if n_draws < 2:
-        return mean, np.full(mean.shape, np.nan)
-    if worlds.independent_draws or worlds.chains < 1:
-        return mean, values.std(axis=0, ddof=1) / np.sqrt(n_draws)
-    import arviz_stats as azs
-
-    chains = worlds.chains
-    shaped = values.reshape(chains, n_draws // chains, -1)
-    mcse = np.asarray(azs.mcse(shaped, method="mean", chain_axis=0, draw_axis=1), dtype=np.float64)
-    constant = np.ptp(values.reshape(n_draws, -1), axis=0) == 0
-    return mean, np.where(constant, 0.0, np.nan_to_num(mcse, nan=0.0)).reshape(mean.shape)

@@ -8,14 +8,24 @@ procedure evaluation) lives in :mod:`riskmodel.engine` only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
+from typing import Any
 
 from riskmodel.model.layout import Layout
 from riskmodel.spec.schema import AllOf, AnyOf, AtLeastOf, NotOf, Procedure, Vote
-from riskmodel.worlds.arrays import All, AtLeast, Expression, Not, VoteRef, VoteRule
+from riskmodel.spec.shocks import RemoveVeto
+from riskmodel.worlds.arrays import All, AtLeast, Expression, Not, VoteRef, VoteRule, Worlds
 
-__all__ = ["NAMED_THRESHOLDS", "compile_procedure", "compile_rules", "rule_of_vote", "vote_rule"]
+__all__ = [
+    "NAMED_THRESHOLDS",
+    "compile_procedure",
+    "compile_rules",
+    "drop_vetoes",
+    "rule_of_vote",
+    "vote_rule",
+]
 
 NAMED_THRESHOLDS = {
     "majority": Fraction(1, 2),
@@ -92,3 +102,25 @@ def compile_rules(layout: Layout) -> tuple[tuple[VoteRule, ...], tuple[Expressio
         }
         procedures.append(compile_procedure(side.procedure, side_votes))
     return rules, tuple(procedures)
+
+
+def _always(expression: Expression, vote: int) -> Expression:
+    match expression:
+        case VoteRef(vote=index):
+            return AtLeast(0, ()) if index == vote else expression  # k = 0 always holds
+        case Not(clause=clause):
+            return Not(_always(clause, vote))
+        case AtLeast(k=k, clauses=clauses):
+            return AtLeast(k, tuple(_always(clause, vote) for clause in clauses))
+    raise TypeError(f"not an expression: {expression!r}")
+
+
+def drop_vetoes(layout: Layout, worlds: Worlds, shocks: Sequence[Any]) -> Worlds:
+    """The worlds with the layout's rules, whose procedures treat each ``remove_veto`` vote as passed."""
+    rules, compiled = compile_rules(layout)
+    procedures = list(compiled)
+    for shock in shocks:
+        if isinstance(shock, RemoveVeto):
+            side = layout.sides.index(shock.side)
+            procedures[side] = _always(procedures[side], layout.votes.index(f"{shock.side}.{shock.vote}"))
+    return dataclasses.replace(worlds, vote_rules=rules, procedures=tuple(procedures))

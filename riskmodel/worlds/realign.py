@@ -1,18 +1,14 @@
-"""Structural shocks: a modified scenario, and the base draws and worlds carried over to it.
+"""Base draws and worlds carried over to a structurally shocked scenario.
 
-Seat changes, thresholds and veto players change the scenario itself, so the shocked scenario
-is a modified spec (``spec.model_copy(update=...)``) with its own layout. The priors are not
-re-sampled: every bloc, member and chamber that exists in both scenarios keeps its draws and
-its shocks (common random numbers); only entities the shock creates — new seats, a new veto
-player — get fresh draws from their priors, from the seed of the shock's unit of work.
+The priors are not re-sampled: every bloc, member and chamber that exists in both scenarios
+keeps its draws and its shocks (common random numbers); only entities the shock creates — new
+seats, a new veto player — get fresh draws from their priors, from the seed of the shock's
+unit of work. The shocked scenario itself is :func:`riskmodel.spec.structural.restructured_scenario`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,141 +16,19 @@ import numpy.typing as npt
 import xarray as xr
 
 from riskmodel.model.layout import Layout
-from riskmodel.spec.scenario import LoadedScenario
-from riskmodel.spec.schema import AllOf, Bloc, Chamber, Scenario, Side, Vote
-from riskmodel.spec.shocks import AddVeto, MoveSeats, RemoveVeto, SetSeats, SetThreshold, ShocksError
-from riskmodel.worlds.arrays import AtLeast, Expression, Not, VoteRef, Worlds
+from riskmodel.spec.priors import to_scipy
+from riskmodel.spec.schema import Bloc, Chamber
+from riskmodel.worlds.arrays import Worlds
 from riskmodel.worlds.build import make_worlds
 from riskmodel.worlds.crn import Baseline, flat_draws
-from riskmodel.worlds.rules import compile_rules
 
-__all__ = ["drop_vetoes", "realign_draws", "realign_worlds", "restructured_scenario"]
+__all__ = ["realign_draws", "realign_worlds"]
 
 FloatArray = npt.NDArray[np.float64]
 _ENTITY_DIMS = ("bloc", "member", "chamber")
 
 
-def _map_side(spec: Scenario, side_name: str, change: Callable[[Side], Side]) -> Scenario:
-    sides = [change(side) if side.name == side_name else side for side in spec.sides]
-    return spec.model_copy(update={"sides": sides})
-
-
-def _reseat(side: Side, seats: dict[str, int], where: str) -> Side:
-    """The side with new seat counts for some blocs; declared chamber sizes follow."""
-    chambers = []
-    for chamber in side.chambers:
-        blocs = [
-            b.model_copy(update={"seats": seats[b.name]}) if b.name in seats else b for b in chamber.blocs
-        ]
-        update: dict[str, Any] = {"blocs": blocs}
-        if chamber.seats is not None:
-            update["seats"] = chamber.seats + sum(
-                (n.seats or 0) - (o.seats or 0) for n, o in zip(blocs, chamber.blocs, strict=True)
-            )
-            if update["seats"] < 1:
-                raise ShocksError(f"{where}: chamber '{chamber.name}' would have no seats left")
-        chambers.append(chamber.model_copy(update=update))
-    return side.model_copy(update={"chambers": chambers})
-
-
-def _seats_of(side: Side, bloc: str) -> int:
-    return next(b.seats or 0 for chamber in side.chambers for b in chamber.blocs if b.name == bloc)
-
-
-def _edit(spec: Scenario, shock: Any, where: str) -> Scenario:
-    def change(side: Side) -> Side:
-        match shock:
-            case SetSeats():
-                return _reseat(side, {shock.bloc: shock.seats}, where)
-            case MoveSeats():
-                left = _seats_of(side, shock.from_bloc) - shock.seats
-                if left < 0:
-                    raise ShocksError(
-                        f"{where}: bloc '{shock.from_bloc}' has too few seats to give {shock.seats}"
-                    )
-                right = _seats_of(side, shock.to_bloc) + shock.seats
-                return _reseat(side, {shock.from_bloc: left, shock.to_bloc: right}, where)
-            case SetThreshold():
-                extra = {} if shock.relative_to is None else {"relative_to": shock.relative_to}
-                votes = [
-                    v.model_copy(update={"threshold": shock.threshold, **extra})
-                    if v.name == shock.vote
-                    else v
-                    for v in side.votes
-                ]
-                return side.model_copy(update={"votes": votes})
-            case AddVeto():
-                bloc = Bloc(
-                    name=shock.player,
-                    seats=1,
-                    ideal=shock.ideal,
-                    salience=shock.salience,
-                    party_pull=shock.party_pull,
-                    responsiveness=shock.responsiveness,
-                )
-                chamber = Chamber(
-                    name=shock.player,
-                    kind="veto_player",
-                    seats=1,
-                    blocs=[bloc],
-                    absence=shock.absence,
-                    shock_scale=shock.shock_scale,
-                )
-                procedure = (
-                    side.procedure if side.procedure is None else AllOf(all=[side.procedure, shock.player])
-                )
-                return side.model_copy(
-                    update={
-                        "chambers": [*side.chambers, chamber],
-                        "votes": [*side.votes, Vote(name=shock.player, chamber=shock.player)],
-                        "procedure": procedure,
-                    }
-                )
-        return side
-
-    return _map_side(spec, shock.side, change)
-
-
-def restructured_scenario(scenario: LoadedScenario, shocks: Sequence[Any], *, where: str) -> LoadedScenario:
-    """The scenario with the structural shocks applied in order (``remove_veto`` aside)."""
-    spec = scenario.spec
-    for shock in shocks:
-        spec = _edit(spec, shock, where)
-    hasher = hashlib.sha256(scenario.digest.encode())
-    hasher.update(json.dumps([s.model_dump(mode="json") for s in shocks], sort_keys=True).encode())
-    return LoadedScenario(
-        spec=spec, member_tables=scenario.member_tables, path=scenario.path, digest=hasher.hexdigest()
-    )
-
-
-def _always(expression: Expression, vote: int) -> Expression:
-    match expression:
-        case VoteRef(vote=index):
-            return AtLeast(0, ()) if index == vote else expression  # k = 0 always holds
-        case Not(clause=clause):
-            return Not(_always(clause, vote))
-        case AtLeast(k=k, clauses=clauses):
-            return AtLeast(k, tuple(_always(clause, vote) for clause in clauses))
-    raise TypeError(f"not an expression: {expression!r}")
-
-
-def drop_vetoes(layout: Layout, worlds: Worlds, shocks: Sequence[Any]) -> Worlds:
-    """The worlds with the layout's rules, whose procedures treat each ``remove_veto`` vote as passed."""
-    rules, compiled = compile_rules(layout)
-    procedures = list(compiled)
-    for shock in shocks:
-        if isinstance(shock, RemoveVeto):
-            side = layout.sides.index(shock.side)
-            procedures[side] = _always(procedures[side], layout.votes.index(f"{shock.side}.{shock.vote}"))
-    return dataclasses.replace(worlds, vote_rules=rules, procedures=tuple(procedures))
-
-
-# --------------------------------------------------------------------------- draws and worlds
-
-
 def _sample(prior: Any, n: int, rng: np.random.Generator) -> FloatArray:
-    from riskmodel.model.priors import to_scipy  # imports PyMC: only when a shock creates an entity
-
     return np.broadcast_to(np.asarray(to_scipy(prior).rvs(size=n, random_state=rng), dtype=np.float64), (n,))
 
 
