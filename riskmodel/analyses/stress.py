@@ -5,7 +5,8 @@ Each unit of work — one shock or one declared combination — produces a shock
 - preference shocks (shift a bloc, lobby, public or chief; swing approval; scale or flip a
   lobby) modify the draws and rebuild the worlds' coefficients, keeping every shock (CRN);
 - structural shocks (seats, thresholds, veto players) modify the scenario spec, and the base
-  draws and shocks are carried over to its layout (:mod:`riskmodel.analyses.restructure`).
+  draws and shocks are carried over to its layout (:mod:`riskmodel.spec.structural`,
+  :mod:`riskmodel.worlds.realign`).
 
 Structural shocks of a combination apply first, then its preference shocks, each in the order
 listed. The sweep reports, per unit, deal and outcome (each side and the agreement), the
@@ -277,7 +278,7 @@ def stress_test(
     simulation
         A :class:`riskmodel.pipeline.Simulation`; its worlds are reused (no prior re-sampling).
     shock_set
-        Shocks checked against the same scenario (:func:`riskmodel.spec.shocks.load_shocks`).
+        Shocks checked against the same scenario (:func:`riskmodel.spec.shockcheck.load_shocks`).
     deals
         Names of the deals (all named deals by default).
     seed

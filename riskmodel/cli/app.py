@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from riskmodel.cli.common import console, errors, fail
+from riskmodel.cli.options import OutOption, ReplicatesOption, SeedOption, WorldsOption
 from riskmodel.errors import RiskmodelError
 from riskmodel.io import save_results, write_atomic
 from riskmodel.pipeline import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS, evaluate_deals, sample_worlds
@@ -85,18 +86,10 @@ def run(
             help="Scenario YAML file; the bundled USMCA example when omitted.", show_default=False
         ),
     ] = None,
-    worlds: Annotated[
-        int, typer.Option("--worlds", min=1, help="Possible worlds to sample.")
-    ] = DEFAULT_WORLDS,
-    replicates: Annotated[
-        int, typer.Option("--replicates", min=1, help="Shock replicates per epistemic draw.")
-    ] = DEFAULT_REPLICATES,
-    seed: Annotated[
-        int, typer.Option("--seed", min=0, help="Seed; the same seed gives the same numbers.")
-    ] = DEFAULT_SEED,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Output folder (default: reports/<scenario name>).")
-    ] = None,
+    worlds: WorldsOption = DEFAULT_WORLDS,
+    replicates: ReplicatesOption = DEFAULT_REPLICATES,
+    seed: SeedOption = DEFAULT_SEED,
+    out: OutOption = None,
     chunk_size: Annotated[
         int | None, typer.Option("--chunk-size", min=1, help="Deals per engine chunk (memory bound).")
     ] = None,

@@ -35,7 +35,8 @@ ReplicatesOption = Annotated[
     int, typer.Option("--replicates", min=1, help="Shock replicates per epistemic draw.")
 ]
 SeedOption = Annotated[
-    int, typer.Option("--seed", min=0, help="Seed; the same seed gives the same worlds as `run`.")
+    int,
+    typer.Option("--seed", min=0, help="Seed of the worlds (the same seed gives the same worlds as `run`)."),
 ]
 OutOption = Annotated[
     Path | None, typer.Option("--out", help="Output folder (default: reports/<scenario name>).")

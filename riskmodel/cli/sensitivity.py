@@ -17,7 +17,7 @@ from riskmodel.analyses.sensitivity import (
     save_sensitivity,
 )
 from riskmodel.cli.common import console, errors, fail
-from riskmodel.cli.options import with_flags
+from riskmodel.cli.options import OutOption, ReplicatesOption, SeedOption, with_flags
 from riskmodel.errors import RiskmodelError
 from riskmodel.pipeline import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS, sample_worlds
 from riskmodel.results.tables import sensitivity_table, swing_members
@@ -82,19 +82,13 @@ def sensitivity(
     worlds: Annotated[
         int, typer.Option("--worlds", min=4, help="Possible worlds to sample.")
     ] = DEFAULT_WORLDS,
-    replicates: Annotated[
-        int, typer.Option("--replicates", min=1, help="Shock replicates per epistemic draw.")
-    ] = DEFAULT_REPLICATES,
-    seed: Annotated[
-        int, typer.Option("--seed", min=0, help="Seed of the worlds (as for `run`).")
-    ] = DEFAULT_SEED,
+    replicates: ReplicatesOption = DEFAULT_REPLICATES,
+    seed: SeedOption = DEFAULT_SEED,
     analysis_seed: Annotated[
         int, typer.Option("--analysis-seed", min=0, help="Seed of the Sobol recombination and bootstrap.")
     ] = DEFAULT_SENSITIVITY_SEED,
     top: Annotated[int, typer.Option("--top", min=1, help="Swing members listed per deal.")] = 15,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Output folder (default: reports/<scenario name>).")
-    ] = None,
+    out: OutOption = None,
 ) -> None:
     """Shift each constituency ±1 prior SD, estimate Sobol indices and pivotality, list swing members.
 

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from riskmodel.analyses.stress import DEFAULT_STRESS_SEED, dask_client, save_stress, stress_test
 from riskmodel.cli.common import console, errors, fail
+from riskmodel.cli.options import OutOption, ReplicatesOption, SeedOption
 from riskmodel.errors import RiskmodelError
 from riskmodel.pipeline import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS, sample_worlds
 from riskmodel.results.tables import stress_table
@@ -71,19 +72,13 @@ def stress(
     worlds: Annotated[
         int, typer.Option("--worlds", min=2, help="Possible worlds to sample.")
     ] = DEFAULT_WORLDS,
-    replicates: Annotated[
-        int, typer.Option("--replicates", min=1, help="Shock replicates per epistemic draw.")
-    ] = DEFAULT_REPLICATES,
-    seed: Annotated[
-        int, typer.Option("--seed", min=0, help="Seed of the worlds (as for `run`).")
-    ] = DEFAULT_SEED,
+    replicates: ReplicatesOption = DEFAULT_REPLICATES,
+    seed: SeedOption = DEFAULT_SEED,
     analysis_seed: Annotated[
         int, typer.Option("--analysis-seed", min=0, help="Seed of entities the shocks create.")
     ] = DEFAULT_STRESS_SEED,
     top: Annotated[int, typer.Option("--top", min=1, help="Shocks listed in the ranking.")] = 25,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Output folder (default: reports/<scenario name>).")
-    ] = None,
+    out: OutOption = None,
 ) -> None:
     """Apply each shock, and each declared combination, to the scenario and rank the most dangerous.
 

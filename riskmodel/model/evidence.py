@@ -43,7 +43,7 @@ __all__ = ["add_evidence", "check_evidence", "declared_loglik", "poll_loglik", "
 
 def _scalar(name: str, prior: Prior) -> Any:
     """One scalar PyMC variable for a prior (a fixed value stays a constant)."""
-    from riskmodel.model.priors import to_scipy
+    from riskmodel.spec.priors import to_scipy
 
     prior = concrete_prior(prior)
     dist = to_scipy(prior)

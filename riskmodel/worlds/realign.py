@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
+from riskmodel.model import variables as mv
 from riskmodel.model.layout import Layout
 from riskmodel.spec.priors import to_scipy
 from riskmodel.spec.schema import Bloc, Chamber
@@ -45,21 +46,21 @@ def _salience(salience: Any, issues: list[str], n: int, rng: np.random.Generator
 
 def _new_bloc(bloc: Bloc, issues: list[str], n: int, rng: np.random.Generator) -> dict[str, FloatArray]:
     return {
-        "bloc_ideal": np.stack([_sample(bloc.ideal[i], n, rng) for i in issues], axis=1),
-        "bloc_spread": np.stack([_sample(p, n, rng) for p in _per_issue(bloc.spread, issues)], axis=1),
-        "bloc_salience": _salience(bloc.salience, issues, n, rng),
-        "bloc_party_pull": _sample(bloc.party_pull, n, rng),
-        "bloc_responsiveness": _sample(bloc.responsiveness, n, rng),
-        "bloc_valence": _sample(bloc.valence, n, rng),
+        mv.BLOC_IDEAL: np.stack([_sample(bloc.ideal[i], n, rng) for i in issues], axis=1),
+        mv.BLOC_SPREAD: np.stack([_sample(p, n, rng) for p in _per_issue(bloc.spread, issues)], axis=1),
+        mv.BLOC_SALIENCE: _salience(bloc.salience, issues, n, rng),
+        mv.BLOC_PARTY_PULL: _sample(bloc.party_pull, n, rng),
+        mv.BLOC_RESPONSIVENESS: _sample(bloc.responsiveness, n, rng),
+        mv.BLOC_VALENCE: _sample(bloc.valence, n, rng),
     }
 
 
 def _new_chamber(chamber: Chamber, n: int, rng: np.random.Generator) -> dict[str, FloatArray]:
     return {
-        "chamber_absence": _sample(chamber.absence, n, rng),
-        "chamber_shock_scale": _sample(chamber.shock_scale, n, rng),
-        "chamber_turnout": _sample(chamber.turnout, n, rng),
-        "chamber_campaign_shock": _sample(chamber.campaign_shock, n, rng),
+        mv.CHAMBER_ABSENCE: _sample(chamber.absence, n, rng),
+        mv.CHAMBER_SHOCK_SCALE: _sample(chamber.shock_scale, n, rng),
+        mv.CHAMBER_TURNOUT: _sample(chamber.turnout, n, rng),
+        mv.CHAMBER_CAMPAIGN_SHOCK: _sample(chamber.campaign_shock, n, rng),
     }
 
 
@@ -103,13 +104,13 @@ def realign_draws(base: Baseline, layout: Layout, rng: np.random.Generator) -> x
                 if i in fresh[str(dims[0])]:
                     flat[:, i] = fresh[str(dims[0])][i][name]
         values[name] = flat
-    if "member_ideal" in values:
-        ideal = values["member_ideal"]
+    if mv.MEMBER_IDEAL in values:
+        ideal = values[mv.MEMBER_IDEAL]
         for m in np.flatnonzero(np.isnan(ideal[0, :, 0])):
             b = layout.member_bloc[m]
             z = rng.standard_normal((n_draws, len(issues)))
             ideal[:, m] = (
-                values["bloc_ideal"][:, b] + layout.member_offset[m] + values["bloc_spread"][:, b] * z
+                values[mv.BLOC_IDEAL][:, b] + layout.member_offset[m] + values[mv.BLOC_SPREAD][:, b] * z
             )
     chains = int(draws.sizes["chain"])
     coords: dict[str, Any] = {str(dim): draws.coords[dim] for dim in draws.coords if dim not in _ENTITY_DIMS}
@@ -138,8 +139,8 @@ def realign_worlds(base: Baseline, layout: Layout, draws: xr.Dataset, rng: np.ra
     new = np.flatnonzero(~known)
     if len(new):
         chamber = layout.member_chamber[new]
-        scale = flat_draws(draws, "chamber_shock_scale")[:, chamber][:, None, :]
-        absence = flat_draws(draws, "chamber_absence")[:, chamber][:, None, :]
+        scale = flat_draws(draws, mv.CHAMBER_SHOCK_SCALE)[:, chamber][:, None, :]
+        absence = flat_draws(draws, mv.CHAMBER_ABSENCE)[:, chamber][:, None, :]
         eps = rng.standard_normal((n_draws, n_replicates, len(new))) * scale
         eps[rng.random(eps.shape) < absence] = -np.inf
         shocks[..., new] = eps
