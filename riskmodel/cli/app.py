@@ -11,12 +11,18 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from riskmodel.cli.common import console, errors, fail
-from riskmodel.cli.options import OutOption, ReplicatesOption, SeedOption, WorldsOption
+from riskmodel.cli.options import (
+    OutOption,
+    ReplicatesOption,
+    SeedOption,
+    WorldsOption,
+    out_folder,
+    progress_bar,
+)
 from riskmodel.errors import RiskmodelError
 from riskmodel.io import save_results, write_atomic
 from riskmodel.pipeline import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS, evaluate_deals, sample_worlds
@@ -100,18 +106,12 @@ def run(
     """Sample worlds, evaluate every named deal, print the table and write the results."""
     path = scenario if scenario is not None else BUNDLED_EXAMPLE
     loaded = _load(path)
-    out_dir = out if out is not None else Path("reports") / loaded.spec.name
-    if out_dir.exists() and not out_dir.is_dir():
-        raise fail(RiskmodelError(f"{out_dir}: --out must be a folder, and this is a file"))
+    try:
+        out_dir = out_folder(out, loaded)
+    except RiskmodelError as exc:
+        raise fail(exc) from None
     started = time.perf_counter()
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=True,
-    ) as progress:
+    with progress_bar() as progress:
         posterior = loaded.spec.evidence is not None
         task = progress.add_task(
             "Sampling the posterior given the evidence (NUTS)" if posterior else "Sampling worlds (PyMC)",

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from riskmodel.cli.common import errors
 from riskmodel.errors import RiskmodelError
@@ -24,6 +24,7 @@ __all__ = [
     "WorldsOption",
     "load_and_sample",
     "out_folder",
+    "progress_bar",
     "resampler",
     "status",
     "with_flags",
@@ -51,6 +52,18 @@ def status(description: str) -> Iterator[None]:
     ) as progress:
         progress.add_task(description, total=None)
         yield
+
+
+def progress_bar() -> Progress:
+    """A transient progress bar on stderr: description, bar, done/total and elapsed time."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    )
 
 
 def load_and_sample(

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -16,8 +15,15 @@ from riskmodel.analyses.sensitivity import (
     analyse_sensitivity,
     save_sensitivity,
 )
-from riskmodel.cli.common import console, errors, fail
-from riskmodel.cli.options import OutOption, ReplicatesOption, SeedOption, with_flags
+from riskmodel.cli.common import console, fail
+from riskmodel.cli.options import (
+    OutOption,
+    ReplicatesOption,
+    SeedOption,
+    out_folder,
+    progress_bar,
+    with_flags,
+)
 from riskmodel.errors import RiskmodelError
 from riskmodel.pipeline import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS, sample_worlds
 from riskmodel.results.tables import sensitivity_table, swing_members
@@ -98,17 +104,8 @@ def sensitivity(
     started = time.perf_counter()
     try:
         loaded = load_scenario(scenario)
-        out_dir = out if out is not None else Path("reports") / loaded.spec.name
-        if out_dir.exists() and not out_dir.is_dir():
-            raise RiskmodelError(f"{out_dir}: --out must be a folder, and this is a file")
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(),
-            console=errors,
-            transient=True,
-        ) as progress:
+        out_dir = out_folder(out, loaded)
+        with progress_bar() as progress:
             task = progress.add_task("Sampling worlds (PyMC)", total=None)
             simulation = sample_worlds(loaded, n_worlds=worlds, n_replicates=replicates, seed=seed)
             progress.update(task, description="Constituencies", total=None, completed=0)

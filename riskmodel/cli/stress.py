@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from riskmodel.analyses.stress import DEFAULT_STRESS_SEED, dask_client, save_stress, stress_test
-from riskmodel.cli.common import console, errors, fail
-from riskmodel.cli.options import OutOption, ReplicatesOption, SeedOption
+from riskmodel.cli.common import console, fail
+from riskmodel.cli.options import OutOption, ReplicatesOption, SeedOption, out_folder, progress_bar
 from riskmodel.errors import RiskmodelError
 from riskmodel.pipeline import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS, sample_worlds
 from riskmodel.results.tables import stress_table
@@ -92,17 +91,8 @@ def stress(
     try:
         loaded = load_scenario(scenario)
         shock_set = load_shocks(shocks, loaded)
-        out_dir = out if out is not None else Path("reports") / loaded.spec.name
-        if out_dir.exists() and not out_dir.is_dir():
-            raise RiskmodelError(f"{out_dir}: --out must be a folder, and this is a file")
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(),
-            console=errors,
-            transient=True,
-        ) as progress:
+        out_dir = out_folder(out, loaded)
+        with progress_bar() as progress:
             task = progress.add_task("Starting Dask" if not serial else "Sampling worlds (PyMC)", total=None)
             with _executor(serial, scheduler, workers) as client:  # first: a bad address fails fast
                 progress.update(task, description="Sampling worlds (PyMC)")
