@@ -31,7 +31,7 @@ from riskmodel.spec.scenario import LoadedScenario, load_scenario
 
 __all__ = ["app"]
 
-BUNDLED_EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "scenarios" / "usmca_2019.yaml"
+BUNDLED_EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "scenarios" / "usmca_2019.yaml"
 
 app = typer.Typer(
     name="riskmodel",
