@@ -53,7 +53,7 @@ def test_nuts_recovers_simulated_ideal_points_and_passes_the_gate() -> None:
     matrix = vote_matrix(long_votes(recorded, party), min_minority=0.0, min_votes=1)
     fit = sample_posterior(
         build_irt_model(matrix),
-        draws=1000,
+        draws=2000,  # at 1,000 draws this seed ends at R-hat 1.012, just over the gate's 1.01
         tune=1000,
         chains=2,
         seed=5,
