@@ -18,28 +18,9 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
+from riskmodel.model import variables as mv
 from riskmodel.model.layout import Layout
-from riskmodel.model.variables import (
-    BLOC_IDEAL,
-    BLOC_PARTY_PULL,
-    BLOC_RESPONSIVENESS,
-    BLOC_SALIENCE,
-    BLOC_SPREAD,
-    BLOC_VALENCE,
-    CHIEF_IDEAL,
-    CHIEF_SALIENCE,
-    LINK_INTERACTION,
-    LOBBY_IDEAL,
-    LOBBY_INFLUENCE,
-    LOBBY_SALIENCE,
-    MEMBER_IDEAL,
-    PUBLIC_APPROVAL,
-    PUBLIC_IDEAL,
-    PUBLIC_SALIENCE,
-    PUBLIC_SPREAD,
-    ideal_of,
-    salience_of,
-)
+from riskmodel.model.variables import ideal_of, salience_of
 from riskmodel.spec.priors import Prior
 from riskmodel.spec.priors import prior_sd as _prior_sd
 from riskmodel.worlds.arrays import Worlds
@@ -65,16 +46,16 @@ FloatArray = npt.NDArray[np.float64]
 # Parameters of each kind of constituency (the variance-based indices swap them as a group).
 GROUP_VARIABLES: dict[str, tuple[str, ...]] = {
     "bloc": (
-        BLOC_IDEAL,
-        BLOC_SPREAD,
-        BLOC_SALIENCE,
-        BLOC_PARTY_PULL,
-        BLOC_RESPONSIVENESS,
-        BLOC_VALENCE,
+        mv.BLOC_IDEAL,
+        mv.BLOC_SPREAD,
+        mv.BLOC_SALIENCE,
+        mv.BLOC_PARTY_PULL,
+        mv.BLOC_RESPONSIVENESS,
+        mv.BLOC_VALENCE,
     ),
-    "lobby": (LOBBY_IDEAL, LOBBY_SALIENCE, LOBBY_INFLUENCE),
-    "public": (PUBLIC_IDEAL, PUBLIC_SPREAD, PUBLIC_SALIENCE, PUBLIC_APPROVAL),
-    "chief": (CHIEF_IDEAL, CHIEF_SALIENCE),
+    "lobby": (mv.LOBBY_IDEAL, mv.LOBBY_SALIENCE, mv.LOBBY_INFLUENCE),
+    "public": (mv.PUBLIC_IDEAL, mv.PUBLIC_SPREAD, mv.PUBLIC_SALIENCE, mv.PUBLIC_APPROVAL),
+    "chief": (mv.CHIEF_IDEAL, mv.CHIEF_SALIENCE),
 }
 
 
@@ -179,9 +160,9 @@ def shifted_draws(base: Baseline, constituency: Constituency, shift: FloatArray)
     updates = {name: ideal}
     if constituency.kind == "bloc":
         members = touched_members(base.layout, constituency)
-        member_ideal = flat_draws(base.draws, MEMBER_IDEAL)
+        member_ideal = flat_draws(base.draws, mv.MEMBER_IDEAL)
         member_ideal[:, members] += shift[:, None, :]
-        updates[MEMBER_IDEAL] = member_ideal
+        updates[mv.MEMBER_IDEAL] = member_ideal
     return restore_draws(base.draws, updates)
 
 
@@ -198,7 +179,7 @@ def shifted_worlds(base: Baseline, constituency: Constituency, shift: FloatArray
     kind, index = constituency.kind, constituency.index
     links = layout.link_pairs
     n_draws = worlds.n_draws
-    interaction = flat_draws(draws, LINK_INTERACTION) if len(links) else np.zeros((n_draws, 0))
+    interaction = flat_draws(draws, mv.LINK_INTERACTION) if len(links) else np.zeros((n_draws, 0))
     theta = (_ideal(base, constituency) - layout.issue_low) / layout.issue_span
     delta = shift / layout.issue_span
     salience = flat_draws(draws, salience_of(kind))[:, index]
@@ -212,11 +193,11 @@ def shifted_worlds(base: Baseline, constituency: Constituency, shift: FloatArray
         case "bloc":
             weight = np.ones((n_draws, len(members)))
         case "lobby":
-            weight = np.repeat(flat_draws(draws, LOBBY_INFLUENCE)[:, index, None], len(members), axis=1)
+            weight = np.repeat(flat_draws(draws, mv.LOBBY_INFLUENCE)[:, index, None], len(members), axis=1)
         case "public":
-            weight = flat_draws(draws, BLOC_RESPONSIVENESS)[:, bloc_of]
+            weight = flat_draws(draws, mv.BLOC_RESPONSIVENESS)[:, bloc_of]
         case _:
-            weight = flat_draws(draws, BLOC_PARTY_PULL)[:, bloc_of]
+            weight = flat_draws(draws, mv.BLOC_PARTY_PULL)[:, bloc_of]
     coef = worlds.member_coef.copy()
     coef[:, members] += weight[:, :, None] * change[:, None, :]
     referendum_coef = worlds.referendum_coef
@@ -255,12 +236,12 @@ def recombined_draws(
         values = flat_draws(base.draws, name)
         values[:, index] = values[permutation, index]
         updates[name] = values
-    if constituency.kind == "bloc" and MEMBER_IDEAL in base.draws:
+    if constituency.kind == "bloc" and mv.MEMBER_IDEAL in base.draws:
         layout = base.layout
         members = touched_members(layout, constituency)
-        old_ideal = flat_draws(base.draws, BLOC_IDEAL)[:, index]
-        old_spread = flat_draws(base.draws, BLOC_SPREAD)[:, index]
-        member_ideal = flat_draws(base.draws, MEMBER_IDEAL)
+        old_ideal = flat_draws(base.draws, mv.BLOC_IDEAL)[:, index]
+        old_spread = flat_draws(base.draws, mv.BLOC_SPREAD)[:, index]
+        member_ideal = flat_draws(base.draws, mv.MEMBER_IDEAL)
         offset = layout.member_offset[members]
         deviation = member_ideal[:, members] - old_ideal[:, None, :] - offset[None]
         new_spread = old_spread[permutation]
@@ -269,5 +250,5 @@ def recombined_draws(
         member_ideal[:, members] = (
             old_ideal[permutation][:, None, :] + offset[None] + ratio[:, None, :] * deviation
         )
-        updates[MEMBER_IDEAL] = member_ideal
+        updates[mv.MEMBER_IDEAL] = member_ideal
     return restore_draws(base.draws, updates)

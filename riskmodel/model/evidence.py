@@ -26,14 +26,11 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from riskmodel.errors import ScenarioError, did_you_mean
+from riskmodel.model import variables as mv
 from riskmodel.model.gain_graph import member_net_gain, public_share
 from riskmodel.model.irt import ideal_point_terms, vote_matrix
 from riskmodel.model.layout import Layout
 from riskmodel.model.priors import concrete_prior
-from riskmodel.model.variables import (
-    CHAMBER_SHOCK_SCALE,
-    MEMBER_Z,
-)
 from riskmodel.spec.evidence import DeclaredPositions, Evidence, Poll, RollCallEvidence
 from riskmodel.spec.priors import Prior, prior_support
 from riskmodel.spec.rollcalls import RollCallDataError, read_clerk_member_votes, read_voteview_votes
@@ -170,7 +167,7 @@ def _add_rollcalls(model: pm.Model, layout: Layout, item: RollCallEvidence, k: i
         unique_blocs, bloc_pos = np.unique(blocs, return_inverse=True)
         shift = pm.Normal(f"{prefix}_bloc_shift", 0.0, 1.5, shape=len(unique_blocs))
         eta = pm.Normal(f"{prefix}_ideology_own", 0.0, 1.0, shape=len(rows))
-        z = model[MEMBER_Z][rows[linked], issue]
+        z = model[mv.MEMBER_Z][rows[linked], issue]
         raw = eta
         raw = pt.set_subtensor(
             raw[np.flatnonzero(linked)], shift[bloc_pos] + rho * z + pt.sqrt(1 - rho**2) * eta[linked]
@@ -189,7 +186,7 @@ def _add_declared(model: pm.Model, layout: Layout, item: DeclaredPositions, k: i
         reliability = _scalar(f"declared{k}_reliability", item.reliability)
         gain = member_net_gain(model, layout, layout.to_unit(deal), index)
         chamber = layout.member_chamber[index]
-        scale = model[CHAMBER_SHOCK_SCALE][chamber]
+        scale = model[mv.CHAMBER_SHOCK_SCALE][chamber]
         p_yes = 0.5 * (1 + pt.erf(gain / (scale * np.sqrt(2.0))))
         pm.Potential(f"declared{k}_loglik", declared_loglik(p_yes, said, reliability))
 

@@ -14,24 +14,8 @@ import numpy.typing as npt
 import pymc as pm
 import pytensor.tensor as pt
 
+from riskmodel.model import variables as mv
 from riskmodel.model.layout import Layout
-from riskmodel.model.variables import (
-    BLOC_PARTY_PULL,
-    BLOC_RESPONSIVENESS,
-    BLOC_SALIENCE,
-    BLOC_VALENCE,
-    CHIEF_IDEAL,
-    CHIEF_SALIENCE,
-    LINK_INTERACTION,
-    LOBBY_IDEAL,
-    LOBBY_INFLUENCE,
-    LOBBY_SALIENCE,
-    MEMBER_IDEAL,
-    PUBLIC_APPROVAL,
-    PUBLIC_IDEAL,
-    PUBLIC_SALIENCE,
-    PUBLIC_SPREAD,
-)
 
 __all__ = ["member_net_gain", "public_share"]
 
@@ -56,21 +40,21 @@ def _unit(layout: Layout, values: Any) -> Any:
 
 
 def _gamma(model: pm.Model, layout: Layout) -> Any:
-    return model[LINK_INTERACTION] if len(layout.link_pairs) else pt.zeros(0)
+    return model[mv.LINK_INTERACTION] if len(layout.link_pairs) else pt.zeros(0)
 
 
 def _public_gain(model: pm.Model, layout: Layout, deal: npt.NDArray[np.float64]) -> Any:
     """(S_pub,) the public's mean net gain plus approval, per public."""
     reversion = layout.to_unit(layout.reversion)[layout.public_side]
     gain = _utility_gain(
-        _unit(layout, model[PUBLIC_IDEAL]),
-        model[PUBLIC_SALIENCE],
+        _unit(layout, model[mv.PUBLIC_IDEAL]),
+        model[mv.PUBLIC_SALIENCE],
         reversion,
         pt.as_tensor_variable(deal),
         _gamma(model, layout),
         layout.link_pairs,
     )
-    return gain + model[PUBLIC_APPROVAL]
+    return gain + model[mv.PUBLIC_APPROVAL]
 
 
 def member_net_gain(
@@ -95,8 +79,8 @@ def member_net_gain(
     gamma = _gamma(model, layout)
     x = pt.as_tensor_variable(deal)
     total = _utility_gain(
-        _unit(layout, model[MEMBER_IDEAL][index]),
-        model[BLOC_SALIENCE][bloc],
+        _unit(layout, model[mv.MEMBER_IDEAL][index]),
+        model[mv.BLOC_SALIENCE][bloc],
         reversion,
         x,
         gamma,
@@ -104,35 +88,35 @@ def member_net_gain(
     )
     if layout.lobbies:
         lobby_gain = _utility_gain(
-            _unit(layout, model[LOBBY_IDEAL]),
-            model[LOBBY_SALIENCE],
+            _unit(layout, model[mv.LOBBY_IDEAL]),
+            model[mv.LOBBY_SALIENCE],
             layout.to_unit(layout.reversion)[layout.lobby_side],
             x,
             gamma,
             layout.link_pairs,
         )
         reach = layout.lobby_reach[:, index].astype(np.float64)  # (J, n)
-        total = total + pt.sum((model[LOBBY_INFLUENCE] * lobby_gain)[:, None] * reach, axis=0)
+        total = total + pt.sum((model[mv.LOBBY_INFLUENCE] * lobby_gain)[:, None] * reach, axis=0)
     if layout.publics:
         slot = {int(s): k for k, s in enumerate(layout.public_side)}
         rows = np.array([slot.get(int(s), -1) for s in side])
         if (rows >= 0).any():
             gain = _public_gain(model, layout, deal)[np.maximum(rows, 0)] * (rows >= 0)
-            total = total + model[BLOC_RESPONSIVENESS][bloc] * gain
+            total = total + model[mv.BLOC_RESPONSIVENESS][bloc] * gain
     if layout.chiefs:
         slot = {int(s): k for k, s in enumerate(layout.chief_side)}
         rows = np.array([slot.get(int(s), -1) for s in side])
         if (rows >= 0).any():
             chief = _utility_gain(
-                _unit(layout, model[CHIEF_IDEAL]),
-                model[CHIEF_SALIENCE],
+                _unit(layout, model[mv.CHIEF_IDEAL]),
+                model[mv.CHIEF_SALIENCE],
                 layout.to_unit(layout.reversion)[layout.chief_side],
                 x,
                 gamma,
                 layout.link_pairs,
             )
-            total = total + model[BLOC_PARTY_PULL][bloc] * chief[np.maximum(rows, 0)] * (rows >= 0)
-    total = total + model[BLOC_VALENCE][bloc]
+            total = total + model[mv.BLOC_PARTY_PULL][bloc] * chief[np.maximum(rows, 0)] * (rows >= 0)
+    total = total + model[mv.BLOC_VALENCE][bloc]
     return total
 
 
@@ -145,8 +129,8 @@ def public_share(
     the share is Φ(mean gain / √(4 uᵀWΣWu + noise²)), u = deal − reversion.
     """
     mean = _public_gain(model, layout, deal)[public]
-    weight = model[PUBLIC_SALIENCE][public]
-    spread = model[PUBLIC_SPREAD][public] / layout.issue_span
+    weight = model[mv.PUBLIC_SALIENCE][public]
+    spread = model[mv.PUBLIC_SPREAD][public] / layout.issue_span
     u = deal - layout.to_unit(layout.reversion)[layout.public_side[public]]
     wu = weight * u
     gamma = _gamma(model, layout)

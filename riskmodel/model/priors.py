@@ -19,31 +19,8 @@ import pymc as pm
 import pytensor.tensor as pt
 from scipy import stats
 
+from riskmodel.model import variables as mv
 from riskmodel.model.layout import Layout
-from riskmodel.model.variables import (
-    BLOC_IDEAL,
-    BLOC_PARTY_PULL,
-    BLOC_RESPONSIVENESS,
-    BLOC_SALIENCE,
-    BLOC_SPREAD,
-    BLOC_VALENCE,
-    CHAMBER_ABSENCE,
-    CHAMBER_CAMPAIGN_SHOCK,
-    CHAMBER_SHOCK_SCALE,
-    CHAMBER_TURNOUT,
-    CHIEF_IDEAL,
-    CHIEF_SALIENCE,
-    LINK_INTERACTION,
-    LOBBY_IDEAL,
-    LOBBY_INFLUENCE,
-    LOBBY_SALIENCE,
-    MEMBER_IDEAL,
-    MEMBER_Z,
-    PUBLIC_APPROVAL,
-    PUBLIC_IDEAL,
-    PUBLIC_SALIENCE,
-    PUBLIC_SPREAD,
-)
 from riskmodel.spec.priors import Fixed, Prior, concrete_prior, to_scipy
 from riskmodel.spec.schema import Dirichlet, Salience
 
@@ -221,35 +198,35 @@ def build_model(layout: Layout) -> pm.Model:
             )
 
         blocs = layout.bloc_specs
-        matrix(BLOC_IDEAL, "bloc", layout.blocs, [[b.ideal[i] for i in issues] for b in blocs])
-        matrix(BLOC_SPREAD, "bloc", layout.blocs, [_per_issue(b.spread, issues) for b in blocs])
-        vector(BLOC_PARTY_PULL, "bloc", layout.blocs, [b.party_pull for b in blocs])
-        vector(BLOC_RESPONSIVENESS, "bloc", layout.blocs, [b.responsiveness for b in blocs])
-        vector(BLOC_VALENCE, "bloc", layout.blocs, [b.valence for b in blocs])
-        weights(BLOC_SALIENCE, "bloc", layout.blocs, blocs)
+        matrix(mv.BLOC_IDEAL, "bloc", layout.blocs, [[b.ideal[i] for i in issues] for b in blocs])
+        matrix(mv.BLOC_SPREAD, "bloc", layout.blocs, [_per_issue(b.spread, issues) for b in blocs])
+        vector(mv.BLOC_PARTY_PULL, "bloc", layout.blocs, [b.party_pull for b in blocs])
+        vector(mv.BLOC_RESPONSIVENESS, "bloc", layout.blocs, [b.responsiveness for b in blocs])
+        vector(mv.BLOC_VALENCE, "bloc", layout.blocs, [b.valence for b in blocs])
+        weights(mv.BLOC_SALIENCE, "bloc", layout.blocs, blocs)
 
         lobbies = layout.lobby_specs
-        matrix(LOBBY_IDEAL, "lobby", layout.lobbies, [[j.ideal[i] for i in issues] for j in lobbies])
-        vector(LOBBY_INFLUENCE, "lobby", layout.lobbies, [j.influence for j in lobbies])
-        weights(LOBBY_SALIENCE, "lobby", layout.lobbies, lobbies)
+        matrix(mv.LOBBY_IDEAL, "lobby", layout.lobbies, [[j.ideal[i] for i in issues] for j in lobbies])
+        vector(mv.LOBBY_INFLUENCE, "lobby", layout.lobbies, [j.influence for j in lobbies])
+        weights(mv.LOBBY_SALIENCE, "lobby", layout.lobbies, lobbies)
 
         publics = layout.public_specs
-        matrix(PUBLIC_IDEAL, "public", layout.publics, [[p.ideal[i] for i in issues] for p in publics])
-        matrix(PUBLIC_SPREAD, "public", layout.publics, [_per_issue(p.spread, issues) for p in publics])
-        vector(PUBLIC_APPROVAL, "public", layout.publics, [p.approval for p in publics])
-        weights(PUBLIC_SALIENCE, "public", layout.publics, publics)
+        matrix(mv.PUBLIC_IDEAL, "public", layout.publics, [[p.ideal[i] for i in issues] for p in publics])
+        matrix(mv.PUBLIC_SPREAD, "public", layout.publics, [_per_issue(p.spread, issues) for p in publics])
+        vector(mv.PUBLIC_APPROVAL, "public", layout.publics, [p.approval for p in publics])
+        weights(mv.PUBLIC_SALIENCE, "public", layout.publics, publics)
 
         chiefs = layout.chief_specs
-        matrix(CHIEF_IDEAL, "chief", layout.chiefs, [[c.ideal[i] for i in issues] for c in chiefs])
-        weights(CHIEF_SALIENCE, "chief", layout.chiefs, chiefs)
+        matrix(mv.CHIEF_IDEAL, "chief", layout.chiefs, [[c.ideal[i] for i in issues] for c in chiefs])
+        weights(mv.CHIEF_SALIENCE, "chief", layout.chiefs, chiefs)
 
         chambers = layout.chamber_specs
-        vector(CHAMBER_ABSENCE, "chamber", layout.chambers, [c.absence for c in chambers])
-        vector(CHAMBER_SHOCK_SCALE, "chamber", layout.chambers, [c.shock_scale for c in chambers])
-        vector(CHAMBER_TURNOUT, "chamber", layout.chambers, [c.turnout for c in chambers])
-        vector(CHAMBER_CAMPAIGN_SHOCK, "chamber", layout.chambers, [c.campaign_shock for c in chambers])
+        vector(mv.CHAMBER_ABSENCE, "chamber", layout.chambers, [c.absence for c in chambers])
+        vector(mv.CHAMBER_SHOCK_SCALE, "chamber", layout.chambers, [c.shock_scale for c in chambers])
+        vector(mv.CHAMBER_TURNOUT, "chamber", layout.chambers, [c.turnout for c in chambers])
+        vector(mv.CHAMBER_CAMPAIGN_SHOCK, "chamber", layout.chambers, [c.campaign_shock for c in chambers])
         vector(
-            LINK_INTERACTION,
+            mv.LINK_INTERACTION,
             "link",
             layout.links,
             [link.interaction for link in layout.scenario.spec.links],
@@ -272,11 +249,11 @@ def build_model(layout: Layout) -> pm.Model:
 
         n_members = len(layout.members)
         if n_members:
-            z = pm.Normal(MEMBER_Z, 0.0, 1.0, dims=("member", "issue"))
+            z = pm.Normal(mv.MEMBER_Z, 0.0, 1.0, dims=("member", "issue"))
             bloc_of = layout.member_bloc
             pm.Deterministic(
-                MEMBER_IDEAL,
-                named[BLOC_IDEAL][bloc_of] + layout.member_offset + named[BLOC_SPREAD][bloc_of] * z,
+                mv.MEMBER_IDEAL,
+                named[mv.BLOC_IDEAL][bloc_of] + layout.member_offset + named[mv.BLOC_SPREAD][bloc_of] * z,
                 dims=("member", "issue"),
             )
     return model

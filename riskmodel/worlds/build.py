@@ -15,28 +15,8 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
+from riskmodel.model import variables as mv
 from riskmodel.model.layout import Layout
-from riskmodel.model.variables import (
-    BLOC_PARTY_PULL,
-    BLOC_RESPONSIVENESS,
-    BLOC_SALIENCE,
-    BLOC_VALENCE,
-    CHAMBER_ABSENCE,
-    CHAMBER_CAMPAIGN_SHOCK,
-    CHAMBER_SHOCK_SCALE,
-    CHAMBER_TURNOUT,
-    CHIEF_IDEAL,
-    CHIEF_SALIENCE,
-    LINK_INTERACTION,
-    LOBBY_IDEAL,
-    LOBBY_INFLUENCE,
-    LOBBY_SALIENCE,
-    MEMBER_IDEAL,
-    PUBLIC_APPROVAL,
-    PUBLIC_IDEAL,
-    PUBLIC_SALIENCE,
-    PUBLIC_SPREAD,
-)
 from riskmodel.randomness import SeedLike, as_seed_sequence
 from riskmodel.worlds.arrays import Worlds
 from riskmodel.worlds.gains import gain_coefficients, weight_matrix
@@ -90,57 +70,57 @@ def make_worlds(
     def ideal(name: str) -> FloatArray:
         return (_stack(draws, name) - low) / span
 
-    interaction = _stack(draws, LINK_INTERACTION) if len(links) else np.zeros((n_draws, 0))
+    interaction = _stack(draws, mv.LINK_INTERACTION) if len(links) else np.zeros((n_draws, 0))
     n_members = len(layout.members)
     coef = np.zeros((n_draws, n_members, 2 * n_issues + len(links) + 1))
     if n_members:
         bloc_of = layout.member_bloc
         side_of = layout.bloc_side[bloc_of]
-        salience = _stack(draws, BLOC_SALIENCE)[:, bloc_of]
+        salience = _stack(draws, mv.BLOC_SALIENCE)[:, bloc_of]
         coef += gain_coefficients(
-            ideal(MEMBER_IDEAL), salience, reversion[side_of], interaction[:, None, :], links
+            ideal(mv.MEMBER_IDEAL), salience, reversion[side_of], interaction[:, None, :], links
         )
         if layout.lobbies:
             lobby_gain = gain_coefficients(
-                ideal(LOBBY_IDEAL),
-                _stack(draws, LOBBY_SALIENCE),
+                ideal(mv.LOBBY_IDEAL),
+                _stack(draws, mv.LOBBY_SALIENCE),
                 reversion[layout.lobby_side],
                 interaction[:, None, :],
                 links,
             )  # (D, L, F)
-            weight = _stack(draws, LOBBY_INFLUENCE)[:, :, None] * layout.lobby_reach[None]  # (D, L, M)
+            weight = _stack(draws, mv.LOBBY_INFLUENCE)[:, :, None] * layout.lobby_reach[None]  # (D, L, M)
             coef += np.einsum("dlm,dlf->dmf", weight, lobby_gain)
         if layout.publics:
             public_gain = _public_gain(layout, draws, interaction)  # (D, S_pub, F)
             slot = _slot(layout.public_side, len(layout.sides))[side_of]
             has = slot >= 0
-            rho = _stack(draws, BLOC_RESPONSIVENESS)[:, bloc_of]
+            rho = _stack(draws, mv.BLOC_RESPONSIVENESS)[:, bloc_of]
             coef[:, has] += rho[:, has, None] * public_gain[:, slot[has]]
         if layout.chiefs:
             chief_gain = gain_coefficients(
-                ideal(CHIEF_IDEAL),
-                _stack(draws, CHIEF_SALIENCE),
+                ideal(mv.CHIEF_IDEAL),
+                _stack(draws, mv.CHIEF_SALIENCE),
                 reversion[layout.chief_side],
                 interaction[:, None, :],
                 links,
             )
             slot = _slot(layout.chief_side, len(layout.sides))[side_of]
             has = slot >= 0
-            delta = _stack(draws, BLOC_PARTY_PULL)[:, bloc_of]
+            delta = _stack(draws, mv.BLOC_PARTY_PULL)[:, bloc_of]
             coef[:, has] += delta[:, has, None] * chief_gain[:, slot[has]]
-        if BLOC_VALENCE in draws:  # draws saved before the valence term have none: zero
-            coef[:, :, -1] += _stack(draws, BLOC_VALENCE)[:, bloc_of]
+        if mv.BLOC_VALENCE in draws:  # draws saved before the valence term have none: zero
+            coef[:, :, -1] += _stack(draws, mv.BLOC_VALENCE)[:, bloc_of]
 
     children = as_seed_sequence(seed).spawn(n_draws)
-    shock_scale = _stack(draws, CHAMBER_SHOCK_SCALE)  # (D, C)
-    absence = _stack(draws, CHAMBER_ABSENCE)
+    shock_scale = _stack(draws, mv.CHAMBER_SHOCK_SCALE)  # (D, C)
+    absence = _stack(draws, mv.CHAMBER_ABSENCE)
     member_chamber = layout.member_chamber
     n_chambers = len(layout.chambers)
     referendums = layout.referendum_chambers
     shocks = np.empty((n_draws, n_replicates, n_members), dtype=np.float32)
     present = np.zeros((n_draws, n_replicates, n_chambers), dtype=np.int64)
     campaign = np.empty((n_draws, n_replicates, len(referendums)))
-    campaign_scale = _stack(draws, CHAMBER_CAMPAIGN_SHOCK)[:, referendums]
+    campaign_scale = _stack(draws, mv.CHAMBER_CAMPAIGN_SHOCK)[:, referendums]
     for d, child in enumerate(children):
         rng = np.random.default_rng(child)
         eps = rng.standard_normal((n_replicates, n_members)) * shock_scale[d, member_chamber]
@@ -164,7 +144,7 @@ def make_worlds(
         referendum_coef=ref[0],
         referendum_var=ref[1],
         referendum_reversion=ref[2],
-        referendum_noise=_stack(draws, CHAMBER_SHOCK_SCALE)[:, referendums],
+        referendum_noise=_stack(draws, mv.CHAMBER_SHOCK_SCALE)[:, referendums],
         referendum_campaign=campaign,
         referendum_turnout_ok=ref[3],
         chains=chains,
@@ -183,15 +163,15 @@ def _slot(owner_side: npt.NDArray[np.int64], n_sides: int) -> npt.NDArray[np.int
 
 def _public_gain(layout: Layout, draws: xr.Dataset, interaction: FloatArray) -> FloatArray:
     """(D, S_pub, F) the public's mean net gain, approval included in the constant."""
-    mean = (_stack(draws, PUBLIC_IDEAL) - layout.issue_low) / layout.issue_span
+    mean = (_stack(draws, mv.PUBLIC_IDEAL) - layout.issue_low) / layout.issue_span
     gain = gain_coefficients(
         mean,
-        _stack(draws, PUBLIC_SALIENCE),
+        _stack(draws, mv.PUBLIC_SALIENCE),
         layout.to_unit(layout.reversion)[layout.public_side],
         interaction[:, None, :],
         layout.link_pairs,
     )
-    gain[..., -1] += _stack(draws, PUBLIC_APPROVAL)
+    gain[..., -1] += _stack(draws, mv.PUBLIC_APPROVAL)
     return gain
 
 
@@ -210,12 +190,12 @@ def _referendums(
         )
     slot = _slot(layout.public_side, len(layout.sides))[layout.chamber_side[referendums]]
     mean_gain = _public_gain(layout, draws, interaction)[:, slot]
-    salience = _stack(draws, PUBLIC_SALIENCE)[:, slot]
-    spread = _stack(draws, PUBLIC_SPREAD)[:, slot] / layout.issue_span
+    salience = _stack(draws, mv.PUBLIC_SALIENCE)[:, slot]
+    spread = _stack(draws, mv.PUBLIC_SPREAD)[:, slot] / layout.issue_span
     weights = weight_matrix(salience, interaction[:, None, :], layout.link_pairs)
     # Voters' θ ~ N(μ, diag σ²): the net gain is linear in θ, with variance 4 uᵀ W Σ W u, u = x - q
     variance = 4.0 * np.einsum("dqkj,dqj,dqjl->dqkl", weights, spread**2, weights)
-    turnout = _stack(draws, CHAMBER_TURNOUT)[:, referendums]
+    turnout = _stack(draws, mv.CHAMBER_TURNOUT)[:, referendums]
     quorum = np.array([layout.chamber_specs[c].quorum or 0.0 for c in referendums])
     reversion = layout.to_unit(layout.reversion)[layout.chamber_side[referendums]]
     return mean_gain, variance, reversion, turnout >= quorum
