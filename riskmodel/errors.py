@@ -3,14 +3,44 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["RiskmodelError", "ScenarioError", "did_you_mean"]
+__all__ = ["ParameterError", "RiskmodelError", "ScenarioError", "did_you_mean"]
 
 
 class RiskmodelError(Exception):
     """An error the user caused (bad input, bad option); the CLI exits with code 2."""
+
+
+class ParameterError(RiskmodelError):
+    """A bad argument of a library function, with the parameters it names kept apart from the text.
+
+    ``template`` names the parameters as ``{name}`` fields and the values it quotes as
+    ``{value_name}`` fields filled from ``values``; ``str()`` shows the parameter names, and
+    :meth:`phrased` shows other names for them (a command line's flags).
+
+    Examples
+    --------
+    >>> error = ParameterError("{grid} must be at least 2, got {value}", value=1)
+    >>> str(error), error.phrased({"grid": "--grid"})
+    ('grid must be at least 2, got 1', '--grid must be at least 2, got 1')
+    """
+
+    def __init__(self, template: str, **values: object) -> None:
+        self.template = template
+        self.values = values
+        super().__init__(self.phrased({}))
+
+    def phrased(self, names: Mapping[str, str]) -> str:
+        """The message with each parameter called by its name in ``names`` (itself otherwise)."""
+        values = self.values
+
+        class _Fields(dict[str, object]):
+            def __missing__(self, key: str) -> object:
+                return names.get(key, key)
+
+        return self.template.format_map(_Fields(values))
 
 
 class ScenarioError(RiskmodelError):

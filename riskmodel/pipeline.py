@@ -203,14 +203,9 @@ def evaluate_deals(
     return collect_results(
         layout,
         reported(),  # type: ignore[arg-type]
+        # a referendum chamber has no seats: its rule needs the share itself
         vote_needed=[
-            full_attendance_needed(
-                rule,
-                0
-                if rule.chamber in set(worlds.referendum_chambers.tolist())
-                else int(worlds.seats[rule.chamber]),
-            )
-            for rule in worlds.vote_rules
+            full_attendance_needed(rule, int(worlds.seats[rule.chamber])) for rule in worlds.vote_rules
         ],
         deal_names=list(names),
         deal_values=values,

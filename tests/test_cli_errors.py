@@ -57,3 +57,14 @@ def test_validate_names_a_file_whose_name_has_brackets(tmp_path: Path) -> None:
     err = load_error(path)
     result = runner.invoke(app, ["validate", str(path)], env=WIDE)
     _check_one_message(err, result)
+
+
+def test_parameter_errors_name_parameters_in_the_library_and_flags_on_the_command_line() -> None:
+    from riskmodel.cli.options import with_flags
+    from riskmodel.errors import ParameterError, RiskmodelError
+
+    error = ParameterError("{tau} must be in (0, 1], got {value}", value="{odd}")
+    assert str(error) == "tau must be in (0, 1], got {odd}"
+    assert str(with_flags(error, {"tau": "--tau"})) == "--tau must be in (0, 1], got {odd}"
+    plain = RiskmodelError("tau is fine as text")
+    assert with_flags(plain, {"tau": "--tau"}) is plain

@@ -22,7 +22,7 @@ import pandas as pd
 
 from riskmodel.analyses.chiefs import chief_gain, chief_index
 from riskmodel.analyses.dealspace import base_deal, coarse_grid, issue_indices, pattern_search, unit_to_deals
-from riskmodel.errors import RiskmodelError
+from riskmodel.errors import ParameterError, RiskmodelError
 from riskmodel.pipeline import Sampler, Simulation, evaluate_deals
 from riskmodel.randomness import SeedLike, as_seed_sequence
 
@@ -155,9 +155,9 @@ def optimise_deal(
     if objective not in ("agreement", "chief"):
         raise RiskmodelError(f"unknown objective '{objective}'; choose agreement or chief")
     if not 0.0 < tau <= 1.0:
-        raise RiskmodelError(f"tau must be in (0, 1], got {tau}")
+        raise ParameterError("{tau} must be in (0, 1], got {value}", value=tau)
     if grid < 2 or rounds < 0:
-        raise RiskmodelError("grid must be at least 2 and rounds at least 0")
+        raise ParameterError("{grid} must be at least 2 and {rounds} at least 0")
     searched = issue_indices(layout, issues)
     _, base_values = base_deal(layout, base)
     base_unit = layout.to_unit(base_values)

@@ -43,7 +43,7 @@ from riskmodel.analyses.constituency import (
     touched_members,
 )
 from riskmodel.analyses.sobol import derangement, pick_freeze_indices, pick_freeze_standard_errors
-from riskmodel.errors import RiskmodelError
+from riskmodel.errors import ParameterError, RiskmodelError
 from riskmodel.io import load_netcdf, save_netcdf
 from riskmodel.randomness import SeedLike, as_seed_sequence
 from riskmodel.results.mcse import mean_and_mcse
@@ -157,7 +157,7 @@ def analyse_sensitivity(
     layout, worlds = base.layout, base.worlds
     names, values = _deal_selection(base, deals)
     if worlds.n_draws < 4:
-        raise RiskmodelError("sensitivity needs at least 4 epistemic draws (raise n_worlds)")
+        raise ParameterError("sensitivity needs at least 4 epistemic draws (raise {n_worlds})")
     base_pe = per_draw_outcomes(layout, worlds, values)  # (O, D, N)
     baseline, baseline_mcse = mean_and_mcse(base_pe, axis=1, worlds=worlds)
     permute_seed, boot_seed = as_seed_sequence(seed).spawn(2)

@@ -21,7 +21,7 @@ import xarray as xr
 
 from riskmodel.engine import ChunkOutcome, evaluate_chunks
 from riskmodel.engine.sweep import SweepChunk, sweep_chunks
-from riskmodel.errors import RiskmodelError, did_you_mean
+from riskmodel.errors import ParameterError, RiskmodelError, did_you_mean
 from riskmodel.io import load_netcdf, package_versions, save_netcdf
 from riskmodel.model.layout import Layout
 from riskmodel.pipeline import Simulation
@@ -37,9 +37,11 @@ Method = Literal["sweep", "engine"]
 
 def _issue_index(layout: Layout, name: str, option: str) -> int:
     if name not in layout.issues:
-        raise RiskmodelError(
-            f"{option}: unknown issue '{name}'{did_you_mean(name, layout.issues)}; "
-            f"the scenario's issues are: {', '.join(layout.issues)}"
+        raise ParameterError(
+            "{" + option + "}: unknown issue '{name}'{hint}; the scenario's issues are: {issues}",
+            name=name,
+            hint=did_you_mean(name, layout.issues),
+            issues=", ".join(layout.issues),
         )
     return layout.issues.index(name)
 
@@ -144,12 +146,12 @@ def compute_winset(
     x_index = _issue_index(layout, x, "x")
     y_index = _issue_index(layout, y, "y")
     if x_index == y_index:
-        raise RiskmodelError("x and y must name two different issues")
+        raise ParameterError("{x} and {y} must name two different issues")
     n_x, n_y = (grid, grid) if isinstance(grid, int) else grid
     if min(n_x, n_y) < 2:
-        raise RiskmodelError("grid must be at least 2 points per axis")
+        raise ParameterError("{grid} must be at least 2 points per axis")
     if not 0.0 < tau <= 1.0:
-        raise RiskmodelError(f"tau must be in (0, 1], got {tau}")
+        raise ParameterError("{tau} must be in (0, 1], got {value}", value=tau)
     if method not in ("sweep", "engine"):
         raise RiskmodelError(f"unknown method '{method}'; choose sweep or engine")
     base_name, base_values = resolve_deal(layout, base)
@@ -254,7 +256,9 @@ def _axis(
 ) -> npt.NDArray[np.float64]:
     lo, hi = (low, low + span) if limits is None else limits
     if not lo < hi:
-        raise RiskmodelError(f"{option}: the lower end ({lo}) must be below the upper end ({hi})")
+        raise ParameterError(
+            "{" + option + "}: the lower end ({lo}) must be below the upper end ({hi})", lo=lo, hi=hi
+        )
     return np.linspace(lo, hi, n)
 
 

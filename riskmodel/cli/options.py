@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +11,7 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from riskmodel.cli.common import errors
-from riskmodel.errors import RiskmodelError
+from riskmodel.errors import ParameterError, RiskmodelError
 from riskmodel.pipeline import Sampler, Simulation, sample_worlds
 from riskmodel.randomness import SeedLike
 from riskmodel.spec.scenario import LoadedScenario, load_scenario
@@ -96,25 +95,13 @@ def resampler(*, worlds: int, replicates: int) -> Sampler:
     return resample
 
 
-_SUBJECT = re.compile(r"^(?P<subject>[\w ]+?)(?=:| must | needs )")
-_HINT = re.compile(r"\(raise (\w+)\)")
-
-
 def with_flags(exc: RiskmodelError, flags: Mapping[str, str]) -> RiskmodelError:
     """A library error re-phrased with the command's flags for the parameters it names.
 
-    Library errors name function parameters at the start of their message (``x and y must
-    name two different issues``, ``grid must be ...``); the user typed flags, so the subject of
-    the message is rewritten with ``flags`` (``{"x": "--x", "grid": "--grid"}``), and so is a
-    hint ``(raise n_worlds)``. Other errors are returned unchanged.
+    Library functions raise :class:`~riskmodel.errors.ParameterError` naming their parameters
+    (``grid must be …``); the user typed flags, so those names become ``flags`` (``{"grid":
+    "--grid"}``). Other errors are returned unchanged.
     """
-    message = str(exc)
-
-    def flagged(text: str) -> str:
-        return re.sub(r"\w+", lambda word: flags.get(word.group(0), word.group(0)), text)
-
-    match = _SUBJECT.match(message)
-    if match is not None:
-        message = flagged(match.group("subject")) + message[match.end() :]
-    message = _HINT.sub(lambda hint: f"(raise {flagged(hint.group(1))})", message)
-    return exc if message == str(exc) else RiskmodelError(message)
+    if isinstance(exc, ParameterError):
+        return RiskmodelError(exc.phrased(flags))
+    return exc

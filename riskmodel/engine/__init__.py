@@ -12,7 +12,6 @@ from riskmodel.engine.votes import (
     full_attendance_needed,
     needed_counts,
     needed_votes,
-    vote_carried,
     vote_outcomes,
 )
 
@@ -29,6 +28,5 @@ __all__ = [
     "needed_votes",
     "prepare",
     "referendum_share",
-    "vote_carried",
     "vote_outcomes",
 ]

@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from riskmodel.worlds.arrays import VoteRule, Worlds
 
-__all__ = ["full_attendance_needed", "needed_counts", "needed_votes", "vote_carried", "vote_outcomes"]
+__all__ = ["full_attendance_needed", "needed_counts", "needed_votes", "vote_outcomes"]
 
 
 def needed_votes(rule: VoteRule, base: npt.ArrayLike) -> npt.NDArray[np.int64]:
@@ -45,12 +45,6 @@ def full_attendance_needed(rule: VoteRule, seats: int) -> float:
     return float(needed_votes(rule, np.int64(seats)))
 
 
-def vote_carried(rule: VoteRule, in_direction: int, *, present: int, seats: int) -> bool:
-    """Whether ``in_direction`` votes (for the deal, or against it for ``against`` votes) carry it."""
-    base = seats if rule.relative_to_seats else present
-    return bool(in_direction >= needed_votes(rule, np.int64(base)))
-
-
 def vote_outcomes(
     worlds: Worlds,
     rules: Sequence[VoteRule],
@@ -79,10 +73,7 @@ def vote_outcomes(
         present = worlds.present[:, :, rule.chamber][:, :, None].astype(np.int64)  # (D, R, 1)
         ayes = yes[..., rule.chamber].astype(np.int64)
         count = ayes if rule.polarity_for else present - ayes
-        base = np.broadcast_to(
-            np.int64(worlds.seats[rule.chamber]) if rule.relative_to_seats else present, count.shape
-        )
-        needed = needed_votes(rule, np.asarray(base))
+        needed = needed_votes(rule, _base(worlds, rule))[:, :, None]  # (D, R, 1)
         passed[v] = count >= needed
         support[v] = count
         margin[v] = count - needed
@@ -96,11 +87,13 @@ def needed_counts(worlds: Worlds, rules: Sequence[VoteRule]) -> npt.NDArray[np.i
     for v, rule in enumerate(rules):
         if rule.chamber in referendum:
             continue
-        present = worlds.present[:, :, rule.chamber].astype(np.int64)
-        base = (
-            np.broadcast_to(np.int64(worlds.seats[rule.chamber]), present.shape)
-            if rule.relative_to_seats
-            else present
-        )
-        out[v] = needed_votes(rule, np.asarray(base))
+        out[v] = needed_votes(rule, _base(worlds, rule))
     return out
+
+
+def _base(worlds: Worlds, rule: VoteRule) -> npt.NDArray[np.int64]:
+    """``(D, R)`` what a counted vote's threshold is a share of: the members voting, or every seat."""
+    present = worlds.present[:, :, rule.chamber].astype(np.int64)
+    if rule.relative_to_seats:
+        return np.full_like(present, worlds.seats[rule.chamber])
+    return present
