@@ -42,7 +42,7 @@ from riskmodel.pipeline import Sampler, Simulation, evaluate_deals
 from riskmodel.spec.scenario import LoadedScenario
 from riskmodel.spec.tightening import harden_bloc, with_threshold
 from riskmodel.worlds.crn import baseline_of
-from riskmodel.worlds.rules import compile_rules
+from riskmodel.worlds.rules import with_rules
 
 __all__ = [
     "NashSolution",
@@ -241,9 +241,7 @@ def constrained_simulation(
     """
     if resample is None:
         layout = build_layout(scenario)
-        rules, procedures = compile_rules(layout)
-        worlds = dataclasses.replace(simulation.worlds, vote_rules=rules, procedures=procedures)
-        return dataclasses.replace(simulation, layout=layout, worlds=worlds)
+        return dataclasses.replace(simulation, layout=layout, worlds=with_rules(simulation.worlds, layout))
     if simulation.seed is None:
         raise RiskmodelError("re-sampling a modified scenario needs a seeded simulation (simulation.seed)")
     return resample(scenario, simulation.seed)
@@ -283,9 +281,9 @@ def hardened_simulation(
     draws = xr.DataTree.from_dict(groups)
     draws.attrs.update(tree.attrs)
     new_layout = build_layout(scenario)
-    rules, procedures = compile_rules(new_layout)
-    worlds = dataclasses.replace(worlds, vote_rules=rules, procedures=procedures)
-    return dataclasses.replace(simulation, layout=new_layout, draws=draws, worlds=worlds)
+    return dataclasses.replace(
+        simulation, layout=new_layout, draws=draws, worlds=with_rules(worlds, new_layout)
+    )
 
 
 def tied_hands(

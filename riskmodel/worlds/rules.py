@@ -25,6 +25,7 @@ __all__ = [
     "drop_vetoes",
     "rule_of_vote",
     "vote_rule",
+    "with_rules",
 ]
 
 NAMED_THRESHOLDS = {
@@ -115,12 +116,18 @@ def _always(expression: Expression, vote: int) -> Expression:
     raise TypeError(f"not an expression: {expression!r}")
 
 
+def with_rules(worlds: Worlds, layout: Layout) -> Worlds:
+    """The worlds voting by the rules and procedures of ``layout`` (a modified scenario's)."""
+    rules, procedures = compile_rules(layout)
+    return dataclasses.replace(worlds, vote_rules=rules, procedures=procedures)
+
+
 def drop_vetoes(layout: Layout, worlds: Worlds, shocks: Sequence[Any]) -> Worlds:
     """The worlds with the layout's rules, whose procedures treat each ``remove_veto`` vote as passed."""
-    rules, compiled = compile_rules(layout)
-    procedures = list(compiled)
+    worlds = with_rules(worlds, layout)
+    procedures = list(worlds.procedures)
     for shock in shocks:
         if isinstance(shock, RemoveVeto):
             side = layout.sides.index(shock.side)
             procedures[side] = _always(procedures[side], layout.votes.index(f"{shock.side}.{shock.vote}"))
-    return dataclasses.replace(worlds, vote_rules=rules, procedures=tuple(procedures))
+    return dataclasses.replace(worlds, procedures=tuple(procedures))
