@@ -1,7 +1,7 @@
 """The package layout, enforced: stages import one way (docs/design.md, "Package layout").
 
 Data flows spec → model → inference → worlds → engine → results → pipeline → analyses →
-backtest → plots → report → cli, and a module may import only from its own stage, the
+backtest → plots → report → explore → cli, and a module may import only from its own stage, the
 stages it is allowed below, and the shared modules. The rule is checked statically on every
 ``import`` under ``riskmodel/`` (imports inside functions count; imports under
 ``if TYPE_CHECKING:`` do not, since they never run) and at run time in a fresh interpreter,
@@ -49,6 +49,7 @@ STAGES = (
     "backtest",
     "plots",
     "report",
+    "explore",
     "cli",
 )
 
@@ -85,6 +86,17 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "backtest": (*_BELOW_PIPELINE, "riskmodel.pipeline"),
     "plots": ("riskmodel.results",),
     "report": ("riskmodel.results", "riskmodel.plots", "riskmodel.spec"),
+    # the live explorer: worlds sampled once, deals evaluated on them, reports for the deals it keeps
+    "explore": (
+        "riskmodel.pipeline",
+        "riskmodel.engine",
+        "riskmodel.worlds",
+        "riskmodel.results",
+        "riskmodel.analyses",
+        "riskmodel.spec",
+        "riskmodel.model.layout",
+        "riskmodel.report",
+    ),
     "cli": tuple(f"riskmodel.{stage}" for stage in STAGES if stage != "cli"),
 }
 
