@@ -290,7 +290,9 @@ async function requestLevers() {
 }
 
 function bar(value) {
-  return el("span", { class: `bar ${value >= 0 ? "pos" : "neg"}`, style: `width:${Math.min(80, Math.abs(value) * 200)}px` });
+  const node = el("span", { class: `bar ${value >= 0 ? "pos" : "neg"}` });
+  node.style.width = `${Math.min(80, Math.abs(value) * 200)}px`;  // CSSOM, allowed by the CSP
+  return node;
 }
 
 function renderLevers(result) {
