@@ -233,7 +233,7 @@ function drawMap() {
   const data = maps.get(`${state.x}|${state.y}|${baseDeal()}`);
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   if (!data) return;
-  const left = 50, bottom = 40, W = canvas.width - left - 60, H = canvas.height - bottom - 10;
+  const left = 62, bottom = 40, W = canvas.width - left - 60, H = canvas.height - bottom - 10;
   const grid = state.layer === "agreement" ? data.agreement : data.sides[state.layer];
   const nx = data.xs.length, ny = data.ys.length, cw = W / nx, ch = H / ny;
   for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
@@ -245,11 +245,11 @@ function drawMap() {
   ctx.fillStyle = "#222"; ctx.font = "11px sans-serif";
   for (const t of [0, 0.5, 1]) {
     ctx.fillText(String(+(x0 + t * (x1 - x0)).toPrecision(4)), px(x0 + t * (x1 - x0)) - 10, 10 + H + 14);
-    ctx.fillText(String(+(y0 + t * (y1 - y0)).toPrecision(4)), 4, py(y0 + t * (y1 - y0)) + 4);
+    ctx.fillText(String(+(y0 + t * (y1 - y0)).toPrecision(4)), 22, py(y0 + t * (y1 - y0)) + 4);
   }
   const label = (name) => state.config.issues.find((i) => i.name === name).label;
-  ctx.fillText(label(state.x), left + W / 2 - 40, canvas.height - 6);
-  ctx.save(); ctx.translate(12, 10 + H / 2 + 40); ctx.rotate(-Math.PI / 2); ctx.fillText(label(state.y), 0, 0); ctx.restore();
+  ctx.fillText(label(state.x), left + W / 2 - ctx.measureText(label(state.x)).width / 2, canvas.height - 6);
+  ctx.save(); ctx.translate(12, 10 + H / 2 + ctx.measureText(label(state.y)).width / 2); ctx.rotate(-Math.PI / 2); ctx.fillText(label(state.y), 0, 0); ctx.restore();
   for (let t = 0; t <= 10; t++) {   // legend
     ctx.fillStyle = colour(t / 10); ctx.fillRect(left + W + 14, 10 + H - (t + 1) * H / 11, 16, H / 11 + 0.5);
   }
