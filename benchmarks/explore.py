@@ -68,7 +68,7 @@ def main() -> None:
     rng = np.random.default_rng(1)
     deals = layout.issue_low + rng.random((args.updates, len(layout.issues))) * layout.issue_span
     with tempfile.TemporaryDirectory() as folder:
-        explorer = Explorer(simulation=simulation, scenario_path=USMCA, out_dir=Path(folder), n_replicates=20)
+        explorer = Explorer(simulation=simulation, scenario_path=USMCA, out_dir=Path(folder))
         explorer.evaluate(deals[0])  # compile the kernels: the command does this before serving
         evaluate_deals(simulation)
 

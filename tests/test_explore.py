@@ -28,7 +28,7 @@ def explorer(tmp_path_factory: pytest.TempPathFactory) -> Explorer:
     loaded = load_scenario(BUNDLED)
     simulation = sample_worlds(loaded, n_worlds=N_WORLDS, n_replicates=N_REPLICATES, seed=SEED)
     out = tmp_path_factory.mktemp("explore_out")
-    return Explorer(simulation=simulation, scenario_path=BUNDLED, out_dir=out, n_replicates=N_REPLICATES)
+    return Explorer(simulation=simulation, scenario_path=BUNDLED, out_dir=out)
 
 
 @pytest.fixture(scope="module")
@@ -336,6 +336,58 @@ def test_the_command_line_does_not_load_the_web_stack() -> None:
     import subprocess
     import sys
 
-    code = "import sys, riskmodel.cli.app; print(sorted(m for m in ('starlette', 'uvicorn') if m in sys.modules))"
+    code = "import sys, riskmodel.cli.app; print([m for m in ('starlette', 'uvicorn') if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_newer_levers_job_supersedes_the_queued_ones() -> None:
+    import threading
+
+    from riskmodel.explore.jobs import JobRunner
+
+    runner = JobRunner(workers=1)
+    release = threading.Event()
+
+    def blocker(job) -> str:
+        release.wait(10)
+        return "blocked"
+
+    def steps(job) -> int:
+        for i in range(3):
+            job.progress(i + 1, 3)
+        return 3
+
+    first = runner.submit("map", None, blocker)
+    older = runner.submit("levers", ("a",), steps, supersede=True)
+    newer = runner.submit("levers", ("b",), steps, supersede=True)
+    release.set()
+    deadline = time.monotonic() + 10
+    while newer.status != "done" or older.status in ("queued", "running"):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert first.status == "done" and older.status == "superseded" and newer.result == 3
+    assert runner.submit("levers", ("a",), steps).id != older.id  # a superseded job is re-run
+
+
+def test_command_line_errors_exit_2_before_sampling(tmp_path: Path) -> None:
+    import socket
+
+    from typer.testing import CliRunner
+
+    from riskmodel.cli.app import app
+
+    runner = CliRunner()
+    missing = runner.invoke(app, ["explore", str(tmp_path / "nope.yaml"), "--port", "18765"])
+    assert missing.exit_code == 2 and "scenario file not found" in missing.output
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    result = runner.invoke(app, ["explore", str(BUNDLED), "--out", str(a_file)])
+    assert result.exit_code == 2 and "--out must be a folder" in result.output
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = runner.invoke(app, ["explore", str(BUNDLED), "--port", str(port)])
+    assert result.exit_code == 2 and f"port {port} on 127.0.0.1 is in use" in result.output
+    assert "Traceback" not in result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -48,15 +49,14 @@ def explore(
     folder = out if out is not None else Path.cwd()
     if folder.exists() and not folder.is_dir():
         raise fail(RiskmodelError(f"{folder}: --out must be a folder, and this is a file"))
+    _check_port(port)  # before sampling: a busy port should not cost the user the wait
     try:
         loaded = load_scenario(scenario)
         with status(f"Sampling {worlds:,} worlds (PyMC)"):
             simulation = sample_worlds(loaded, n_worlds=worlds, n_replicates=replicates, seed=seed)
     except RiskmodelError as exc:
         raise fail(exc) from None
-    explorer = Explorer(
-        simulation=simulation, scenario_path=scenario, out_dir=folder, n_replicates=replicates
-    )
+    explorer = Explorer(simulation=simulation, scenario_path=scenario, out_dir=folder)
     with status("Compiling the engine"):
         explorer.evaluate(simulation.layout.deal_values[0])  # the first page load then answers at once
     app = create_app(explorer)
@@ -66,6 +66,16 @@ def explore(
         highlight=False,
     )
     uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False, server_header=False)
+
+
+def _check_port(port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            raise fail(
+                RiskmodelError(f"port {port} on {HOST} is in use (another explorer?); choose one with --port")
+            ) from None
 
 
 def register(app: typer.Typer) -> None:

@@ -146,7 +146,7 @@ def create_app(explorer: Explorer) -> Starlette:
             return levers(explorer.simulation, deal, target=target, progress=job.progress)
 
         key = ("levers", tuple(deal.tolist()), target)
-        return _json(runner.submit("levers", key, work).view(), status=202)
+        return _json(runner.submit("levers", key, work, supersede=True).view(), status=202)
 
     async def save(request: Request) -> Response:
         body = await _body(request)

@@ -19,9 +19,13 @@ from typing import Any
 from riskmodel.errors import RiskmodelError
 from riskmodel.explore.state import DealError
 
-__all__ = ["Job", "JobRunner"]
+__all__ = ["Job", "JobRunner", "SupersededError"]
 
 log = logging.getLogger("riskmodel.explore")
+
+
+class SupersededError(Exception):
+    """Raised inside a job that a newer job of its kind has superseded."""
 
 
 @dataclass
@@ -38,9 +42,12 @@ class Job:
     error: str | None = None
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
+    cancelled: bool = False
 
     def progress(self, done: int, total: int) -> None:
-        """Record ``done`` of ``total`` steps (called from the job's thread)."""
+        """Record ``done`` of ``total`` steps (called from the job's thread); stop if superseded."""
+        if self.cancelled:
+            raise SupersededError(self.id)
         self.done, self.total = done, total
 
     def step(self, message: str) -> None:
@@ -82,13 +89,23 @@ class JobRunner:
         self.lock = threading.Lock()
         self.ids = itertools.count(1)
 
-    def submit(self, kind: str, key: Hashable | None, work: Callable[[Job], Any]) -> Job:
-        """Run ``work(job)`` in the background, or return the job already made for ``key``."""
+    def submit(
+        self, kind: str, key: Hashable | None, work: Callable[[Job], Any], *, supersede: bool = False
+    ) -> Job:
+        """Run ``work(job)`` in the background, or return the job already made for ``key``.
+
+        With ``supersede``, unfinished jobs of the same kind are cancelled: the page only wants
+        the levers of the deal it shows now, not of every deal a slider passed through.
+        """
         with self.lock:
             if key is not None and key in self.by_key and self.by_key[key] in self.jobs:
                 cached = self.jobs[self.by_key[key]]
-                if cached.status != "failed":
+                if cached.status not in ("failed", "superseded") and not cached.cancelled:
                     return cached
+            if supersede:
+                for other in self.jobs.values():
+                    if other.kind == kind and other.status in ("queued", "running"):
+                        other.cancelled = True
             job = Job(id=f"{kind}-{next(self.ids)}", kind=kind)
             self.jobs[job.id] = job
             if key is not None:
@@ -105,11 +122,15 @@ class JobRunner:
 
     def _run(self, job: Job, work: Callable[[Job], Any]) -> None:
         with self.slots:
-            job.status = "running"
             job.started = time.monotonic()
             try:
+                if job.cancelled:
+                    raise SupersededError(job.id)
+                job.status = "running"
                 job.result = work(job)
                 job.status = "done"
+            except SupersededError:
+                job.status = "superseded"
             except (DealError, RiskmodelError) as exc:
                 job.error, job.status = str(exc), "failed"
             except Exception:  # a bug must reach the log, never the page as a traceback

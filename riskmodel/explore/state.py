@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
+from riskmodel.model.layout import Layout
 from riskmodel.pipeline import Simulation, evaluate_deals
 from riskmodel.report.rating import RATING_BANDS, risk_rating
 from riskmodel.results.tables import summary_table
@@ -60,14 +61,11 @@ class Explorer:
         The scenario file the worlds were sampled from.
     out_dir
         Folder where new scenario files and reports are written (never overwriting).
-    n_replicates
-        Shock replicates per epistemic draw (as ``--replicates`` of ``riskmodel run``).
     """
 
     simulation: Simulation
     scenario_path: Path
     out_dir: Path
-    n_replicates: int
 
     def __post_init__(self) -> None:
         # the engine's scratch arrays are per call, but one evaluation at a time keeps the
@@ -75,7 +73,7 @@ class Explorer:
         self.lock = threading.Lock()
 
     @property
-    def layout(self) -> Any:
+    def layout(self) -> Layout:
         """The scenario's layout (entity names and issue ranges)."""
         return self.simulation.layout
 
@@ -199,7 +197,7 @@ class Explorer:
         return payload
 
 
-def evaluation_payload(layout: Any, results: xr.Dataset) -> dict[str, Any]:
+def evaluation_payload(layout: Layout, results: xr.Dataset) -> dict[str, Any]:
     """The page's view of a one-deal results Dataset, numbers as ``riskmodel run`` prints them."""
     table = summary_table(results)
     labels = {side.name: side.label or side.name for side in layout.side_specs}
