@@ -135,14 +135,16 @@ class Explorer:
         """Index of an issue, or a :class:`DealError` naming the scenario's issues."""
         issues = self.layout.issues
         if not isinstance(name, str) or name not in issues:
-            raise DealError(f"{what}: unknown issue {name!r}; the scenario's issues are: {', '.join(issues)}")
+            raise DealError(
+                f"{what}: unknown issue {name!r:.60}; the scenario's issues are: {', '.join(issues)}"
+            )
         return int(issues.index(name))
 
     def named_deal(self, name: object) -> FloatArray:
         """Values of a named deal, or a :class:`DealError` naming the scenario's deals."""
         deals = self.layout.deals
         if not isinstance(name, str) or name not in deals:
-            raise DealError(f"deal: unknown deal {name!r}; the scenario's deals are: {', '.join(deals)}")
+            raise DealError(f"deal: unknown deal {name!r:.60}; the scenario's deals are: {', '.join(deals)}")
         return np.asarray(self.layout.deal_values[deals.index(name)], dtype=np.float64)
 
     def parse_deal(self, values: Mapping[str, object]) -> FloatArray:

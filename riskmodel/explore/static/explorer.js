@@ -36,6 +36,12 @@ async function poll(job, onProgress) {
   return job.result;
 }
 
+function showProgress(node, text, job) {
+  const bar = el("progress", job.total ? { max: job.total, value: job.done } : {});
+  node.classList.remove("error");
+  node.replaceChildren(bar, ` ${text}`);
+}
+
 function dealQuery(deal) {
   const params = new URLSearchParams();
   for (const issue of state.config.issues) params.set(issue.name, String(deal[issue.name]));
@@ -82,6 +88,7 @@ function buildControls() {
     number.addEventListener("change", () => {
       const value = Number(number.value);
       if (number.value === "" || !Number.isFinite(value) || value < issue.low || value > issue.high) {
+        $("timing").textContent = `— ${issue.label}: ${number.value || "(empty)"} is outside ${issue.low} – ${issue.high}`;
         number.value = state.deal[issue.name];
         return;
       }
@@ -205,19 +212,27 @@ function drawVote(canvas, v) {
   ctx.fillText(`needed ${v.needed}`, Math.min(tx + 3, w - 60), 11);
 }
 
+function mapDone(result) {
+  const status = $("map-status");
+  status.classList.remove("error");
+  status.textContent = `Agreement zone (P ≥ ${result.tau}): ${(100 * result.zone_share).toFixed(1)}% of the map ` +
+    `(other issues at ${result.base}).`;
+  drawMap();
+}
+
 async function requestMap() {
   writeUrl();
   const key = `${state.x}|${state.y}|${baseDeal()}`;
-  if (state.x === state.y) { $("map-status").textContent = "Choose two different issues."; return; }
-  if (maps.has(key)) { $("map-status").textContent = ""; drawMap(); return; }
   const token = ++mapToken;
+  if (state.x === state.y) { $("map-status").textContent = "Choose two different issues."; drawMap(); return; }
+  if (maps.has(key)) { mapDone(maps.get(key)); return; }
   try {
     const job = await api("/api/map", { x: state.x, y: state.y, base: baseDeal() });
     const result = await poll(job, (j) => {
-      if (token === mapToken) $("map-status").textContent = `${j.message || "Win-set map"}: computing… ${j.elapsed.toFixed(1)} s`;
+      if (token === mapToken) showProgress($("map-status"), `${j.message || "Win-set map"}: computing… ${j.elapsed.toFixed(1)} s`, j);
     });
     maps.set(key, result);
-    if (token === mapToken) { $("map-status").textContent = `Agreement zone (P ≥ ${result.tau}): ${(100 * result.zone_share).toFixed(1)}% of the map.`; drawMap(); }
+    if (token === mapToken) mapDone(result);
   } catch (error) {
     if (token === mapToken) { $("map-status").textContent = error.message; $("map-status").classList.add("error"); }
   }
@@ -279,7 +294,7 @@ async function requestLevers() {
   try {
     const job = await api("/api/levers", { values: state.deal, target: state.target });
     const result = await poll(job, (j) => {
-      if (token === leverToken) status.textContent = `Computing levers on the current deal… ${j.done}/${j.total || "?"} (${j.elapsed.toFixed(1)} s)`;
+      if (token === leverToken) showProgress(status, `Computing levers on the current deal… ${j.done}/${j.total || "?"} (${j.elapsed.toFixed(1)} s)`, j);
     });
     if (token !== leverToken) return;
     status.textContent = `Levers of the current deal (${result.n_constituencies} constituencies with uncertain ideal points).`;
@@ -328,7 +343,7 @@ async function keep(kind) {
       status.textContent = `Wrote ${saved.scenario}`;
     } else {
       const job = await api("/api/report", body);
-      const result = await poll(job, (j) => { status.textContent = `${j.message || "Report"}… ${j.elapsed.toFixed(1)} s`; });
+      const result = await poll(job, (j) => showProgress(status, `${j.message || "Report"}… ${j.elapsed.toFixed(1)} s`, j));
       status.textContent = `Wrote ${result.html} and ${result.pdf} (scenario ${result.scenario})`;
     }
     status.dataset.written = "yes";
