@@ -269,10 +269,12 @@ function drawMap() {
     ctx.fillStyle = colour(t / 10); ctx.fillRect(left + W + 14, 10 + H - (t + 1) * H / 11, 16, H / 11 + 0.5);
   }
   ctx.fillStyle = "#222"; ctx.fillText("P=1", left + W + 34, 20); ctx.fillText("P=0", left + W + 34, 10 + H);
-  for (const d of state.config.deals) {
-    ctx.beginPath(); ctx.arc(px(d.values[state.x]), py(d.values[state.y]), 4, 0, 2 * Math.PI); ctx.fill();
-    ctx.fillText(d.name, px(d.values[state.x]) + 6, py(d.values[state.y]) - 4);
-  }
+  state.config.deals.forEach((d, n) => {
+    const dx = px(d.values[state.x]), dy = py(d.values[state.y]);
+    ctx.beginPath(); ctx.arc(dx, dy, 4, 0, 2 * Math.PI); ctx.fill();
+    // labels stagger at two heights so that neighbouring deals stay readable
+    ctx.fillText(d.name, Math.min(dx + 6, left + W - ctx.measureText(d.name).width), Math.max(22, dy - 5 - 12 * (n % 2)));
+  });
   for (const s of state.config.sides) {
     ctx.fillRect(px(s.reversion[state.x]) - 4, py(s.reversion[state.y]) - 4, 8, 8);
   }
