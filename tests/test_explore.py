@@ -91,7 +91,6 @@ def test_a_named_deal_shows_what_run_prints_for_it(client: TestClient) -> None:
         run_scenario(load_scenario(BUNDLED), n_worlds=N_WORLDS, n_replicates=N_REPLICATES, seed=SEED)
     )
     for deal in ("text_2018", "amended_2019"):
-        values = dict(zip(DEAL, run.attrs.get("x", []), strict=False)) or None
         config = client.get("/api/config").json()
         values = next(d["values"] for d in config["deals"] if d["name"] == deal)
         shown = client.get(f"/api/evaluate?{_query(**values)}").json()
@@ -391,3 +390,19 @@ def test_command_line_errors_exit_2_before_sampling(tmp_path: Path) -> None:
         result = runner.invoke(app, ["explore", str(BUNDLED), "--port", str(port)])
     assert result.exit_code == 2 and f"port {port} on 127.0.0.1 is in use" in result.output
     assert "Traceback" not in result.output
+
+
+def test_payloads_carry_no_nan_or_infinity() -> None:
+    from riskmodel.explore.app import json_safe
+
+    cleaned = json_safe({"a": float("nan"), "b": [1.0, float("inf"), {"c": -float("inf")}], "d": "x", "e": 2})
+    assert cleaned == {"a": None, "b": [1.0, None, {"c": None}], "d": "x", "e": 2}
+    json.dumps(cleaned, allow_nan=False)
+
+
+def test_two_reports_of_one_name_cannot_share_a_folder(explorer: Explorer) -> None:
+    from riskmodel.explore.export import write_deal_report
+
+    (explorer.out_dir / "usmca_2019-taken").mkdir()
+    with pytest.raises(DealError, match="already exists"):
+        write_deal_report(explorer, "taken", None, np.array(list(DEAL.values())))

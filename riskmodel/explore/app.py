@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from importlib.resources import files
 from typing import Any
@@ -31,7 +32,7 @@ from riskmodel.explore.jobs import Job, JobRunner
 from riskmodel.explore.levers import DEFAULT_MAP_GRID, DEFAULT_TARGET, levers, winset_map
 from riskmodel.explore.state import DealError, Explorer
 
-__all__ = ["MAX_BODY", "create_app"]
+__all__ = ["MAX_BODY", "create_app", "json_safe"]
 
 MAX_BODY = 16 * 1024
 """Largest request body accepted (bytes): a deal with its name is a few hundred."""
@@ -58,8 +59,19 @@ def _error(message: str, status: int) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=SECURITY_HEADERS)
 
 
+def json_safe(payload: Any) -> Any:
+    """The payload with every NaN or infinity as null: JSON has neither."""
+    if isinstance(payload, float):
+        return payload if math.isfinite(payload) else None
+    if isinstance(payload, dict):
+        return {key: json_safe(value) for key, value in payload.items()}
+    if isinstance(payload, list | tuple):
+        return [json_safe(value) for value in payload]
+    return payload
+
+
 def _json(payload: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(payload, status_code=status, headers=SECURITY_HEADERS)
+    return JSONResponse(json_safe(payload), status_code=status, headers=SECURITY_HEADERS)
 
 
 async def _body(request: Request) -> dict[str, Any]:

@@ -173,8 +173,10 @@ def write_deal_report(
 
     name, label = _check_name(explorer, name, label)
     folder = explorer.out_dir / f"{explorer.scenario_path.stem}-{name}"
-    if folder.exists():
-        raise DealError(f"{folder} already exists; choose another name", status=409)
+    try:  # mkdir is atomic: two reports of one name cannot both claim the folder
+        folder.mkdir(parents=True, exist_ok=False)
+    except FileExistsError:
+        raise DealError(f"{folder} already exists; choose another name", status=409) from None
     path = new_scenario_path(explorer, name)
     loaded = _saved_scenario(explorer, path, name, deal) if path.exists() else None
     if loaded is None:
