@@ -100,8 +100,16 @@ def test_a_named_deal_shows_what_run_prints_for_it(client: TestClient) -> None:
         ]
 
 
-def test_vote_counts_are_distributions_against_thresholds(client: TestClient) -> None:
+def test_vote_counts_are_distributions_against_thresholds(client: TestClient, explorer: Explorer) -> None:
     votes = client.get(f"/api/evaluate?{_query(**DEAL)}").json()["votes"]
+    results = evaluate_deals(explorer.simulation, np.array([list(DEAL.values())]), ["mine"]).isel(deal=0)
+    for vote in votes:
+        chosen = results.sel(vote=vote["name"])
+        assert vote["probability"] == float(chosen["vote_probability"])
+        assert vote["mcse"] == float(chosen["vote_mcse"])
+        assert vote["needed"] == float(chosen["vote_needed_full"])
+        if vote["kind"] == "count":
+            assert vote["histogram"] == chosen["support_histogram"].to_numpy()[: vote["seats"] + 1].tolist()
     house = next(v for v in votes if v["name"] == "us.house_passage")
     assert house["kind"] == "count" and len(house["histogram"]) == house["seats"] + 1
     assert sum(house["histogram"]) == pytest.approx(1.0)

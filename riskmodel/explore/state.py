@@ -228,26 +228,39 @@ def evaluation_payload(layout: Layout, results: xr.Dataset) -> dict[str, Any]:
 
 def vote_payload(results: xr.Dataset) -> list[dict[str, Any]]:
     """Each vote of one deal: P(passes) ± MCSE, its rule, and the distribution of its count."""
-    chosen = results.isel(deal=0)
+    # plain arrays, read once: per-vote xarray indexing would cost more than the engine
+    column = {name: results[name].to_numpy() for name in ("vote_probability", "vote_mcse", "support_mean")}
+    quantiles = results["support_quantile"].to_numpy()[:, :, 0]  # (quantile, vote)
+    histogram = results["support_histogram"].to_numpy()[:, 0, :]  # (vote, count)
+    coords = {
+        name: results[name].to_numpy().tolist()
+        for name in (
+            "vote",
+            "vote_side",
+            "vote_chamber",
+            "vote_rule",
+            "vote_kind",
+            "chamber_seats",
+            "vote_needed_full",
+        )
+    }
     votes = []
-    for v, name in enumerate(results["vote"].to_numpy().tolist()):
-        vote = chosen.isel(vote=v)
-        kind = str(vote["vote_kind"].item())
-        seats = int(vote["chamber_seats"].item())
+    for v, name in enumerate(coords["vote"]):
+        seats, kind = int(coords["chamber_seats"][v]), str(coords["vote_kind"][v])
         entry: dict[str, Any] = {
             "name": name,
-            "side": str(vote["vote_side"].item()),
-            "chamber": str(vote["vote_chamber"].item()),
-            "rule": str(vote["vote_rule"].item()),
+            "side": coords["vote_side"][v],
+            "chamber": coords["vote_chamber"][v],
+            "rule": coords["vote_rule"][v],
             "kind": kind,
             "seats": seats,
-            "needed": float(vote["vote_needed_full"].item()),
-            "probability": float(vote["vote_probability"]),
-            "mcse": float(vote["vote_mcse"]),
-            "mean": float(vote["support_mean"]),
-            "quantiles": vote["support_quantile"].to_numpy().tolist(),
+            "needed": float(coords["vote_needed_full"][v]),
+            "probability": float(column["vote_probability"][v, 0]),
+            "mcse": float(column["vote_mcse"][v, 0]),
+            "mean": float(column["support_mean"][v, 0]),
+            "quantiles": quantiles[:, v].tolist(),
         }
         if kind == "count":
-            entry["histogram"] = vote["support_histogram"].to_numpy()[: seats + 1].tolist()
+            entry["histogram"] = histogram[v, : seats + 1].tolist()
         votes.append(entry)
     return votes
