@@ -130,8 +130,11 @@ def test_rating_bands_are_the_reports(client: TestClient) -> None:
     [
         (_query(**{**DEAL, "auto_rvc": 90.0}), 400, "outside the issue's range [60, 85]"),
         (_query(**{**DEAL, "auto_rvc": -1.0}), 400, "outside"),
-        ("labour_enforcement=nan&auto_rvc=70&biologics_exclusivity=0", 400, "outside"),
-        ("labour_enforcement=inf&auto_rvc=70&biologics_exclusivity=0", 400, "outside"),
+        ("labour_enforcement=nan&auto_rvc=70&biologics_exclusivity=0", 400, "expected a number"),
+        ("labour_enforcement=inf&auto_rvc=70&biologics_exclusivity=0", 400, "expected a number"),
+        ("labour_enforcement=0.5&auto_rvc=7_0&biologics_exclusivity=0", 400, "expected a number"),
+        ("labour_enforcement=0.5&auto_rvc=1e400&biologics_exclusivity=0", 400, "outside"),
+        ("labour_enforcement=5e-1&auto_rvc=%2B70.&biologics_exclusivity=.0", 200, ""),
         ("labour_enforcement=abc&auto_rvc=70&biologics_exclusivity=0", 400, "expected a number"),
         ("labour_enforcement=0.5&auto_rvc=70", 400, "missing a value for issue 'biologics_exclusivity'"),
         (_query(**DEAL) + "&tariff=3", 400, "unknown issue 'tariff'"),
@@ -143,9 +146,16 @@ def test_rating_bands_are_the_reports(client: TestClient) -> None:
         ),
     ],
 )
-def test_bad_deals_are_refused_with_a_message(client: TestClient, query: str, status: int, says: str) -> None:
+def test_deal_values_are_checked(client: TestClient, query: str, status: int, says: str) -> None:
     response = client.get(f"/api/evaluate?{query}")
     assert response.status_code == status
+    if status == 200:
+        assert response.json()["deal"] == {
+            "labour_enforcement": 0.5,
+            "auto_rvc": 70.0,
+            "biologics_exclusivity": 0.0,
+        }
+        return
     assert says in response.json()["error"]
     assert "Traceback" not in response.text
 

@@ -9,6 +9,7 @@ approximated or interpolated for the page.
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from collections.abc import Mapping
@@ -28,6 +29,8 @@ from riskmodel.results.tables import summary_table
 __all__ = ["DealError", "Explorer", "slider_step"]
 
 FloatArray = npt.NDArray[np.float64]
+NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+"""A number as the page writes it (no Python-only forms such as ``1_000`` or ``nan``)."""
 CURRENT = "current"
 """The name the deal being edited carries in its results."""
 
@@ -167,12 +170,9 @@ class Explorer:
         if isinstance(raw, bool) or not isinstance(raw, int | float | str):
             raise DealError(f"{name}: expected a number, got {type(raw).__name__}")
         if isinstance(raw, str):
-            if len(raw) > 40:
-                raise DealError(f"{name}: expected a number, got {len(raw)} characters")
-            try:
-                value = float(raw)
-            except ValueError:
-                raise DealError(f"{name}: expected a number, got {raw!r}") from None
+            if len(raw) > 40 or not NUMBER.match(raw):
+                raise DealError(f"{name}: expected a number, got {raw!r:.50}")
+            value = float(raw)
         else:
             value = float(raw)
         high = low + span
