@@ -52,6 +52,11 @@ def explore(
     _check_port(port)  # before sampling: a busy port should not cost the user the wait
     try:
         loaded = load_scenario(scenario)
+        if loaded.spec.evidence is not None:  # as `run` does: evidence must name what exists
+            from riskmodel.model.evidence import check_evidence
+            from riskmodel.model.layout import build_layout
+
+            check_evidence(build_layout(loaded), loaded.spec.evidence)
         with status(f"Sampling {worlds:,} worlds (PyMC)"):
             simulation = sample_worlds(loaded, n_worlds=worlds, n_replicates=replicates, seed=seed)
     except RiskmodelError as exc:
