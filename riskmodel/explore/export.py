@@ -28,7 +28,15 @@ from riskmodel.pipeline import evaluate_deals
 from riskmodel.results.tables import summary_table
 from riskmodel.spec.scenario import LoadedScenario, parse_scenario
 
-__all__ = ["NAME_PATTERN", "ReportPaths", "scenario_with_deal", "write_deal_report", "write_deal_scenario"]
+__all__ = [
+    "NAME_PATTERN",
+    "ReportPaths",
+    "new_scenario_path",
+    "report_payload",
+    "scenario_with_deal",
+    "write_deal_report",
+    "write_deal_scenario",
+]
 
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")
 """A deal name as the scenario schema accepts it."""
