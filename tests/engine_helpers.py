@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -91,3 +92,46 @@ def poisson_binomial_pmf(probabilities: Sequence[float]) -> np.ndarray:
     for p in probabilities:
         pmf = np.convolve(pmf, [1.0 - p, p])
     return pmf
+
+
+def fixed_side(
+    name: str,
+    probabilities: Sequence[float],
+    *,
+    threshold: str | int | float = "unanimity",
+    relative_to: str = "voting",
+    reversion: float = 0.5,
+    bloc: Mapping[str, Any] | None = None,
+    chamber: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A side of a one-issue scenario whose members vote yes with fixed probabilities.
+
+    Deals sit at the side's reversion, so a member's net gain is its valence Φ⁻¹(p) and its shock
+    is standard normal: P(yes) = p exactly. One bloc per member (``bloc`` adds keys to each).
+    """
+    blocs = [
+        {"name": f"m{i}", "seats": 1, "ideal": {"x": 0.5}, "valence": float(stats.norm.ppf(p)), **(bloc or {})}
+        for i, p in enumerate(probabilities)
+    ]
+    return {
+        "name": name,
+        "reversion": {"x": reversion},
+        "chambers": [{"name": "council", "shock_scale": 1.0, "blocs": blocs, **(chamber or {})}],
+        "votes": [{"name": "vote", "chamber": "council", "threshold": threshold, "relative_to": relative_to}],
+    }
+
+
+def fixed_scenario(sides: Sequence[Mapping[str, Any]], deals: Sequence[Mapping[str, Any]], **top: Any) -> Any:
+    """A validated one-issue scenario (issue ``x`` on [0, 1]) with the given sides and deals."""
+    import yaml
+
+    from riskmodel.spec.scenario import parse_scenario
+
+    spec = {
+        "name": "fixed",
+        "issues": [{"name": "x", "range": [0.0, 1.0]}],
+        "deals": [{"values": {"x": 0.5}, **deal} for deal in deals],
+        "sides": list(sides),
+        **top,
+    }
+    return parse_scenario(yaml.safe_dump(spec, sort_keys=False))

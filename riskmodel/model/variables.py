@@ -94,6 +94,12 @@ _ALL = (
     ModelVariable("chamber_turnout", ("chamber",), f"{_CHAMBER}.turnout"),
     ModelVariable("chamber_campaign_shock", ("chamber",), f"{_CHAMBER}.campaign_shock", random_input=True),
     ModelVariable("link_interaction", ("link",), "links[].interaction"),
+    # multilateral keys: in the model only when a scenario uses them
+    ModelVariable("bloc_reversion", ("bloc", "issue"), f"{_BLOC}.reversion"),
+    ModelVariable("bloc_common_shock", ("bloc",), f"{_BLOC}.common_shock", random_input=True),
+    ModelVariable("chamber_common_shock", ("chamber",), f"{_CHAMBER}.common_shock", random_input=True),
+    ModelVariable("side_common_shock", ("side",), "sides[].common_shock", random_input=True),
+    ModelVariable("chamber_abstention_band", ("chamber",), f"{_CHAMBER}.abstention.band"),
     # members of member tables: the bloc's ideal point + the member's offset + spread × member_z
     ModelVariable(
         "member_ideal",
@@ -125,6 +131,11 @@ CHAMBER_SHOCK_SCALE = VARIABLES["chamber_shock_scale"].name
 CHAMBER_TURNOUT = VARIABLES["chamber_turnout"].name
 CHAMBER_CAMPAIGN_SHOCK = VARIABLES["chamber_campaign_shock"].name
 LINK_INTERACTION = VARIABLES["link_interaction"].name
+BLOC_REVERSION = VARIABLES["bloc_reversion"].name
+BLOC_COMMON_SHOCK = VARIABLES["bloc_common_shock"].name
+CHAMBER_COMMON_SHOCK = VARIABLES["chamber_common_shock"].name
+SIDE_COMMON_SHOCK = VARIABLES["side_common_shock"].name
+CHAMBER_ABSTENTION_BAND = VARIABLES["chamber_abstention_band"].name
 MEMBER_IDEAL = VARIABLES["member_ideal"].name
 
 MEMBER_Z = "member_z"

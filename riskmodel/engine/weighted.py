@@ -1,0 +1,83 @@
+"""Yes and abstention counts for chambers with vote weights or an abstention band.
+
+Scenarios without either use :func:`riskmodel.engine.kernel.count_yes` unchanged; this kernel is
+its generalisation: a member's vote counts ``weight`` times, and a member whose net gain plus
+shock lies strictly inside ``(-band, band)`` abstains (neither yes nor no).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+from riskmodel.engine.kernel import KernelInput, prepare
+from riskmodel.worlds.arrays import Worlds
+
+__all__ = ["count_weighted"]
+
+
+@numba.njit(parallel=True, cache=True)
+def _count_weighted_kernel(
+    coef_t: npt.NDArray[np.float32],
+    features: npt.NDArray[np.float32],
+    neg_shocks: npt.NDArray[np.float32],
+    bounds: npt.NDArray[np.int64],
+    weight: npt.NDArray[np.int64],
+    band: npt.NDArray[np.float32],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:  # pragma: no cover - compiled
+    # band (D, C). Yes iff gain > -shock (as in count_yes) and not abstaining; abstain iff the
+    # member is present and |gain + shock| < band.
+    n_draws, n_features, n_members = coef_t.shape
+    n_deals = features.shape[0]
+    n_replicates = neg_shocks.shape[1]
+    n_chambers = bounds.shape[0] - 1
+    yes = np.zeros((n_draws, n_replicates, n_deals, n_chambers), dtype=np.int64)
+    abstain = np.zeros((n_draws, n_replicates, n_deals, n_chambers), dtype=np.int64)
+    for d in numba.prange(n_draws):
+        gain = np.empty(n_members, dtype=np.float32)
+        for n in range(n_deals):
+            for m in range(n_members):
+                gain[m] = coef_t[d, 0, m] * features[n, 0]
+            for f in range(1, n_features):
+                for m in range(n_members):
+                    gain[m] += coef_t[d, f, m] * features[n, f]
+            for r in range(n_replicates):
+                for c in range(n_chambers):
+                    b = band[d, c]
+                    total_yes = 0
+                    total_abstain = 0
+                    for m in range(bounds[c], bounds[c + 1]):
+                        t = neg_shocks[d, r, m]
+                        if t == np.inf:
+                            continue
+                        net = gain[m] - t
+                        if abs(net) < b:
+                            total_abstain += weight[m]
+                        elif gain[m] > t:
+                            total_yes += weight[m]
+                    yes[d, r, n, c] = total_yes
+                    abstain[d, r, n, c] = total_abstain
+    return yes, abstain
+
+
+def count_weighted(
+    worlds: Worlds, features: npt.NDArray[np.float64], *, prepared: KernelInput | None = None
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Weighted yes votes and abstentions per chamber, each ``(D, R, N, C)``."""
+    kernel_input = prepared if prepared is not None else prepare(worlds)
+    n_members = worlds.member_chamber.shape[0]
+    weight = worlds.member_weight if worlds.member_weight is not None else np.ones(n_members, np.int64)
+    band = (
+        worlds.abstention_band
+        if worlds.abstention_band is not None
+        else np.zeros((worlds.n_draws, worlds.n_chambers), np.float32)
+    )
+    return _count_weighted_kernel(
+        kernel_input.coef_t,
+        np.ascontiguousarray(features, dtype=np.float32),
+        kernel_input.neg_shocks,
+        kernel_input.bounds,
+        np.ascontiguousarray(weight, dtype=np.int64),
+        np.ascontiguousarray(band, dtype=np.float32),
+    )
