@@ -110,7 +110,13 @@ def fixed_side(
     is standard normal: P(yes) = p exactly. One bloc per member (``bloc`` adds keys to each).
     """
     blocs = [
-        {"name": f"m{i}", "seats": 1, "ideal": {"x": 0.5}, "valence": float(stats.norm.ppf(p)), **(bloc or {})}
+        {
+            "name": f"m{i}",
+            "seats": 1,
+            "ideal": {"x": 0.5},
+            "valence": float(stats.norm.ppf(p)),
+            **(bloc or {}),
+        }
         for i, p in enumerate(probabilities)
     ]
     return {

@@ -9,13 +9,13 @@ from riskmodel.engine.kernel import KernelInput, count_yes, member_gain, member_
 from riskmodel.engine.procedure import evaluate_procedure
 from riskmodel.engine.referendum import referendum_share
 from riskmodel.engine.sequence import evaluate_in_order
-from riskmodel.engine.weighted import count_weighted
 from riskmodel.engine.votes import (
     full_attendance_needed,
     needed_counts,
     needed_votes,
     vote_outcomes,
 )
+from riskmodel.engine.weighted import count_weighted
 
 __all__ = [
     "ChunkOutcome",

@@ -48,7 +48,7 @@ def full_attendance_needed(rule: VoteRule, seats: int) -> float:
 def vote_outcomes(
     worlds: Worlds,
     rules: Sequence[VoteRule],
-    yes: npt.NDArray[np.int32],
+    yes: npt.NDArray[np.int32] | npt.NDArray[np.int64],
     share: npt.NDArray[np.float64],
     abstain: npt.NDArray[np.int64] | None = None,
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64], npt.NDArray[np.float64]]:

@@ -98,7 +98,10 @@ def build_layout(scenario: LoadedScenario) -> Layout:
     blocs: list[str] = []
     bloc_specs: list[Bloc] = []
     bloc_side: list[int] = []
-    members, member_bloc, member_chamber, offsets = [], [], [], []
+    members: list[str] = []
+    member_bloc: list[int] = []
+    member_chamber: list[int] = []
+    offsets: list[npt.NDArray[np.float64]] = []
     weights: list[int] = []
     lead: list[int] = []  # the member whose vote each member casts (itself unless its bloc is a block)
     attributes: list[dict[str, str]] = []
@@ -221,7 +224,10 @@ def build_layout(scenario: LoadedScenario) -> Layout:
         vote_chamber=as_int(vote_chamber),
         # a nested side without Level II of its own has no reversion; nothing reads its row
         reversion=np.array(
-            [[(side.reversion or {}).get(name, low[k]) for k, name in enumerate(issues)] for side in spec.sides]
+            [
+                [(side.reversion or {}).get(name, low[k]) for k, name in enumerate(issues)]
+                for side in spec.sides
+            ]
         ),
         deals=[deal.name for deal in spec.deals],
         deal_values=np.array([[deal.values[name] for name in issues] for deal in spec.deals]),

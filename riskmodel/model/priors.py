@@ -155,7 +155,10 @@ def _multilateral_priors(layout: Layout, matrix: Any, vector: Any) -> None:
     if any(b.reversion for b in blocs):
         side_reversion = layout.reversion[layout.bloc_side]
         rows = [
-            [(b.reversion or {}).get(issue, float(side_reversion[j, k])) for k, issue in enumerate(layout.issues)]
+            [
+                (b.reversion or {}).get(issue, float(side_reversion[j, k]))
+                for k, issue in enumerate(layout.issues)
+            ]
             for j, b in enumerate(blocs)
         ]
         matrix(mv.BLOC_REVERSION, "bloc", layout.blocs, rows)

@@ -8,6 +8,8 @@ sides holds. ``reversion_if`` makes a side's reversion depend on whether earlier
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NoReturn
 
@@ -32,8 +34,9 @@ __all__ = [
     "digest_dump",
     "evaluated_sides",
     "member_weights",
-    "table_votes",
     "nested_order",
+    "scenario_digest",
+    "table_votes",
     "top_level_sides",
 ]
 
@@ -172,7 +175,7 @@ def check_multilateral(spec: Scenario, fail: Fail, issue_values: Callable[..., N
             if member in owner:
                 fail(
                     (*path, "members", i),
-                    f"side '{member}' is already a member of '{owner[member]}'; a side belongs to one nested side",
+                    f"side '{member}' is already a member of '{owner[member]}' (one nested side at most)",
                 )
             owner[member] = side.name
     for s, side in enumerate(spec.sides):
@@ -185,13 +188,18 @@ def check_multilateral(spec: Scenario, fail: Fail, issue_values: Callable[..., N
             epath = ("sides", s, "reversion_if", j)
             deals = [deal.name for deal in spec.deals]
             if entry.ratified not in deals:
-                fail((*epath, "ratified"), f"unknown deal '{entry.ratified}'{did_you_mean(entry.ratified, deals)}")
+                fail(
+                    (*epath, "ratified"),
+                    f"unknown deal '{entry.ratified}'{did_you_mean(entry.ratified, deals)}",
+                )
             issue_values({**(side.reversion or {}), **entry.then}, (*epath, "then"), in_range=True)
         for c, chamber in enumerate(side.chambers):
             cpath = ("sides", s, "chambers", c)
             _nonnegative(chamber.common_shock, (*cpath, "common_shock"), "a common shock scale", fail)
             if chamber.abstention is not None:
-                _nonnegative(chamber.abstention.band, (*cpath, "abstention", "band"), "an abstention band", fail)
+                _nonnegative(
+                    chamber.abstention.band, (*cpath, "abstention", "band"), "an abstention band", fail
+                )
             for b, bloc in enumerate(chamber.blocs):
                 bpath = (*cpath, "blocs", b)
                 _nonnegative(bloc.common_shock, (*bpath, "common_shock"), "a common shock scale", fail)
@@ -214,8 +222,8 @@ def check_multilateral(spec: Scenario, fail: Fail, issue_values: Callable[..., N
         if deal.agreement is not None:
             _rule(deal.agreement, (*dpath, "agreement"), parties, "party", fail)
         elif spec.agreement is not None:
-            _rule(spec.agreement, dpath, parties, "party", fail, weighted_subset=True, top_level=True)
-    for d, needs in enumerate(_deal_dependencies(spec)):
+            _rule(spec.agreement, dpath, parties, "party", fail, top_level=True)
+    for d in range(len(spec.deals)):
         _no_deal_cycle(spec, d, fail)
 
 
@@ -248,53 +256,63 @@ def _rule(
     what: str,
     fail: Fail,
     *,
-    weighted_subset: bool = False,
     top_level: bool = False,
 ) -> None:
-    """Check a rule's leaves against ``allowed`` names; ``top_level`` reports at a deal's path."""
-    here = path if top_level else path
+    """Check a rule's leaves against ``allowed`` names.
+
+    ``top_level``: the scenario's default rule applied to one deal; problems are reported at the
+    deal (``path``), and a weighted clause may list sides that are not parties (they do not count).
+    """
+
+    def at(*keys: Any) -> tuple[Any, ...]:
+        return path if top_level else (*path, *keys)
+
+    def sub(items: Sequence[Agreement], *keys: Any) -> None:
+        for i, item in enumerate(items):
+            _rule(item, at(*keys, i), allowed, what, fail, top_level=top_level)
+
     match rule:
         case str():
             if rule not in allowed:
-                hint = " (give this deal its own 'agreement:')" if top_level else did_you_mean(rule, allowed)
-                fail(here, f"the agreement names '{rule}', which is not a {what} of this deal{hint}"
-                     if top_level else f"'{rule}' is not a {what}{hint}; expected one of: {', '.join(allowed)}")
+                if top_level:
+                    fail(
+                        path,
+                        f"the agreement names '{rule}', which is not a {what} of this deal "
+                        "(give this deal its own 'agreement:')",
+                    )
+                fail(
+                    path,
+                    f"'{rule}' is not a {what}{did_you_mean(rule, allowed)}; "
+                    f"expected one of: {', '.join(allowed)}",
+                )
         case AgreementAll(all=items):
-            for i, item in enumerate(items):
-                _rule(item, here if top_level else (*path, "all", i), allowed, what, fail,
-                      weighted_subset=weighted_subset, top_level=top_level)
+            sub(items, "all")
         case AgreementAny(any=items):
-            for i, item in enumerate(items):
-                _rule(item, here if top_level else (*path, "any", i), allowed, what, fail,
-                      weighted_subset=weighted_subset, top_level=top_level)
+            sub(items, "any")
         case AgreementNot(not_=item):
-            _rule(item, here if top_level else (*path, "not"), allowed, what, fail,
-                  weighted_subset=weighted_subset, top_level=top_level)
+            _rule(item, at("not"), allowed, what, fail, top_level=top_level)
         case AgreementAtLeast(at_least=spec):
-            kpath = here if top_level else (*path, "at_least", "k")
             if not 1 <= spec.k <= len(spec.of):
-                fail(kpath, f"k = {spec.k} must lie in [1, {len(spec.of)}] (the number of clauses listed)")
-            for i, item in enumerate(spec.of):
-                _rule(item, here if top_level else (*path, "at_least", "of", i), allowed, what, fail,
-                      weighted_subset=weighted_subset, top_level=top_level)
+                fail(
+                    at("at_least", "k"), f"k = {spec.k} must lie in [1, {len(spec.of)}] (the clauses listed)"
+                )
+            sub(spec.of, "at_least", "of")
         case Weighted(weighted=spec):
-            wpath = here if top_level else (*path, "weighted", "weights")
-            if not weighted_subset:
-                for name in spec.weights:
-                    if name not in allowed:
-                        fail(
-                            (*wpath, name) if not top_level else wpath,
-                            f"weight for '{name}', which is not a {what}{did_you_mean(name, allowed)}; "
-                            f"expected weights of: {', '.join(allowed)}",
-                        )
+            for name in spec.weights if not top_level else ():
+                if name not in allowed:
+                    fail(
+                        at("weighted", "weights", name),
+                        f"weight for '{name}', which is not a {what}{did_you_mean(name, allowed)}; "
+                        f"expected weights of: {', '.join(allowed)}",
+                    )
             total = sum(w for name, w in spec.weights.items() if name in allowed)
+            if total <= 0:
+                fail(at("weighted", "weights"), f"no weight is given to any {what} of this deal")
             if isinstance(spec.threshold, int) and spec.threshold > total:
                 fail(
-                    here if top_level else (*path, "weighted", "threshold"),
+                    at("weighted", "threshold"),
                     f"threshold {spec.threshold} is above the total weight {total:g}",
                 )
-            if total <= 0:
-                fail(wpath, f"no weight is given to any {what} of this deal")
 
 
 def _no_cycle(spec: Scenario, s: int, fail: Fail) -> None:
@@ -318,8 +336,12 @@ def _no_deal_cycle(spec: Scenario, d: int, fail: Fail) -> None:
         e, trail = stack.pop()
         if e == d:
             where = _reversion_if_path(spec, d, trail[1])
-            fail(where, "reversion_if forms a cycle of deals: " + " -> ".join(names[i] for i in trail)
-                 + " (each deal waits for the other)")
+            fail(
+                where,
+                "reversion_if forms a cycle of deals: "
+                + " -> ".join(names[i] for i in trail)
+                + " (each deal waits for the other)",
+            )
         if len(trail) > len(names) + 1:
             continue
         stack.extend((f, (*trail, f)) for f in depends[e])
@@ -333,6 +355,16 @@ def _reversion_if_path(spec: Scenario, d: int, needed: int) -> tuple[Any, ...]:
             if side.name in evaluated and entry.ratified == target:
                 return ("sides", s, "reversion_if", j, "ratified")
     return ("deals", d)
+
+
+def scenario_digest(spec: Scenario, tables: Mapping[tuple[str, str], Any]) -> str:
+    """SHA-256 of the canonical scenario and its member tables: identifies the inputs of a run."""
+    dump = digest_dump(spec.model_dump(mode="json", by_alias=True))
+    hasher = hashlib.sha256(json.dumps(dump, sort_keys=True).encode())
+    for key in sorted(tables):
+        hasher.update("/".join(key).encode())
+        hasher.update(tables[key].to_csv(index=False).encode())
+    return hasher.hexdigest()
 
 
 def digest_dump(dump: Mapping[str, Any]) -> Any:

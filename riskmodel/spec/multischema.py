@@ -40,34 +40,48 @@ class WeightedVote(_Model):
 
     weights: dict[Name, Annotated[float, Field(gt=0)]] = Field(min_length=1)
     threshold: Annotated[int, Field(ge=1, strict=True)] | Annotated[float, Field(gt=0, le=1, strict=True)] = (
-        Field(description="A share of the total weight (a float in (0, 1]) or an absolute weight (an integer).")
+        Field(
+            description="A share of the total weight (a float in (0, 1]) or an absolute weight (an integer)."
+        )
     )
     polarity: Literal["for", "against"] = "for"
 
 
 class Weighted(_Model):
+    """``weighted: {...}``: the weight of the sides that ratify reaches a threshold."""
+
     weighted: WeightedVote
 
 
 class AtLeastSides(_Model):
+    """At least ``k`` of the clauses ``of`` hold."""
+
     k: Annotated[int, Field(strict=True)]
     of: list[Agreement] = Field(min_length=1)
 
 
 class AgreementAll(_Model):
+    """Every clause holds."""
+
     all: list[Agreement] = Field(min_length=1)
 
 
 class AgreementAny(_Model):
+    """At least one clause holds."""
+
     any: list[Agreement] = Field(min_length=1)
 
 
 class AgreementNot(_Model):
+    """The clause does not hold."""
+
     not_: Agreement = Field(alias="not")
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class AgreementAtLeast(_Model):
+    """``at_least: {k: n, of: [...]}``."""
+
     at_least: AtLeastSides
 
 

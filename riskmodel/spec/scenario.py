@@ -7,8 +7,6 @@ what was expected. Inside the package the returned :class:`LoadedScenario` is tr
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import typing
 from collections.abc import Mapping, Sequence
@@ -21,7 +19,7 @@ import pydantic
 
 from riskmodel.errors import ScenarioError, did_you_mean
 from riskmodel.spec.members import load_member_table
-from riskmodel.spec.multilateral import check_multilateral, digest_dump, table_votes
+from riskmodel.spec.multilateral import check_multilateral, scenario_digest, table_votes
 from riskmodel.spec.priors import Fixed, Prior, prior_support
 from riskmodel.spec.schema import (
     AllOf,
@@ -351,7 +349,7 @@ def parse_scenario(
         raise error_from_validation(exc, raw, file, lines) from None
     checker = _Checker(spec, raw, file, lines, base_dir)
     checker.run()
-    digest = _digest(spec, checker.tables)
+    digest = scenario_digest(spec, checker.tables)
     return LoadedScenario(spec=spec, member_tables=dict(checker.tables), digest=digest)
 
 
@@ -390,11 +388,3 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     return LoadedScenario(
         spec=loaded.spec, member_tables=loaded.member_tables, path=path, digest=loaded.digest
     )
-
-
-def _digest(spec: Scenario, tables: Mapping[tuple[str, str], pd.DataFrame]) -> str:
-    hasher = hashlib.sha256(json.dumps(digest_dump(spec.model_dump(mode="json", by_alias=True)), sort_keys=True).encode())
-    for key in sorted(tables):
-        hasher.update("/".join(key).encode())
-        hasher.update(tables[key].to_csv(index=False).encode())
-    return hasher.hexdigest()

@@ -18,8 +18,8 @@ import xarray as xr
 from riskmodel.model import variables as mv
 from riskmodel.model.layout import Layout
 from riskmodel.randomness import SeedLike, as_seed_sequence
-from riskmodel.worlds.arrays import Worlds
 from riskmodel.worlds.agreement import default_agreement, nested_rules
+from riskmodel.worlds.arrays import Worlds
 from riskmodel.worlds.gains import gain_coefficients, weight_matrix
 from riskmodel.worlds.multilateral import bloc_reversion, common_shocks, sequence_shifts, stack
 from riskmodel.worlds.rules import compile_rules
@@ -130,7 +130,7 @@ def make_worlds(
 
 
 def member_coefficients(layout: Layout, draws: xr.Dataset, reversion: FloatArray) -> FloatArray:
-    """``(D, M, F)`` every member's net-gain coefficients against the sides' reversions ``(S, K)`` (unit scale).
+    """``(D, M, F)`` members' net-gain coefficients against the sides' reversions ``(S, K)``, unit scale.
 
     A bloc with its own ``reversion`` uses it in its members' own spatial term; lobby, public and
     chief terms keep their side's (docs/design.md, "Multilateral and nested games").
@@ -152,7 +152,7 @@ def member_coefficients(layout: Layout, draws: xr.Dataset, reversion: FloatArray
         salience = stack(draws, mv.BLOC_SALIENCE)[:, bloc_of]
         own = reversion[side_of]
         if mv.BLOC_REVERSION in draws:
-            own = bloc_reversion(layout, draws, reversion)[:, bloc_of]
+            own = bloc_reversion(layout, draws)[:, bloc_of]
         coef += gain_coefficients(ideal(mv.MEMBER_IDEAL), salience, own, interaction[:, None, :], links)
         if layout.lobbies:
             lobby_gain = gain_coefficients(

@@ -32,7 +32,7 @@ def stack(draws: xr.Dataset, name: str) -> FloatArray:
     return values.reshape(-1, *values.shape[2:]).astype(np.float64)
 
 
-def bloc_reversion(layout: Layout, draws: xr.Dataset, reversion: FloatArray) -> FloatArray:
+def bloc_reversion(layout: Layout, draws: xr.Dataset) -> FloatArray:
     """``(D, B, K)`` each bloc's reversion on the unit scale (its side's where it declares none)."""
     return (stack(draws, mv.BLOC_REVERSION) - layout.issue_low) / layout.issue_span
 
@@ -96,5 +96,7 @@ def sequence_shifts(
             if layout.member_lead is not None:
                 other = other[:, layout.member_lead]
             shift = (other[:, members, -1] - coef[:, members, -1]).astype(np.float32)
-            out.append(SequenceShift(side=s, deal=layout.deals.index(entry.ratified), members=members, shift=shift))
+            out.append(
+                SequenceShift(side=s, deal=layout.deals.index(entry.ratified), members=members, shift=shift)
+            )
     return tuple(out)
