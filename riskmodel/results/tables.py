@@ -34,7 +34,7 @@ def summary_table(results: xr.Dataset) -> pd.DataFrame:
     members); ``joint`` is then its Level-I agreement.
     """
     rows = []
-    evaluated = results["evaluated"] if "evaluated" in results else None
+    evaluated = results.get("evaluated")
     q = results["quantile"].to_numpy().tolist()
     i05, i25, i50, i75, i95 = (q.index(v) for v in QUANTILES)
     for deal in results["deal"].to_numpy().tolist():
