@@ -103,6 +103,7 @@ def fixed_side(
     reversion: float = 0.5,
     bloc: Mapping[str, Any] | None = None,
     chamber: Mapping[str, Any] | None = None,
+    issues: Sequence[str] = ("x",),
 ) -> dict[str, Any]:
     """A side of a one-issue scenario whose members vote yes with fixed probabilities.
 
@@ -113,7 +114,7 @@ def fixed_side(
         {
             "name": f"m{i}",
             "seats": 1,
-            "ideal": {"x": 0.5},
+            "ideal": dict.fromkeys(issues, 0.5),
             "valence": float(stats.norm.ppf(p)),
             **(bloc or {}),
         }
@@ -121,22 +122,27 @@ def fixed_side(
     ]
     return {
         "name": name,
-        "reversion": {"x": reversion},
+        "reversion": dict.fromkeys(issues, reversion),
         "chambers": [{"name": "council", "shock_scale": 1.0, "blocs": blocs, **(chamber or {})}],
         "votes": [{"name": "vote", "chamber": "council", "threshold": threshold, "relative_to": relative_to}],
     }
 
 
-def fixed_scenario(sides: Sequence[Mapping[str, Any]], deals: Sequence[Mapping[str, Any]], **top: Any) -> Any:
-    """A validated one-issue scenario (issue ``x`` on [0, 1]) with the given sides and deals."""
+def fixed_scenario(
+    sides: Sequence[Mapping[str, Any]],
+    deals: Sequence[Mapping[str, Any]],
+    issues: Sequence[str] = ("x",),
+    **top: Any,
+) -> Any:
+    """A validated scenario (issues on [0, 1], deals at 0.5 on each) with the given sides and deals."""
     import yaml
 
     from riskmodel.spec.scenario import parse_scenario
 
     spec = {
         "name": "fixed",
-        "issues": [{"name": "x", "range": [0.0, 1.0]}],
-        "deals": [{"values": {"x": 0.5}, **deal} for deal in deals],
+        "issues": [{"name": name, "range": [0.0, 1.0]} for name in issues],
+        "deals": [{"values": dict.fromkeys(issues, 0.5), **deal} for deal in deals],
         "sides": list(sides),
         **top,
     }

@@ -207,3 +207,25 @@ def test_reversion_if_against_enumeration_of_the_earlier_deal() -> None:
     exact = 0.6 * stats.norm.cdf(gain_after) + 0.4 * stats.norm.cdf(gain_default)
     within(ds, "us_tha", exact)
     within(ds, "us_vnm", 0.6)
+
+
+@pytest.mark.parametrize("method", ["sweep", "engine"])
+def test_winset_map_of_a_deal_among_two_parties(method: str) -> None:
+    """At the deal itself the map's joint figure is the product over its two parties only."""
+    from riskmodel.analyses.winset import compute_winset
+    from riskmodel.pipeline import sample_worlds
+
+    xy = ("x", "y")
+    sides = [
+        fixed_side("a", [0.7], issues=xy),
+        fixed_side("b", [0.6], issues=xy),
+        fixed_side("c", [0.2], issues=xy),
+    ]
+    scenario = fixed_scenario(sides, [{"name": "ab", "parties": ["a", "b"]}], issues=xy)
+    simulation = sample_worlds(scenario, n_worlds=N_WORLDS, n_replicates=20, seed=5)
+    winset = compute_winset(simulation, x="x", y="y", base="ab", grid=3, method=method)
+    centre = {"x": 0.5, "y": 0.5}
+    p = float(winset.agreement_probability.sel(centre))
+    assert abs(p - 0.42) <= 4 * float(winset.agreement_mcse.sel(centre))
+    assert np.isnan(float(winset.ratification_probability.sel(side="c", **centre)))
+    assert not bool(winset.evaluated.sel(side="c"))

@@ -19,7 +19,7 @@ from riskmodel.engine.votes import vote_outcomes
 from riskmodel.engine.weighted import count_weighted
 from riskmodel.worlds.arrays import Expression, VoteRule, Worlds, deal_features
 
-__all__ = ["ChunkOutcome", "evaluate_chunks"]
+__all__ = ["ChunkOutcome", "evaluate_chunks", "level_one", "nest_sides"]
 
 
 @dataclass(frozen=True)
@@ -107,8 +107,7 @@ def evaluate_chunks(
             weighted_yes, abstain = count_weighted(worlds, features, prepared=prepared)
             passed, support, margin = vote_outcomes(worlds, rules, weighted_yes, share, abstain)
         sides = np.stack([evaluate_procedure(expr, passed) for expr in procedures])
-        for side, rule in worlds.nested:
-            sides[side] &= evaluate_procedure(rule, sides)
+        nest_sides(worlds, sides)
         yield ChunkOutcome(
             deal_slice=part,
             vote_passed=passed,
@@ -117,6 +116,20 @@ def evaluate_chunks(
             side_ratified=sides,
             agreed=_agreed(worlds, sides, None if agreements is None else agreements[part]),
         )
+
+
+def nest_sides(worlds: Worlds, sides: npt.NDArray[np.bool_]) -> None:
+    """Apply nested sides' rules over their members to ``sides`` ``(S, ...)`` in place (members first)."""
+    for side, rule in worlds.nested:
+        sides[side] &= evaluate_procedure(rule, sides)
+
+
+def level_one(
+    worlds: Worlds, sides: npt.NDArray[np.bool_], agreement: Expression | None = None
+) -> npt.NDArray[np.bool_]:
+    """Whether the Level-I rule holds over side outcomes ``(S, ...)`` (default: the worlds' own)."""
+    rule = agreement if agreement is not None else worlds.agreement
+    return np.all(sides, axis=0) if rule is None else evaluate_procedure(rule, sides)
 
 
 def _agreed(
