@@ -23,7 +23,7 @@ from riskmodel.randomness import SeedLike, as_seed_sequence
 from riskmodel.results.collect import collect_results
 from riskmodel.spec.multilateral import deal_order, evaluated_sides
 from riskmodel.spec.scenario import LoadedScenario
-from riskmodel.worlds.agreement import deal_agreements
+from riskmodel.worlds.agreement import deal_agreements, deal_rule
 from riskmodel.worlds.arrays import Worlds
 from riskmodel.worlds.build import make_worlds
 
@@ -180,10 +180,16 @@ def evaluate_deals(
     vote_detail: bool = True,
     keep_conditional: bool = True,
     progress: Progress | None = None,
+    like: str | None = None,
 ) -> xr.Dataset:
-    """Evaluate deals (issue units, ``(N, K)``; the named deals by default) on the worlds."""
+    """Evaluate deals (issue units, ``(N, K)``; the named deals by default) on the worlds.
+
+    ``like`` names a deal whose parties and Level-I agreement the given deals take (variants of
+    a bilateral deal in a linkage search, say); by default they bind every side.
+    """
     layout = simulation.layout
     named = deal_values is None
+    like_sides: set[str] | None = None
     if deal_values is None:
         values = layout.deal_values
         names = deal_names or layout.deals
@@ -199,7 +205,13 @@ def evaluate_deals(
             worlds, layout.to_unit(values), deal_agreements(layout), deal_order(spec), chunk_size=chunk_size
         )
     else:
-        chunks = evaluate_chunks(worlds, layout.to_unit(values), chunk_size=chunk_size)
+        rule, like_sides = deal_rule(layout, like) if like is not None else (None, None)
+        chunks = evaluate_chunks(
+            worlds,
+            layout.to_unit(values),
+            chunk_size=chunk_size,
+            agreements=None if rule is None else [rule] * len(values),
+        )
 
     def reported() -> object:
         done = 0
@@ -222,7 +234,7 @@ def evaluate_deals(
         independent_draws=worlds.independent_draws,
         vote_detail=vote_detail,
         keep_conditional=keep_conditional,
-        evaluated=_evaluated(layout) if named else None,
+        evaluated=_evaluated(layout) if named else _like(layout, like, like_sides, len(names)),
         attrs={
             "seed": -1 if simulation.seed is None else simulation.seed,
             "n_replicates": worlds.n_replicates,
@@ -253,6 +265,18 @@ def _evaluated(layout: Layout) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bo
         for name in parties:
             party[layout.sides.index(name), j] = True
     return evaluated, party
+
+
+def _like(
+    layout: Layout, like: str | None, sides: set[str] | None, n_deals: int
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]] | None:
+    """Masks of deals that all take the parties of the named deal ``like`` (``sides``: those it evaluates)."""
+    if like is None or sides is None:
+        return None
+    parties = layout.deal_parties[layout.deals.index(like)]
+    evaluated = np.array([side in sides for side in layout.sides])
+    party = np.array([side in parties for side in layout.sides])
+    return np.repeat(evaluated[:, None], n_deals, axis=1), np.repeat(party[:, None], n_deals, axis=1)
 
 
 def run_scenario(

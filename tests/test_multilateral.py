@@ -229,3 +229,31 @@ def test_winset_map_of_a_deal_among_two_parties(method: str) -> None:
     assert abs(p - 0.42) <= 4 * float(winset.agreement_mcse.sel(centre))
     assert np.isnan(float(winset.ratification_probability.sel(side="c", **centre)))
     assert not bool(winset.evaluated.sel(side="c"))
+
+
+def test_linkage_and_side_payments_evaluate_only_the_parties() -> None:
+    from riskmodel.analyses.linkage import compare_bundles
+    from riskmodel.analyses.sidepayments import side_payments
+    from riskmodel.pipeline import evaluate_deals, sample_worlds
+
+    xy = ("x", "y")
+    sides = [
+        fixed_side("a", [0.7], issues=xy),
+        fixed_side("b", [0.6], issues=xy),
+        fixed_side("c", [0.2], issues=xy),
+    ]
+    deals = [{"name": "ab", "parties": ["a", "b"]}, {"name": "moved", "values": {"x": 0.6, "y": 0.4}}]
+    simulation = sample_worlds(
+        fixed_scenario(sides, deals, issues=xy), n_worlds=N_WORLDS, n_replicates=20, seed=9
+    )
+    # variants of the bilateral deal keep its parties
+    variants = evaluate_deals(simulation, np.array([[0.5, 0.5]]), like="ab")
+    within(variants, "deal-0", 0.42)
+    assert np.isnan(float(variants.ratification_probability.sel(side="c")[0]))
+    bundles = compare_bundles(simulation, [0.6, 0.4], base="ab")
+    assert bundles["p_c"].isna().all()
+    # side payments: with no budget, the bilateral agreement holds where both parties ratify
+    paid = side_payments(simulation, "ab", budgets=[0.0])
+    p0 = float(paid.agreement_probability.sel(budget=0.0))
+    assert abs(p0 - 0.42) <= 4 * math.sqrt(0.42 * 0.58 / N_WORLDS)
+    assert list(paid.party.to_numpy()) == [True, True, False]

@@ -27,9 +27,7 @@ from riskmodel.model.layout import Layout
 from riskmodel.pipeline import Simulation
 from riskmodel.results.collect import QUANTILES
 from riskmodel.results.mcse import mcse
-from riskmodel.spec.multilateral import evaluated_sides
-from riskmodel.worlds.agreement import deal_agreements
-from riskmodel.worlds.arrays import Expression
+from riskmodel.worlds.agreement import deal_rule
 
 __all__ = [
     "DEFAULT_GRID",
@@ -280,21 +278,6 @@ def compute_winset(
         if name in winset:
             winset[name] = winset[name].where(keep)
     return winset.assign_coords(evaluated=("side", keep.to_numpy()))
-
-
-def deal_rule(layout: Layout, deal: str) -> tuple[Expression | None, set[str] | None]:
-    """The Level-I rule and the evaluated sides of a named deal, for grids around it.
-
-    ``(None, None)`` when the deal binds every side under the default rule.
-    """
-    if deal not in layout.deals:
-        return None, None
-    index = layout.deals.index(deal)
-    parties = layout.deal_parties[index]
-    rule = deal_agreements(layout)[index]
-    if len(parties) == len(layout.sides) and rule is None:
-        return None, None
-    return rule, evaluated_sides(layout.scenario.spec, parties)
 
 
 def _axis(

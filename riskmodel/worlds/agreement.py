@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from riskmodel.model.layout import Layout
-from riskmodel.spec.multilateral import nested_order, top_level_sides
+from riskmodel.spec.multilateral import evaluated_sides, nested_order, top_level_sides
 from riskmodel.spec.multischema import (
     Agreement,
     AgreementAll,
@@ -21,7 +21,7 @@ from riskmodel.spec.multischema import (
 )
 from riskmodel.worlds.arrays import All, AtLeast, Expression, Not, VoteRef, WeightedCount
 
-__all__ = ["compile_agreement", "deal_agreements", "default_agreement", "nested_rules"]
+__all__ = ["compile_agreement", "deal_agreements", "deal_rule", "default_agreement", "nested_rules"]
 
 
 def compile_agreement(rule: Agreement, sides: Mapping[str, int], parties: Sequence[str]) -> Expression:
@@ -98,3 +98,18 @@ def nested_rules(layout: Layout) -> tuple[tuple[int, Expression], ...]:
         )
         out.append((sides[name], rule))
     return tuple(out)
+
+
+def deal_rule(layout: Layout, deal: str) -> tuple[Expression | None, set[str] | None]:
+    """The Level-I rule and the evaluated sides of a named deal, for grids around it.
+
+    ``(None, None)`` when the deal binds every side under the default rule.
+    """
+    if deal not in layout.deals:
+        return None, None
+    index = layout.deals.index(deal)
+    parties = layout.deal_parties[index]
+    rule = deal_agreements(layout)[index]
+    if len(parties) == len(layout.sides) and rule is None:
+        return None, None
+    return rule, evaluated_sides(layout.scenario.spec, parties)
