@@ -155,7 +155,7 @@ CASES = [
         "multi_nested_weight_not_a_member",
         "sides.union.agreement.weighted.weights.away",
         ("weight for 'away'", "not a member"),
-        65,
+        63,
     ),
     Case(
         "multi_weighted_threshold_above_total",
@@ -165,7 +165,7 @@ CASES = [
     ),
     Case("multi_at_least_k_zero", "deals.high.agreement.at_least.k", ("k = 0", "[1, 2]"), 11),
     Case("multi_at_least_k_too_large", "deals.high.agreement.at_least.k", ("k = 3", "[1, 2]"), 11),
-    Case("multi_nested_cycle", "sides.bloc_a.members", ("cycle", "bloc_a -> bloc_b -> bloc_a"), 64),
+    Case("multi_nested_cycle", "sides.bloc_a.members", ("cycle", "bloc_a -> bloc_b -> bloc_a"), 63),
     Case(
         "multi_reversion_if_cycle",
         "sides.home.reversion_if[0].ratified",
