@@ -179,10 +179,6 @@ def side_payments(
     worlds = simulation.worlds
     if not 0.0 < target <= 1.0:
         raise RiskmodelError(f"target must be in (0, 1], got {target}")
-    if worlds.member_weight is not None or worlds.abstention_band is not None:
-        raise RiskmodelError(
-            "side payments buy one vote per member: chambers with vote weights or abstention are not priced"
-        )
     if deal is None or isinstance(deal, str):
         deal_name, values = resolve_deal(layout, deal)
     else:
@@ -226,6 +222,7 @@ def side_payments(
         np.array([rule.polarity_for for rule in worlds.vote_rules])[:, None, None], pass_price, fail_price
     ).reshape(n_votes, -1)
     party = _parties(layout, deal_name)
+    _one_vote_each(layout, party)
     # the agreement needs every party: each chief pays with the same budget, the largest party price
     agreement_cost = side_cost[party].max(axis=0)
     one_payer = np.stack(
@@ -286,6 +283,20 @@ def side_payments(
         ),
     }
     return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def _one_vote_each(layout: Layout, party: npt.NDArray[np.bool_]) -> None:
+    """Refuse parties with weighted or abstaining chambers: prices buy one vote per member."""
+    for c, chamber in enumerate(layout.chamber_specs):
+        if not party[layout.chamber_side[c]]:
+            continue
+        in_chamber = layout.member_chamber == c
+        weighted = layout.member_weight is not None and bool(np.any(layout.member_weight[in_chamber] != 1))
+        if weighted or chamber.abstention is not None:
+            raise RiskmodelError(
+                f"side payments buy one vote per member: chamber '{layout.chambers[c]}' has vote weights "
+                "or abstention and is not priced"
+            )
 
 
 def _parties(layout: Layout, deal: str) -> npt.NDArray[np.bool_]:
