@@ -12,12 +12,12 @@ from engine_helpers import fixed_probability_worlds, rule
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from riskmodel.engine import evaluate_chunks
+from riskmodel.engine import count_weighted, count_yes, evaluate_chunks
 from riskmodel.model import variables as mv
 from riskmodel.model.layout import Layout, build_layout
 from riskmodel.pipeline import sample_worlds
 from riskmodel.spec.scenario import load_scenario
-from riskmodel.worlds.arrays import All, VoteRef, WeightedCount
+from riskmodel.worlds.arrays import All, VoteRef, WeightedCount, deal_features
 from riskmodel.worlds.build import make_worlds
 
 probability = st.floats(0.02, 0.98)
@@ -117,3 +117,16 @@ def test_common_shock_of_scale_zero_is_bit_for_bit(toy_path, seed: int, variable
     for x, y in zip(evaluate_chunks(a, deals), evaluate_chunks(b, deals), strict=True):
         assert np.array_equal(x.side_ratified, y.side_ratified)
         assert np.array_equal(x.agreed, y.agreed)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(probability, min_size=1, max_size=12), st.integers(0, 2**16), st.floats(0.0, 0.4))
+def test_weighted_counts_with_one_vote_each_are_count_yes(
+    probabilities: list[float], seed: int, absence: float
+) -> None:
+    """The weighted kernel with unit weights and no band counts exactly what count_yes counts."""
+    worlds = fixed_probability_worlds([probabilities], n_draws=30, n_replicates=7, absence=absence, seed=seed)
+    features = deal_features(np.array([[0.3], [0.8]]), worlds.link_pairs)
+    yes, abstain = count_weighted(worlds, features)
+    assert np.array_equal(yes, count_yes(worlds, features))
+    assert not abstain.any()

@@ -2,7 +2,9 @@
 
 Scenarios without either use :func:`riskmodel.engine.kernel.count_yes` unchanged; this kernel is
 its generalisation: a member's vote counts ``weight`` times, and a member whose net gain plus
-shock lies strictly inside ``(-band, band)`` abstains (neither yes nor no).
+shock lies strictly inside ``(-band, band)`` abstains (neither yes nor no). Gains come from
+:func:`riskmodel.engine.kernel.member_gain`, so with one vote each and no band the counts are
+those of ``count_yes`` exactly.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from riskmodel.engine.kernel import KernelInput, prepare
+from riskmodel.engine.kernel import KernelInput, member_gain, prepare
 from riskmodel.worlds.arrays import Worlds
 
 __all__ = ["count_weighted"]
@@ -19,29 +21,21 @@ __all__ = ["count_weighted"]
 
 @numba.njit(parallel=True, cache=True)
 def _count_weighted_kernel(
-    coef_t: npt.NDArray[np.float32],
-    features: npt.NDArray[np.float32],
+    gain: npt.NDArray[np.float32],
     neg_shocks: npt.NDArray[np.float32],
     bounds: npt.NDArray[np.int64],
     weight: npt.NDArray[np.int64],
     band: npt.NDArray[np.float32],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:  # pragma: no cover - compiled
-    # band (D, C). Yes iff gain > -shock (as in count_yes) and not abstaining; abstain iff the
-    # member is present and |gain + shock| < band.
-    n_draws, n_features, n_members = coef_t.shape
-    n_deals = features.shape[0]
+    # gain (D, N, M) exactly as count_yes computes it; band (D, C). Yes iff gain > -shock (the
+    # comparison of count_yes) and not abstaining; abstain iff present and |gain + shock| < band.
+    n_draws, n_deals, _ = gain.shape
     n_replicates = neg_shocks.shape[1]
     n_chambers = bounds.shape[0] - 1
     yes = np.zeros((n_draws, n_replicates, n_deals, n_chambers), dtype=np.int64)
     abstain = np.zeros((n_draws, n_replicates, n_deals, n_chambers), dtype=np.int64)
     for d in numba.prange(n_draws):
-        gain = np.empty(n_members, dtype=np.float32)
         for n in range(n_deals):
-            for m in range(n_members):
-                gain[m] = coef_t[d, 0, m] * features[n, 0]
-            for f in range(1, n_features):
-                for m in range(n_members):
-                    gain[m] += coef_t[d, f, m] * features[n, f]
             for r in range(n_replicates):
                 for c in range(n_chambers):
                     b = band[d, c]
@@ -51,10 +45,10 @@ def _count_weighted_kernel(
                         t = neg_shocks[d, r, m]
                         if t == np.inf:
                             continue
-                        net = gain[m] - t
-                        if abs(net) < b:
+                        g = gain[d, n, m]
+                        if abs(g - t) < b:
                             total_abstain += weight[m]
-                        elif gain[m] > t:
+                        elif g > t:
                             total_yes += weight[m]
                     yes[d, r, n, c] = total_yes
                     abstain[d, r, n, c] = total_abstain
@@ -74,8 +68,7 @@ def count_weighted(
         else np.zeros((worlds.n_draws, worlds.n_chambers), np.float32)
     )
     return _count_weighted_kernel(
-        kernel_input.coef_t,
-        np.ascontiguousarray(features, dtype=np.float32),
+        member_gain(worlds, features, prepared=kernel_input),
         kernel_input.neg_shocks,
         kernel_input.bounds,
         np.ascontiguousarray(weight, dtype=np.int64),
