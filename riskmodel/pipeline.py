@@ -17,11 +17,13 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from riskmodel.engine import evaluate_chunks, full_attendance_needed
+from riskmodel.engine import evaluate_chunks, evaluate_in_order, full_attendance_needed
 from riskmodel.model.layout import Layout, build_layout
 from riskmodel.randomness import SeedLike, as_seed_sequence
 from riskmodel.results.collect import collect_results
+from riskmodel.spec.multilateral import deal_order, evaluated_sides
 from riskmodel.spec.scenario import LoadedScenario
+from riskmodel.worlds.agreement import deal_agreements, deal_rule
 from riskmodel.worlds.arrays import Worlds
 from riskmodel.worlds.build import make_worlds
 
@@ -178,9 +180,16 @@ def evaluate_deals(
     vote_detail: bool = True,
     keep_conditional: bool = True,
     progress: Progress | None = None,
+    like: str | None = None,
 ) -> xr.Dataset:
-    """Evaluate deals (issue units, ``(N, K)``; the named deals by default) on the worlds."""
+    """Evaluate deals (issue units, ``(N, K)``; the named deals by default) on the worlds.
+
+    ``like`` names a deal whose parties and Level-I agreement the given deals take (variants of
+    a bilateral deal in a linkage search, say); by default they bind every side.
+    """
     layout = simulation.layout
+    named = deal_values is None
+    like_sides: set[str] | None = None
     if deal_values is None:
         values = layout.deal_values
         names = deal_names or layout.deals
@@ -190,7 +199,19 @@ def evaluate_deals(
     if values.shape[1] != len(layout.issues) or len(names) != values.shape[0]:
         raise ValueError(f"expected {len(names)} deals × {len(layout.issues)} issues, got {values.shape}")
     worlds = simulation.worlds
-    chunks = evaluate_chunks(worlds, layout.to_unit(values), chunk_size=chunk_size)
+    spec = layout.scenario.spec
+    if named:  # the named deals: each with its parties, agreement and reversion_if sequence
+        chunks = evaluate_in_order(
+            worlds, layout.to_unit(values), deal_agreements(layout), deal_order(spec), chunk_size=chunk_size
+        )
+    else:
+        rule, like_sides = deal_rule(layout, like) if like is not None else (None, None)
+        chunks = evaluate_chunks(
+            worlds,
+            layout.to_unit(values),
+            chunk_size=chunk_size,
+            agreements=None if rule is None else [rule] * len(values),
+        )
 
     def reported() -> object:
         done = 0
@@ -213,6 +234,7 @@ def evaluate_deals(
         independent_draws=worlds.independent_draws,
         vote_detail=vote_detail,
         keep_conditional=keep_conditional,
+        evaluated=_evaluated(layout) if named else _like(layout, like, like_sides, len(names)),
         attrs={
             "seed": -1 if simulation.seed is None else simulation.seed,
             "n_replicates": worlds.n_replicates,
@@ -225,6 +247,36 @@ def evaluate_deals(
             ),
         },
     )
+
+
+def _evaluated(layout: Layout) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]] | None:
+    """``(S, N)`` sides evaluated for each named deal and sides that are its parties.
+
+    ``None`` when every deal binds every side (the results then carry no mask at all).
+    """
+    spec = layout.scenario.spec
+    if all(len(p) == len(layout.sides) for p in layout.deal_parties):
+        return None
+    evaluated = np.zeros((len(layout.sides), len(layout.deals)), dtype=bool)
+    party = np.zeros_like(evaluated)
+    for j, parties in enumerate(layout.deal_parties):
+        for name in evaluated_sides(spec, parties):
+            evaluated[layout.sides.index(name), j] = True
+        for name in parties:
+            party[layout.sides.index(name), j] = True
+    return evaluated, party
+
+
+def _like(
+    layout: Layout, like: str | None, sides: set[str] | None, n_deals: int
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]] | None:
+    """Masks of deals that all take the parties of the named deal ``like`` (``sides``: those it evaluates)."""
+    if like is None or sides is None:
+        return None
+    parties = layout.deal_parties[layout.deals.index(like)]
+    evaluated = np.array([side in sides for side in layout.sides])
+    party = np.array([side in parties for side in layout.sides])
+    return np.repeat(evaluated[:, None], n_deals, axis=1), np.repeat(party[:, None], n_deals, axis=1)
 
 
 def run_scenario(

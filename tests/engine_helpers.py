@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -91,3 +92,58 @@ def poisson_binomial_pmf(probabilities: Sequence[float]) -> np.ndarray:
     for p in probabilities:
         pmf = np.convolve(pmf, [1.0 - p, p])
     return pmf
+
+
+def fixed_side(
+    name: str,
+    probabilities: Sequence[float],
+    *,
+    threshold: str | int | float = "unanimity",
+    relative_to: str = "voting",
+    reversion: float = 0.5,
+    bloc: Mapping[str, Any] | None = None,
+    chamber: Mapping[str, Any] | None = None,
+    issues: Sequence[str] = ("x",),
+) -> dict[str, Any]:
+    """A side of a one-issue scenario whose members vote yes with fixed probabilities.
+
+    Deals sit at the side's reversion, so a member's net gain is its valence Φ⁻¹(p) and its shock
+    is standard normal: P(yes) = p exactly. One bloc per member (``bloc`` adds keys to each).
+    """
+    blocs = [
+        {
+            "name": f"m{i}",
+            "seats": 1,
+            "ideal": dict.fromkeys(issues, 0.5),
+            "valence": float(stats.norm.ppf(p)),
+            **(bloc or {}),
+        }
+        for i, p in enumerate(probabilities)
+    ]
+    return {
+        "name": name,
+        "reversion": dict.fromkeys(issues, reversion),
+        "chambers": [{"name": "council", "shock_scale": 1.0, "blocs": blocs, **(chamber or {})}],
+        "votes": [{"name": "vote", "chamber": "council", "threshold": threshold, "relative_to": relative_to}],
+    }
+
+
+def fixed_scenario(
+    sides: Sequence[Mapping[str, Any]],
+    deals: Sequence[Mapping[str, Any]],
+    issues: Sequence[str] = ("x",),
+    **top: Any,
+) -> Any:
+    """A validated scenario (issues on [0, 1], deals at 0.5 on each) with the given sides and deals."""
+    import yaml
+
+    from riskmodel.spec.scenario import parse_scenario
+
+    spec = {
+        "name": "fixed",
+        "issues": [{"name": name, "range": [0.0, 1.0]} for name in issues],
+        "deals": [{"values": dict.fromkeys(issues, 0.5), **deal} for deal in deals],
+        "sides": list(sides),
+        **top,
+    }
+    return parse_scenario(yaml.safe_dump(spec, sort_keys=False))

@@ -143,6 +143,35 @@ CASES = [
     ),
     Case("oversized", None, ("bytes", "limited")),
     Case("zero_bytes", None, ("mapping",)),
+    # --- multilateral and nested games ----------------------------------------------------------
+    Case("multi_party_not_a_side", "deals.high.parties[1]", ("unknown side 'abroad'",), 11),
+    Case(
+        "multi_weight_not_a_party",
+        "deals.high.agreement.weighted.weights.away",
+        ("weight for 'away'", "not a party"),
+        11,
+    ),
+    Case(
+        "multi_nested_weight_not_a_member",
+        "sides.union.agreement.weighted.weights.away",
+        ("weight for 'away'", "not a member"),
+        63,
+    ),
+    Case(
+        "multi_weighted_threshold_above_total",
+        "deals.high.agreement.weighted.threshold",
+        ("threshold 6", "total weight 5"),
+        11,
+    ),
+    Case("multi_at_least_k_zero", "deals.high.agreement.at_least.k", ("k = 0", "[1, 2]"), 11),
+    Case("multi_at_least_k_too_large", "deals.high.agreement.at_least.k", ("k = 3", "[1, 2]"), 11),
+    Case("multi_nested_cycle", "sides.bloc_a.members", ("cycle", "bloc_a -> bloc_b -> bloc_a"), 63),
+    Case(
+        "multi_reversion_if_cycle",
+        "sides.home.reversion_if[0].ratified",
+        ("cycle of deals", "low -> high -> low"),
+        15,
+    ),
     # --- cases that once exposed loader weaknesses --------------------------------------------
     Case(
         "negative_spread_sigma",

@@ -36,6 +36,7 @@ import xarray as xr
 from riskmodel.analyses.chiefs import chief_gain, chief_ideal
 from riskmodel.analyses.constituency import Constituency, shifted_draws, shifted_worlds
 from riskmodel.analyses.dealspace import base_deal, coarse_grid, issue_indices, pattern_search, unit_to_deals
+from riskmodel.analyses.power import bargaining_power
 from riskmodel.errors import RiskmodelError
 from riskmodel.model.layout import build_layout
 from riskmodel.pipeline import Sampler, Simulation, evaluate_deals
@@ -102,10 +103,17 @@ class NashSolution:
         }
 
 
-def _log_nash(surplus: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Σ_s log S_s per deal (chief × deal in), -inf where some chief gains nothing."""
+def _log_nash(
+    surplus: npt.NDArray[np.float64], power: npt.NDArray[np.float64] | None = None
+) -> npt.NDArray[np.float64]:
+    """Σ_s α_s log S_s per deal (chief × deal in), -inf where some chief gains nothing.
+
+    ``power`` α (one per chief) gives the asymmetric Nash solution; ``None`` is the symmetric one.
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
         logs = np.where(surplus > 0.0, np.log(np.where(surplus > 0.0, surplus, 1.0)), -np.inf)
+    if power is not None:
+        logs = logs * power[:, None]
     return np.asarray(logs.sum(axis=0), dtype=np.float64)
 
 
@@ -117,6 +125,7 @@ def nash_bargaining(
     grid: int = 9,
     rounds: int = 8,
     chunk_size: int | None = None,
+    power: Mapping[str, float] | None = None,
 ) -> NashSolution:
     """Find the Nash bargaining solution between the sides' chiefs.
 
@@ -134,10 +143,14 @@ def nash_bargaining(
         Rounds of local refinement (pattern search) around the best grid point.
     chunk_size
         Deals per engine chunk.
+    power
+        Bargaining power of some chiefs (side → α in (0, 1)), for the asymmetric Nash solution
+        max Π_s S_s(x)^α_s; see :func:`bargaining_power`. Equal power by default.
     """
     layout = simulation.layout
     if not layout.chiefs:
         raise RiskmodelError("Nash bargaining needs at least one side with a chief")
+    alpha = bargaining_power(list(layout.chiefs), power)
     searched = issue_indices(layout, issues)
     base_unit = layout.to_unit(base_deal(layout, base)[1])
 
@@ -153,7 +166,7 @@ def nash_bargaining(
         return surplus, gain.mean(axis=1), results["agreement_probability"].to_numpy()
 
     coarse = coarse_grid(len(searched), grid)
-    score = _log_nash(surplus_of(coarse)[0])
+    score = _log_nash(surplus_of(coarse)[0], alpha)
     evaluated = len(coarse)
     if not np.isfinite(score.max()):
         return NashSolution(
@@ -166,7 +179,7 @@ def nash_bargaining(
             n_evaluated=evaluated,
         )
     point, refined = pattern_search(
-        lambda pts: _log_nash(surplus_of(pts)[0]),
+        lambda pts: _log_nash(surplus_of(pts)[0], alpha),
         coarse[int(np.argmax(score))],
         float(coarse[1, -1] - coarse[0, -1]) / 2.0,
         rounds=rounds,
@@ -298,6 +311,7 @@ def tied_hands(
     base: str | None = None,
     grid: int = 9,
     rounds: int = 8,
+    power: Mapping[str, float] | None = None,
 ) -> TiedHands:
     """Tie one side's hands (raise a vote's threshold and/or harden a bloc) and re-solve.
 
@@ -335,7 +349,7 @@ def tied_hands(
     constrained = constrained_simulation(simulation, scenario)
     if hardened is not None:
         constrained = hardened_simulation(constrained, scenario, **hardened)
-    options: dict[str, Any] = {"issues": issues, "base": base, "grid": grid, "rounds": rounds}
+    options: dict[str, Any] = {"issues": issues, "base": base, "grid": grid, "rounds": rounds, "power": power}
     free = nash_bargaining(simulation, **options)
     tied = nash_bargaining(constrained, **options)
     layout = simulation.layout

@@ -159,7 +159,7 @@ def optimise_deal(
     if grid < 2 or rounds < 0:
         raise ParameterError("{grid} must be at least 2 and {rounds} at least 0")
     searched = issue_indices(layout, issues)
-    _, base_values = base_deal(layout, base)
+    base_name, base_values = base_deal(layout, base)
     base_unit = layout.to_unit(base_values)
     chief_row = None
     if objective == "chief":
@@ -174,7 +174,12 @@ def optimise_deal(
     def evaluate(points: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         deals = deals_of(points)
         results = evaluate_deals(
-            simulation, deals, vote_detail=False, keep_conditional=False, chunk_size=chunk_size
+            simulation,
+            deals,
+            vote_detail=False,
+            keep_conditional=False,
+            chunk_size=chunk_size,
+            like=base_name,
         )
         probability = results["agreement_probability"].to_numpy()
         if chief_row is None:
@@ -206,7 +211,7 @@ def optimise_deal(
     fresh_p, fresh_mcse, fresh_sides = float("nan"), float("nan"), {}
     if fresh is not None:
         other = fresh if isinstance(fresh, Simulation) else fresh_simulation(simulation, fresh, fresh_seed)
-        check = evaluate_deals(other, deal[None], vote_detail=False, keep_conditional=False)
+        check = evaluate_deals(other, deal[None], vote_detail=False, keep_conditional=False, like=base_name)
         fresh_p = float(check["agreement_probability"][0])
         fresh_mcse = float(check["agreement_mcse"][0])
         fresh_sides = {s: float(check["ratification_probability"].sel(side=s)[0]) for s in layout.sides}
@@ -275,7 +280,13 @@ def compare_bundles(
         deals[row, list(subset)] = goal[list(subset)]
     names = ["+".join(layout.issues[k] for k in subset) for subset in subsets]
     results = evaluate_deals(
-        simulation, deals, names, vote_detail=False, keep_conditional=False, chunk_size=chunk_size
+        simulation,
+        deals,
+        names,
+        vote_detail=False,
+        keep_conditional=False,
+        chunk_size=chunk_size,
+        like=base_name,
     )
     probability = results["agreement_probability"].to_numpy()
     passes = {subset: bool(p >= tau) for subset, p in zip(subsets, probability, strict=True)}

@@ -41,6 +41,7 @@ from riskmodel.engine import (
     vote_outcomes,
 )
 from riskmodel.errors import RiskmodelError
+from riskmodel.model.layout import Layout
 from riskmodel.pipeline import Simulation
 from riskmodel.worlds.arrays import AtLeast, Expression, Not, VoteRef, deal_features
 
@@ -220,10 +221,20 @@ def side_payments(
     vote_cost = np.where(
         np.array([rule.polarity_for for rule in worlds.vote_rules])[:, None, None], pass_price, fail_price
     ).reshape(n_votes, -1)
-    agreement_cost = side_cost.max(axis=0)
+    party = _parties(layout, deal_name)
+    _one_vote_each(layout, party)
+    # the agreement needs every party: each chief pays with the same budget, the largest party price
+    agreement_cost = side_cost[party].max(axis=0)
     one_payer = np.stack(
         [
-            np.where(np.delete(side_cost, s, axis=0).max(axis=0, initial=0.0) == 0.0, side_cost[s], np.inf)
+            np.where(
+                np.delete(np.where(party[:, None], side_cost, 0.0), s, axis=0).max(axis=0, initial=0.0)
+                == 0.0,
+                side_cost[s],
+                np.inf,
+            )
+            if party[s]
+            else np.full(side_cost.shape[1], np.nan)
             for s in range(len(layout.sides))
         ]
     )
@@ -252,6 +263,7 @@ def side_payments(
     }
     coords = {
         "side": layout.sides,
+        "party": ("side", party),
         "vote": layout.votes,
         "budget": budget,
         "world": np.arange(worlds.n_worlds),
@@ -271,6 +283,40 @@ def side_payments(
         ),
     }
     return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def _one_vote_each(layout: Layout, party: npt.NDArray[np.bool_]) -> None:
+    """Refuse parties with weighted or abstaining chambers: prices buy one vote per member."""
+    for c, chamber in enumerate(layout.chamber_specs):
+        if not party[layout.chamber_side[c]]:
+            continue
+        in_chamber = layout.member_chamber == c
+        weighted = layout.member_weight is not None and bool(np.any(layout.member_weight[in_chamber] != 1))
+        if weighted or chamber.abstention is not None:
+            raise RiskmodelError(
+                f"side payments buy one vote per member: chamber '{layout.chambers[c]}' has vote weights "
+                "or abstention and is not priced"
+            )
+
+
+def _parties(layout: Layout, deal: str) -> npt.NDArray[np.bool_]:
+    """``(S,)`` the sides a named deal binds (every side for a custom deal).
+
+    Prices combine per side; a deal whose agreement is a Level-I rule other than "all parties",
+    or that binds a nested side, is refused rather than priced as if every side had to ratify.
+    """
+    spec = layout.scenario.spec
+    if deal not in layout.deals:
+        return np.ones(len(layout.sides), dtype=bool)
+    index = layout.deals.index(deal)
+    parties = layout.deal_parties[index]
+    nested = {side.name for side in spec.sides if side.members is not None}
+    if spec.deals[index].agreement is not None or spec.agreement is not None or nested & set(parties):
+        raise RiskmodelError(
+            f"side payments price deals that need all of their parties; '{deal}' has a Level-I "
+            "agreement rule or a nested party"
+        )
+    return np.array([side in parties for side in layout.sides])
 
 
 def budget_needed(cost: npt.ArrayLike, target: float) -> npt.NDArray[np.float64]:

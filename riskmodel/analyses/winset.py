@@ -27,8 +27,17 @@ from riskmodel.model.layout import Layout
 from riskmodel.pipeline import Simulation
 from riskmodel.results.collect import QUANTILES
 from riskmodel.results.mcse import mcse
+from riskmodel.worlds.agreement import deal_rule
 
-__all__ = ["DEFAULT_GRID", "DEFAULT_TAU", "compute_winset", "load_winset", "resolve_deal", "save_winset"]
+__all__ = [
+    "DEFAULT_GRID",
+    "DEFAULT_TAU",
+    "compute_winset",
+    "deal_rule",
+    "load_winset",
+    "resolve_deal",
+    "save_winset",
+]
 
 DEFAULT_GRID = 101
 DEFAULT_TAU = 0.5
@@ -162,6 +171,10 @@ def compute_winset(
     x_unit = (xs - low[x_index]) / span[x_index]
     y_unit = (ys - low[y_index]) / span[y_index]
 
+    # a named base deal among a subset of sides: its parties' win-sets and its agreement
+    rule, evaluated = deal_rule(layout, base_name)
+    if worlds.member_weight is not None or worlds.abstention_band is not None:
+        method = "engine"  # the row sweep counts one vote per member and no abstention
     chunks: Iterable[ChunkOutcome | SweepChunk]
     if method == "sweep":
         chunks = sweep_chunks(
@@ -174,12 +187,15 @@ def compute_winset(
             x_unit=x_unit,
             y_unit=y_unit,
             chunk_size=chunk_size,
+            agreement=rule,
         )
     else:
         deals = np.tile(base_unit, (n_x * n_y, 1))
         deals[:, x_index] = np.tile(x_unit, n_y)
         deals[:, y_index] = np.repeat(y_unit, n_x)
-        chunks = evaluate_chunks(worlds, deals, chunk_size=chunk_size)
+        chunks = evaluate_chunks(
+            worlds, deals, chunk_size=chunk_size, agreements=None if rule is None else [rule] * len(deals)
+        )
     n_sides = len(layout.sides)
     reducer = _Reducer(n_sides, n_x * n_y, worlds.n_draws, worlds.n_replicates, quantiles)
     _reduce(chunks, reducer, None if worlds.independent_draws else worlds.chains)
@@ -248,7 +264,20 @@ def compute_winset(
     }
     if simulation.evidence == "posterior":
         attrs["convergence_gate"] = str(simulation.draws.attrs.get("convergence_gate", ""))
-    return xr.Dataset(data, coords=coords, attrs=attrs)
+    winset = xr.Dataset(data, coords=coords, attrs=attrs)
+    if evaluated is None:
+        return winset
+    # sides the base deal does not bind are not evaluated: NaN, as in the results of `run`
+    keep = xr.DataArray([side in evaluated for side in layout.sides], dims="side")
+    for name in (
+        "ratification_probability",
+        "ratification_mcse",
+        "ratification_conditional_quantile",
+        "winset_size",
+    ):
+        if name in winset:
+            winset[name] = winset[name].where(keep)
+    return winset.assign_coords(evaluated=("side", keep.to_numpy()))
 
 
 def _axis(

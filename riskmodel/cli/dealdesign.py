@@ -270,6 +270,19 @@ def _parse_shift(items: list[str]) -> dict[str, float]:
     return shift
 
 
+def _parse_power(items: list[str]) -> dict[str, float]:
+    power = {}
+    for item in items:
+        side, sep, value = item.partition("=")
+        try:
+            power[side.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise RiskmodelError(f"--power expects SIDE=ALPHA with ALPHA in (0, 1), got '{item}'")
+    return power
+
+
 def bargain(
     scenario: Scenario,
     issues: Issues = None,
@@ -289,6 +302,13 @@ def bargain(
     shift: Annotated[
         list[str] | None, typer.Option("--shift", help="ISSUE=DELTA moving the bloc's ideal (repeatable).")
     ] = None,
+    power: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--power",
+            help="SIDE=ALPHA, a chief's bargaining power in (0, 1) (repeatable); the others share the rest.",
+        ),
+    ] = None,
     worlds: WorldsOption = DEFAULT_WORLDS,
     replicates: ReplicatesOption = DEFAULT_REPLICATES,
     seed: SeedOption = DEFAULT_SEED,
@@ -305,6 +325,7 @@ def bargain(
             "base": base,
             "grid": grid,
             "rounds": rounds,
+            "power": _parse_power(power or []) or None,
         }
         with status("Bargaining"):
             if tie is None:
@@ -361,7 +382,12 @@ def bargain(
                 style="bold",
             )
         )
-    payload = {"scenario": loaded.spec.name, "seed": seed, "n_worlds": simulation.worlds.n_worlds}
+    payload = {
+        "scenario": loaded.spec.name,
+        "seed": seed,
+        "n_worlds": simulation.worlds.n_worlds,
+        "power": options["power"] or "equal",
+    }
     payload.update(experiment.as_dict() if experiment is not None else solutions["solution"].as_dict())
     written = _write_json(folder / "bargain.json", payload)
     console.print(Text(f"Wrote {written}."), highlight=False)

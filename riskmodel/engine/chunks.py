@@ -16,9 +16,10 @@ from riskmodel.engine.kernel import count_yes, prepare
 from riskmodel.engine.procedure import evaluate_procedure
 from riskmodel.engine.referendum import referendum_share
 from riskmodel.engine.votes import vote_outcomes
+from riskmodel.engine.weighted import count_weighted
 from riskmodel.worlds.arrays import Expression, VoteRule, Worlds, deal_features
 
-__all__ = ["ChunkOutcome", "evaluate_chunks"]
+__all__ = ["ChunkOutcome", "evaluate_chunks", "level_one", "nest_sides"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class ChunkOutcome:
     side_ratified
         ``(S, D, R, n)`` whether each side ratified.
     agreed
-        ``(D, R, n)`` whether every side ratified.
+        ``(D, R, n)`` whether the deal's Level-I agreement holds (by default: every side ratified).
     """
 
     deal_slice: slice
@@ -58,6 +59,7 @@ def evaluate_chunks(
     *,
     chunk_size: int | None = None,
     memory_budget: int = 256 * 2**20,
+    agreements: Sequence[Expression | None] | None = None,
 ) -> Iterator[ChunkOutcome]:
     """Evaluate deals against worlds, one chunk of deals at a time.
 
@@ -75,6 +77,9 @@ def evaluate_chunks(
         Deals per chunk; by default as many as fit ``memory_budget`` bytes of outcome arrays.
     memory_budget
         Approximate bytes a chunk may use when ``chunk_size`` is not given.
+    agreements
+        One Level-I rule per deal over side outcomes (``None`` entries, or no list: the worlds'
+        default agreement, else every side).
 
     Yields
     ------
@@ -94,15 +99,50 @@ def evaluate_chunks(
         part = slice(start, min(start + chunk_size, n_deals))
         x = deals[part]
         features = deal_features(x, worlds.link_pairs)
-        yes = count_yes(worlds, features, prepared=prepared)
         share = referendum_share(worlds, x, features)
-        passed, support, margin = vote_outcomes(worlds, rules, yes, share)
+        if worlds.member_weight is None and worlds.abstention_band is None:
+            yes = count_yes(worlds, features, prepared=prepared)
+            passed, support, margin = vote_outcomes(worlds, rules, yes, share)
+        else:
+            weighted_yes, abstain = count_weighted(worlds, features, prepared=prepared)
+            passed, support, margin = vote_outcomes(worlds, rules, weighted_yes, share, abstain)
         sides = np.stack([evaluate_procedure(expr, passed) for expr in procedures])
+        nest_sides(worlds, sides)
         yield ChunkOutcome(
             deal_slice=part,
             vote_passed=passed,
             support=support,
             margin=margin,
             side_ratified=sides,
-            agreed=np.all(sides, axis=0),
+            agreed=_agreed(worlds, sides, None if agreements is None else agreements[part]),
         )
+
+
+def nest_sides(worlds: Worlds, sides: npt.NDArray[np.bool_]) -> None:
+    """Apply nested sides' rules over their members to ``sides`` ``(S, ...)`` in place (members first)."""
+    for side, rule in worlds.nested:
+        sides[side] &= evaluate_procedure(rule, sides)
+
+
+def level_one(
+    worlds: Worlds, sides: npt.NDArray[np.bool_], agreement: Expression | None = None
+) -> npt.NDArray[np.bool_]:
+    """Whether the Level-I rule holds over side outcomes ``(S, ...)`` (default: the worlds' own)."""
+    rule = agreement if agreement is not None else worlds.agreement
+    return np.all(sides, axis=0) if rule is None else evaluate_procedure(rule, sides)
+
+
+def _agreed(
+    worlds: Worlds, sides: npt.NDArray[np.bool_], rules: Sequence[Expression | None] | None
+) -> npt.NDArray[np.bool_]:
+    """``(D, R, n)`` each deal's Level-I agreement over the sides' outcomes ``(S, D, R, n)``."""
+    if rules is None or all(rule is None for rule in rules):
+        if worlds.agreement is None:
+            return np.all(sides, axis=0)
+        return evaluate_procedure(worlds.agreement, sides)
+    out = np.empty(sides.shape[1:], dtype=bool)
+    for j, rule in enumerate(rules):
+        rule = rule if rule is not None else worlds.agreement
+        column = sides[..., j : j + 1]
+        out[..., j] = (np.all(column, axis=0) if rule is None else evaluate_procedure(rule, column))[..., 0]
+    return out

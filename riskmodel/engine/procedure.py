@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from riskmodel.worlds.arrays import AtLeast, Expression, Not, VoteRef
+from riskmodel.worlds.arrays import AtLeast, Expression, Not, VoteRef, WeightedCount
 
 __all__ = ["evaluate_procedure"]
 
@@ -37,4 +37,15 @@ def evaluate_procedure(expression: Expression, vote_passed: npt.NDArray[np.bool_
             for clause in clauses:
                 held += evaluate_procedure(clause, vote_passed)
             return held >= k
+        case WeightedCount(clauses=clauses, threshold=threshold, share=share, polarity_for=polarity_for):
+            weight = np.zeros(vote_passed.shape[1:])
+            total = 0.0
+            for clause, w in clauses:
+                held_clause = evaluate_procedure(clause, vote_passed)
+                weight += w * (held_clause if polarity_for else ~held_clause)
+                total += w
+            needed = threshold * total if share else threshold
+            # weights are decimals (population shares): a relative tolerance keeps a count that
+            # equals the threshold on paper from failing by a rounding error
+            return weight >= needed - 1e-9 * max(total, 1.0)
     raise TypeError(f"not an expression: {expression!r}")

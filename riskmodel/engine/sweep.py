@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from riskmodel.engine.chunks import level_one, nest_sides
 from riskmodel.engine.procedure import evaluate_procedure
 from riskmodel.engine.referendum import referendum_share
 from riskmodel.engine.sweep_kernels import grid_polynomials, sweep_passed
@@ -74,6 +75,7 @@ def sweep_chunks(
     y_unit: npt.ArrayLike,
     chunk_size: int | None = None,
     memory_budget: int = 256 * 2**20,
+    agreement: Expression | None = None,
 ) -> Iterator[SweepChunk]:
     """Evaluate an evenly spaced grid of deals (rows = ``y_unit``, columns = ``x_unit``).
 
@@ -95,6 +97,9 @@ def sweep_chunks(
         Grid values on the unit scale; ``x_unit`` evenly spaced and increasing.
     chunk_size, memory_budget
         As in :func:`riskmodel.engine.evaluate_chunks`.
+    agreement
+        The Level-I rule of every grid deal (default: the worlds' own). Chambers with vote
+        weights or an abstention band are not swept: use :func:`riskmodel.engine.evaluate_chunks`.
 
     Yields
     ------
@@ -105,6 +110,8 @@ def sweep_chunks(
     base = np.asarray(base_unit, dtype=np.float64).copy()
     if x_index == y_index:
         raise ValueError("the grid needs two different issues")
+    if worlds.member_weight is not None or worlds.abstention_band is not None:
+        raise ValueError("the sweep counts one vote per member without abstention: use evaluate_chunks")
     if xs.size > 1 and not np.allclose(np.diff(xs), xs[1] - xs[0], rtol=1e-9, atol=1e-12):
         raise ValueError("x_unit must be evenly spaced")
     if xs.size > 1 and xs[1] <= xs[0]:
@@ -165,10 +172,11 @@ def sweep_chunks(
             for v in np.flatnonzero(vote_chamber < 0).tolist():
                 passed[v] = vote_outcomes(worlds, [rules[v]], counts, share)[0][0]
         sides = np.stack([evaluate_procedure(expr, passed) for expr in procedures])
+        nest_sides(worlds, sides)
         first = row0 * n_cols + col0
         yield SweepChunk(
             deal_slice=slice(first, first + n_deals),
             vote_passed=passed,
             side_ratified=sides,
-            agreed=np.all(sides, axis=0),
+            agreed=level_one(worlds, sides, agreement),
         )

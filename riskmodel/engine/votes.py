@@ -48,10 +48,15 @@ def full_attendance_needed(rule: VoteRule, seats: int) -> float:
 def vote_outcomes(
     worlds: Worlds,
     rules: Sequence[VoteRule],
-    yes: npt.NDArray[np.int32],
+    yes: npt.NDArray[np.int32] | npt.NDArray[np.int64],
     share: npt.NDArray[np.float64],
+    abstain: npt.NDArray[np.int64] | None = None,
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Apply each vote's threshold to the counts: ``(passed, support, margin)``, each (V, D, R, N)."""
+    """Apply each vote's threshold to the counts: ``(passed, support, margin)``, each (V, D, R, N).
+
+    ``abstain`` ``(D, R, N, C)`` counts members who abstain (chambers with an abstention band):
+    they are left out of the votes against, and out of the base of ``relative_to: present``.
+    """
     n_draws, n_replicates, n_deals = yes.shape[:3]
     shape = (len(rules), n_draws, n_replicates, n_deals)
     passed = np.zeros(shape, dtype=bool)
@@ -72,8 +77,16 @@ def vote_outcomes(
             continue
         present = worlds.present[:, :, rule.chamber][:, :, None].astype(np.int64)  # (D, R, 1)
         ayes = yes[..., rule.chamber].astype(np.int64)
-        count = ayes if rule.polarity_for else present - ayes
-        needed = needed_votes(rule, _base(worlds, rule))[:, :, None]  # (D, R, 1)
+        if abstain is None:
+            count = ayes if rule.polarity_for else present - ayes
+            needed = needed_votes(rule, _base(worlds, rule))[:, :, None]  # (D, R, 1)
+        else:
+            decided = present - abstain[..., rule.chamber]  # yes + no, (D, R, N)
+            count = ayes if rule.polarity_for else decided - ayes
+            if rule.relative_to_present:
+                needed = needed_votes(rule, decided)
+            else:
+                needed = needed_votes(rule, _base(worlds, rule))[:, :, None]
         passed[v] = count >= needed
         support[v] = count
         margin[v] = count - needed

@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from riskmodel.spec.multilateral import deal_parties, member_weights
 from riskmodel.spec.scenario import LoadedScenario
 from riskmodel.spec.schema import Bloc, Chamber, Chief, Lobby, Public, Side, Vote
 
@@ -58,11 +59,16 @@ class Layout:
     reversion: npt.NDArray[np.float64]
     deals: list[str]
     deal_values: npt.NDArray[np.float64]
+    member_weight: npt.NDArray[np.int64] | None = None
+    member_lead: npt.NDArray[np.int64] | None = None
+    deal_parties: tuple[tuple[str, ...], ...] = ()
 
     @property
     def seats(self) -> npt.NDArray[np.int64]:
-        """Members per chamber (0 for referendums)."""
-        return np.bincount(self.member_chamber, minlength=len(self.chambers)).astype(np.int64)
+        """Votes per chamber: members, or their weights when weighted (0 for referendums)."""
+        return np.bincount(
+            self.member_chamber, weights=self.member_weight, minlength=len(self.chambers)
+        ).astype(np.int64)
 
     def to_unit(self, values: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """Rescale issue values (..., K) from the issues' own units to [0, 1]."""
@@ -92,7 +98,12 @@ def build_layout(scenario: LoadedScenario) -> Layout:
     blocs: list[str] = []
     bloc_specs: list[Bloc] = []
     bloc_side: list[int] = []
-    members, member_bloc, member_chamber, offsets = [], [], [], []
+    members: list[str] = []
+    member_bloc: list[int] = []
+    member_chamber: list[int] = []
+    offsets: list[npt.NDArray[np.float64]] = []
+    weights: list[int] = []
+    lead: list[int] = []  # the member whose vote each member casts (itself unless its bloc is a block)
     attributes: list[dict[str, str]] = []
     lobbies, lobby_specs, lobby_side = [], [], []
     publics, public_specs, public_side = [], [], []
@@ -112,10 +123,13 @@ def build_layout(scenario: LoadedScenario) -> Layout:
             table = scenario.member_tables.get((side.name, chamber.name))
             for bloc in chamber.blocs:
                 b = len(blocs)
+                first = len(members)
                 blocs.append(f"{side.name}.{bloc.name}")
                 bloc_specs.append(bloc)
                 bloc_side.append(s)
                 for seat in range(bloc.seats or 0):
+                    weights.append(bloc.weight)
+                    lead.append(first if bloc.block else len(members))
                     members.append(f"{side.name}.{chamber.name}.{bloc.name}-{seat + 1:03d}")
                     member_bloc.append(b)
                     member_chamber.append(c)
@@ -123,7 +137,9 @@ def build_layout(scenario: LoadedScenario) -> Layout:
                     attributes.append({"side": side.name, "chamber": chamber.name, "bloc": bloc.name})
                 if table is not None:
                     rows = table[table["bloc"] == bloc.name]
+                    weights.extend(member_weights(rows, {bloc.name: bloc.weight}))
                     for _, row in rows.iterrows():
+                        lead.append(first if bloc.block else len(members))
                         members.append(f"{side.name}.{chamber.name}.{row['name']}")
                         member_bloc.append(b)
                         member_chamber.append(c)
@@ -206,7 +222,16 @@ def build_layout(scenario: LoadedScenario) -> Layout:
         vote_specs=vote_specs,
         vote_side=as_int(vote_side),
         vote_chamber=as_int(vote_chamber),
-        reversion=np.array([[side.reversion[name] for name in issues] for side in spec.sides]),
+        # a nested side without Level II of its own has no reversion; nothing reads its row
+        reversion=np.array(
+            [
+                [(side.reversion or {}).get(name, low[k]) for k, name in enumerate(issues)]
+                for side in spec.sides
+            ]
+        ),
         deals=[deal.name for deal in spec.deals],
         deal_values=np.array([[deal.values[name] for name in issues] for deal in spec.deals]),
+        member_weight=as_int(weights) if any(w != 1 for w in weights) else None,
+        member_lead=as_int(lead) if any(j != m for m, j in enumerate(lead)) else None,
+        deal_parties=tuple(tuple(parties) for parties in deal_parties(spec)),
     )

@@ -141,6 +141,38 @@ def _per_issue(value: Prior | dict[str, Prior], issues: Sequence[str]) -> list[P
     return [value] * len(issues)
 
 
+def _is_zero(prior: Prior) -> bool:
+    value = prior.value if isinstance(prior, Fixed) else prior
+    return isinstance(value, int | float) and value == 0
+
+
+def _multilateral_priors(layout: Layout, matrix: Any, vector: Any) -> None:
+    """Register the multilateral keys' priors, only when the scenario uses them.
+
+    A scenario without them builds exactly the model it always did, so its draws do not move.
+    """
+    blocs, chambers = layout.bloc_specs, layout.chamber_specs
+    if any(b.reversion for b in blocs):
+        side_reversion = layout.reversion[layout.bloc_side]
+        rows = [
+            [
+                (b.reversion or {}).get(issue, float(side_reversion[j, k]))
+                for k, issue in enumerate(layout.issues)
+            ]
+            for j, b in enumerate(blocs)
+        ]
+        matrix(mv.BLOC_REVERSION, "bloc", layout.blocs, rows)
+    if not all(_is_zero(b.common_shock) for b in blocs):
+        vector(mv.BLOC_COMMON_SHOCK, "bloc", layout.blocs, [b.common_shock for b in blocs])
+    if not all(_is_zero(c.common_shock) for c in chambers):
+        vector(mv.CHAMBER_COMMON_SHOCK, "chamber", layout.chambers, [c.common_shock for c in chambers])
+    if not all(_is_zero(s.common_shock) for s in layout.side_specs):
+        vector(mv.SIDE_COMMON_SHOCK, "side", layout.sides, [s.common_shock for s in layout.side_specs])
+    if any(c.abstention is not None for c in chambers):
+        bands = [c.abstention.band if c.abstention is not None else 0.0 for c in chambers]
+        vector(mv.CHAMBER_ABSTENTION_BAND, "chamber", layout.chambers, bands)
+
+
 def build_model(layout: Layout) -> pm.Model:
     """Build the PyMC model of a scenario's epistemic uncertainty.
 
@@ -225,6 +257,7 @@ def build_model(layout: Layout) -> pm.Model:
         vector(mv.CHAMBER_SHOCK_SCALE, "chamber", layout.chambers, [c.shock_scale for c in chambers])
         vector(mv.CHAMBER_TURNOUT, "chamber", layout.chambers, [c.turnout for c in chambers])
         vector(mv.CHAMBER_CAMPAIGN_SHOCK, "chamber", layout.chambers, [c.campaign_shock for c in chambers])
+        _multilateral_priors(layout, matrix, vector)
         vector(
             mv.LINK_INTERACTION,
             "link",

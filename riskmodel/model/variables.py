@@ -33,6 +33,8 @@ __all__ = [
     "LOBBY_SALIENCE",
     "MEMBER_IDEAL",
     "MEMBER_Z",
+    "OPTIONAL_RANDOM_INPUTS",
+    "OPTIONAL_VARIABLES",
     "PUBLIC_APPROVAL",
     "PUBLIC_IDEAL",
     "PUBLIC_SALIENCE",
@@ -103,6 +105,18 @@ _ALL = (
 )
 
 VARIABLES: dict[str, ModelVariable] = {variable.name: variable for variable in _ALL}
+
+_OPTIONAL = (
+    ModelVariable("bloc_reversion", ("bloc", "issue"), f"{_BLOC}.reversion"),
+    ModelVariable("bloc_common_shock", ("bloc",), f"{_BLOC}.common_shock", random_input=True),
+    ModelVariable("chamber_common_shock", ("chamber",), f"{_CHAMBER}.common_shock", random_input=True),
+    ModelVariable("side_common_shock", ("side",), "sides[].common_shock", random_input=True),
+    ModelVariable("chamber_abstention_band", ("chamber",), f"{_CHAMBER}.abstention.band"),
+)
+
+OPTIONAL_VARIABLES: dict[str, ModelVariable] = {variable.name: variable for variable in _OPTIONAL}
+"""Variables of the multilateral keys: in the model only when the scenario uses them, so that a
+scenario without them builds exactly the model (and draws) it always did."""
 """Every named model variable, by name, in the order the builder creates them."""
 
 BLOC_IDEAL = VARIABLES["bloc_ideal"].name
@@ -125,12 +139,18 @@ CHAMBER_SHOCK_SCALE = VARIABLES["chamber_shock_scale"].name
 CHAMBER_TURNOUT = VARIABLES["chamber_turnout"].name
 CHAMBER_CAMPAIGN_SHOCK = VARIABLES["chamber_campaign_shock"].name
 LINK_INTERACTION = VARIABLES["link_interaction"].name
+BLOC_REVERSION = OPTIONAL_VARIABLES["bloc_reversion"].name
+BLOC_COMMON_SHOCK = OPTIONAL_VARIABLES["bloc_common_shock"].name
+CHAMBER_COMMON_SHOCK = OPTIONAL_VARIABLES["chamber_common_shock"].name
+SIDE_COMMON_SHOCK = OPTIONAL_VARIABLES["side_common_shock"].name
+CHAMBER_ABSTENTION_BAND = OPTIONAL_VARIABLES["chamber_abstention_band"].name
 MEMBER_IDEAL = VARIABLES["member_ideal"].name
 
 MEMBER_Z = "member_z"
 """The members' standardised deviations from their bloc (a latent variable, not a registry entry)."""
 
 RANDOM_INPUTS: tuple[str, ...] = tuple(v.name for v in _ALL if v.random_input)
+OPTIONAL_RANDOM_INPUTS: tuple[str, ...] = tuple(v.name for v in _OPTIONAL if v.random_input)
 """Draws that scale the shocks: a modification must leave them alone for CRN to hold."""
 
 

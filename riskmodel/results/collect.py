@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from riskmodel.engine import ChunkOutcome
     from riskmodel.model.layout import Layout
 
-__all__ = ["QUANTILES", "collect_results"]
+__all__ = ["QUANTILES", "collect_results", "mask_non_parties"]
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -61,6 +61,7 @@ def collect_results(
     independent_draws: bool = True,
     vote_detail: bool = True,
     keep_conditional: bool = True,
+    evaluated: tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]] | None = None,
     attrs: Mapping[str, Any] | None = None,
 ) -> xr.Dataset:
     """Reduce engine chunks into the results Dataset.
@@ -85,6 +86,10 @@ def collect_results(
         per deal and vote, so grids of many deals turn it off.
     keep_conditional
         Keep p_e per draw (``draw × deal`` arrays); turn off for very large grids.
+    evaluated
+        ``(evaluated, party)``, each ``(S, N)``: the sides each deal evaluates and its parties.
+        Sides (and their votes) not evaluated for a deal are NaN for it, and a ``party`` variable
+        is added; ``None`` when every deal binds every side.
     attrs
         Extra attributes (seed, scenario digest ...).
     """
@@ -205,7 +210,26 @@ def collect_results(
         "issue_units": json.dumps({i.name: i.unit for i in spec.issues}),
         **(attrs or {}),
     }
-    return xr.Dataset(data, coords=coords, attrs=all_attrs)
+    results = xr.Dataset(data, coords=coords, attrs=all_attrs)
+    return results if evaluated is None else mask_non_parties(results, layout, *evaluated)
+
+
+def mask_non_parties(
+    results: xr.Dataset, layout: Layout, evaluated: npt.NDArray[np.bool_], party: npt.NDArray[np.bool_]
+) -> xr.Dataset:
+    """Set side and vote results of sides a deal does not evaluate to NaN; add ``party`` (side, deal)."""
+    side_ok = xr.DataArray(evaluated, dims=("side", "deal"))
+    vote_ok = xr.DataArray(evaluated[layout.vote_side], dims=("vote", "deal"))
+    for name, variable in results.data_vars.items():
+        if "deal" not in variable.dims:
+            continue
+        if "side" in variable.dims:
+            results[name] = variable.where(side_ok)
+        elif "vote" in variable.dims:
+            results[name] = variable.where(vote_ok)
+    results["party"] = (("side", "deal"), party)
+    results["evaluated"] = (("side", "deal"), evaluated)
+    return results
 
 
 def _describe(layout: Layout, v: int) -> str:

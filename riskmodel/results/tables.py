@@ -28,8 +28,13 @@ OVERLAP = "overlap (joint)"
 
 
 def summary_table(results: xr.Dataset) -> pd.DataFrame:
-    """One row per deal and side (and ``joint``): probability, MCSE and the p_e intervals."""
+    """One row per deal and side (and ``joint``): probability, MCSE and the p_e intervals.
+
+    A deal among a subset of sides lists only the sides it evaluates (its parties and their
+    members); ``joint`` is then its Level-I agreement.
+    """
     rows = []
+    evaluated = results.get("evaluated")
     q = results["quantile"].to_numpy().tolist()
     i05, i25, i50, i75, i95 = (q.index(v) for v in QUANTILES)
     for deal in results["deal"].to_numpy().tolist():
@@ -41,6 +46,7 @@ def summary_table(results: xr.Dataset) -> pd.DataFrame:
                 results["ratification_conditional_quantile"].sel(side=side, deal=deal),
             )
             for side in results["side"].to_numpy().tolist()
+            if evaluated is None or bool(evaluated.sel(side=side, deal=deal))
         ]
         entries.append(
             (

@@ -91,6 +91,19 @@ def load_member_table(
                     location=column,
                 )
             table[column] = values.astype(float)
+    if "weight" in table.columns:
+        # votes per member: a positive whole number, so weighted counts stay exact integers
+        text = table["weight"].astype(str).str.strip()
+        ok = text.str.fullmatch(r"[0-9]+") & (text.str.lstrip("0") != "")
+        if not ok.all():
+            row = int((~ok).to_numpy().nonzero()[0][0])
+            raise ScenarioError(
+                f"expected a positive whole number of votes, got '{table['weight'].iloc[row]}'",
+                file=file,
+                line=row + 2,
+                location="weight",
+            )
+        table["weight"] = text.astype(int)
     return table
 
 

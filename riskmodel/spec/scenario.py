@@ -7,8 +7,6 @@ what was expected. Inside the package the returned :class:`LoadedScenario` is tr
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import typing
 from collections.abc import Mapping, Sequence
@@ -21,6 +19,7 @@ import pydantic
 
 from riskmodel.errors import ScenarioError, did_you_mean
 from riskmodel.spec.members import load_member_table
+from riskmodel.spec.multilateral import check_multilateral, scenario_digest, table_votes
 from riskmodel.spec.priors import Fixed, Prior, prior_support
 from riskmodel.spec.schema import (
     AllOf,
@@ -167,11 +166,13 @@ class _Checker:
             p_lo, p_hi = prior_support(link.interaction)
             if p_lo <= -1 or p_hi >= 1:
                 self.fail(("links", k, "interaction"), "an interaction must lie strictly inside (-1, 1)")
+        check_multilateral(spec, self.fail, self.issue_values)
         for s, side in enumerate(spec.sides):
             self.side(side, ("sides", s))
 
     def side(self, side: Side, path: LinePath) -> None:
-        self.issue_values(side.reversion, (*path, "reversion"), in_range=True)
+        if side.reversion is not None:
+            self.issue_values(side.reversion, (*path, "reversion"), in_range=True)
         self.unique(side.chambers, (*path, "chambers"), "chamber")
         self.unique(side.votes, (*path, "votes"), "vote")
         self.unique(side.lobbies, (*path, "lobbies"), "lobby")
@@ -298,11 +299,11 @@ class _Checker:
 
     def _seat_count(self, chamber: Chamber) -> int:
         total = 0
-        for bloc in chamber.blocs:
-            total += bloc.seats or 0
+        for bloc in chamber.blocs:  # votes: weighted seats
+            total += (bloc.seats or 0) * bloc.weight
         for (_, name), table in self.tables.items():
             if name == chamber.name:
-                total += len(table)
+                total += table_votes(table, {b.name: b.weight for b in chamber.blocs})
         return total
 
     def procedure(self, proc: Procedure, votes: Sequence[str], path: LinePath) -> None:
@@ -348,7 +349,7 @@ def parse_scenario(
         raise error_from_validation(exc, raw, file, lines) from None
     checker = _Checker(spec, raw, file, lines, base_dir)
     checker.run()
-    digest = _digest(spec, checker.tables)
+    digest = scenario_digest(spec, checker.tables)
     return LoadedScenario(spec=spec, member_tables=dict(checker.tables), digest=digest)
 
 
@@ -387,11 +388,3 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     return LoadedScenario(
         spec=loaded.spec, member_tables=loaded.member_tables, path=path, digest=loaded.digest
     )
-
-
-def _digest(spec: Scenario, tables: Mapping[tuple[str, str], pd.DataFrame]) -> str:
-    hasher = hashlib.sha256(json.dumps(spec.model_dump(mode="json", by_alias=True), sort_keys=True).encode())
-    for key in sorted(tables):
-        hasher.update("/".join(key).encode())
-        hasher.update(tables[key].to_csv(index=False).encode())
-    return hasher.hexdigest()

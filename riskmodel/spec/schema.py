@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from riskmodel.spec.evidence import Evidence
+from riskmodel.spec.multischema import Abstention, Agreement, ReversionIf
 from riskmodel.spec.priors import Number, Prior
 
 __all__ = [
@@ -83,6 +84,8 @@ class Deal(_Model):
     name: Name
     label: Label | None = None
     values: dict[Name, Number]
+    parties: list[Name] | None = Field(default=None, description="Sides bound by the deal; default: all.")
+    agreement: Agreement | None = Field(default=None, description="Level-I rule over the parties.")
     description: Text | None = None
     source: str | None = None
 
@@ -127,6 +130,12 @@ class Bloc(Preferences):
         "who favour any agreement, negative for those who prefer no deal now or a better deal later; "
         "for a veto player such as a court, its lean independent of the deal.",
     )
+    weight: Annotated[int, Field(ge=1, strict=True)] = Field(default=1, description="Votes per member.")
+    block: bool = Field(default=False, description="Members cast one common vote.")
+    reversion: dict[Name, Prior] | None = Field(
+        default=None, description="What this bloc believes failure leads to (per issue)."
+    )
+    common_shock: Prior = Field(default=0.0, description="Scale of a shock shared by the bloc's members.")
     source: str | None = None
 
 
@@ -154,6 +163,8 @@ class Chamber(_Model):
     campaign_shock: Prior = Field(
         default=0.0, description="Referendums: SD of a campaign swing per world (utility units)."
     )
+    abstention: Abstention | None = None
+    common_shock: Prior = Field(default=0.0, description="Scale of a shock shared by the chamber's members.")
     source: str | None = None
 
 
@@ -233,7 +244,7 @@ class Vote(_Model):
     label: Label | None = None
     chamber: Name
     threshold: Threshold = "majority"
-    relative_to: Literal["voting", "seats"] = "voting"
+    relative_to: Literal["voting", "seats", "present"] = "voting"
     polarity: Literal["for", "against"] = "for"
     ties: Literal["fail", "pass"] = "fail"
     source: str | None = None
@@ -303,9 +314,15 @@ class Side(_Model):
 
     name: Name
     label: Label | None = None
-    reversion: dict[Name, Number] = Field(description="What the side gets if the deal fails.")
-    chambers: list[Chamber] = Field(min_length=1)
-    votes: list[Vote] = Field(min_length=1)
+    reversion: dict[Name, Number] | None = Field(
+        default=None, description="What the side gets if the deal fails (optional for a nested side)."
+    )
+    reversion_if: list[ReversionIf] = Field(default_factory=list)
+    members: list[Name] | None = Field(default=None, description="Member sides of a nested side.")
+    agreement: Agreement | None = Field(default=None, description="Rule over the members; default: all.")
+    common_shock: Prior = Field(default=0.0, description="Scale of a shock shared by the side's members.")
+    chambers: list[Chamber] = Field(default_factory=list)
+    votes: list[Vote] = Field(default_factory=list)
     procedure: Procedure | None = Field(
         default=None, description="When the side ratifies; default: all of its votes."
     )
@@ -326,6 +343,7 @@ class Scenario(_Model):
     links: list[Link] = Field(default_factory=list)
     deals: list[Deal] = Field(min_length=1)
     sides: list[Side] = Field(min_length=1)
+    agreement: Agreement | None = Field(default=None, description="Default Level-I rule of every deal.")
     evidence: Evidence | None = Field(
         default=None, description="Roll calls, declared positions and polls that condition the priors."
     )

@@ -14,7 +14,18 @@ from fractions import Fraction
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["All", "AtLeast", "Expression", "Not", "VoteRef", "VoteRule", "Worlds", "deal_features"]
+__all__ = [
+    "All",
+    "AtLeast",
+    "Expression",
+    "Not",
+    "SequenceShift",
+    "VoteRef",
+    "VoteRule",
+    "WeightedCount",
+    "Worlds",
+    "deal_features",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -39,6 +50,8 @@ class VoteRule:
         True: count votes for the deal; False: count votes against it.
     ties_pass
         A vote exactly at half the base passes (majority rule only).
+    relative_to_present
+        Base is the yes and no votes only (abstentions left out).
     """
 
     chamber: int
@@ -48,6 +61,7 @@ class VoteRule:
     relative_to_seats: bool
     polarity_for: bool
     ties_pass: bool
+    relative_to_present: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,13 +86,57 @@ class Not:
     clause: Expression
 
 
-Expression = VoteRef | AtLeast | Not
+@dataclass(frozen=True)
+class WeightedCount:
+    """The weight of the clauses that hold (or fail, ``polarity_for=False``) reaches a threshold.
+
+    Attributes
+    ----------
+    clauses
+        ``(clause, weight)`` pairs.
+    threshold
+        A share of the total weight when ``share`` is true, else an absolute weight.
+    share
+        Whether ``threshold`` is a share of the total.
+    polarity_for
+        Count the weight of clauses that hold (True) or that do not (False).
+    """
+
+    clauses: tuple[tuple[Expression, float], ...]
+    threshold: float
+    share: bool
+    polarity_for: bool = True
+
+
+Expression = VoteRef | AtLeast | Not | WeightedCount
 """A compiled ratification procedure: a boolean expression over vote outcomes."""
 
 
 def All(*clauses: Expression) -> AtLeast:  # noqa: N802 - reads as the procedure keyword
     """Every clause holds."""
     return AtLeast(len(clauses), clauses)
+
+
+@dataclass(frozen=True)
+class SequenceShift:
+    """A ``reversion_if`` entry: where deal ``deal`` is agreed, ``members`` gain ``shift`` more.
+
+    Attributes
+    ----------
+    side
+        Index of the side whose reversion changes.
+    deal
+        Index of the named deal whose agreement triggers it.
+    members
+        ``(m,)`` indices of the side's members.
+    shift
+        ``(D, m)`` float32 change of each member's net gain (the constant term) per draw.
+    """
+
+    side: int
+    deal: int
+    members: npt.NDArray[np.int64]
+    shift: npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True)
@@ -121,6 +179,20 @@ class Worlds:
         ``(V,)`` one rule per vote, in the scenario's vote order.
     procedures
         ``(S,)`` one compiled ratification procedure per side.
+    member_weight
+        ``(M,)`` votes per member; ``None`` when every member has one vote.
+    abstention_band
+        ``(D, C)`` float32 half-width of each chamber's abstention band; ``None`` when no chamber
+        has one. A member whose net gain plus shock lies strictly inside the band abstains.
+    nested
+        ``(side, rule)`` pairs in evaluation order: a nested side ratifies when its own procedure
+        holds and ``rule`` (an expression whose references are side indices) holds over the
+        sides' outcomes.
+    agreement
+        The default Level-I rule of a deal (references are side indices); ``None`` means every
+        side must ratify.
+    sequences
+        The ``reversion_if`` entries, side by side in file order (first matching entry wins).
     """
 
     member_coef: FloatArray
@@ -140,6 +212,11 @@ class Worlds:
     independent_draws: bool = True
     vote_rules: tuple[VoteRule, ...] = ()
     procedures: tuple[Expression, ...] = ()
+    member_weight: npt.NDArray[np.int64] | None = None
+    abstention_band: npt.NDArray[np.float32] | None = None
+    nested: tuple[tuple[int, Expression], ...] = ()
+    agreement: Expression | None = None
+    sequences: tuple[SequenceShift, ...] = ()
 
     @property
     def n_draws(self) -> int:

@@ -18,19 +18,15 @@ import xarray as xr
 from riskmodel.model import variables as mv
 from riskmodel.model.layout import Layout
 from riskmodel.randomness import SeedLike, as_seed_sequence
+from riskmodel.worlds.agreement import default_agreement, nested_rules
 from riskmodel.worlds.arrays import Worlds
 from riskmodel.worlds.gains import gain_coefficients, weight_matrix
+from riskmodel.worlds.multilateral import bloc_reversion, common_shocks, sequence_shifts, stack
 from riskmodel.worlds.rules import compile_rules
 
-__all__ = ["make_worlds"]
+__all__ = ["make_worlds", "member_coefficients"]
 
 FloatArray = npt.NDArray[np.float64]
-
-
-def _stack(draws: xr.Dataset, name: str) -> FloatArray:
-    """(chain × draw, ...) array of a variable, chains concatenated."""
-    values = draws[name].to_numpy()
-    return values.reshape(-1, *values.shape[2:]).astype(np.float64)
 
 
 def make_worlds(
@@ -62,75 +58,45 @@ def make_worlds(
         raise ValueError("n_replicates must be at least 1")
     chains = int(draws.sizes["chain"])
     n_draws = chains * int(draws.sizes["draw"])
-    low, span = layout.issue_low, layout.issue_span
     links = layout.link_pairs
-    n_issues = len(layout.issues)
     reversion = layout.to_unit(layout.reversion)  # (S, K)
-
-    def ideal(name: str) -> FloatArray:
-        return (_stack(draws, name) - low) / span
-
-    interaction = _stack(draws, mv.LINK_INTERACTION) if len(links) else np.zeros((n_draws, 0))
+    interaction = stack(draws, mv.LINK_INTERACTION) if len(links) else np.zeros((n_draws, 0))
     n_members = len(layout.members)
-    coef = np.zeros((n_draws, n_members, 2 * n_issues + len(links) + 1))
-    if n_members:
-        bloc_of = layout.member_bloc
-        side_of = layout.bloc_side[bloc_of]
-        salience = _stack(draws, mv.BLOC_SALIENCE)[:, bloc_of]
-        coef += gain_coefficients(
-            ideal(mv.MEMBER_IDEAL), salience, reversion[side_of], interaction[:, None, :], links
-        )
-        if layout.lobbies:
-            lobby_gain = gain_coefficients(
-                ideal(mv.LOBBY_IDEAL),
-                _stack(draws, mv.LOBBY_SALIENCE),
-                reversion[layout.lobby_side],
-                interaction[:, None, :],
-                links,
-            )  # (D, L, F)
-            weight = _stack(draws, mv.LOBBY_INFLUENCE)[:, :, None] * layout.lobby_reach[None]  # (D, L, M)
-            coef += np.einsum("dlm,dlf->dmf", weight, lobby_gain)
-        if layout.publics:
-            public_gain = _public_gain(layout, draws, interaction)  # (D, S_pub, F)
-            slot = _slot(layout.public_side, len(layout.sides))[side_of]
-            has = slot >= 0
-            rho = _stack(draws, mv.BLOC_RESPONSIVENESS)[:, bloc_of]
-            coef[:, has] += rho[:, has, None] * public_gain[:, slot[has]]
-        if layout.chiefs:
-            chief_gain = gain_coefficients(
-                ideal(mv.CHIEF_IDEAL),
-                _stack(draws, mv.CHIEF_SALIENCE),
-                reversion[layout.chief_side],
-                interaction[:, None, :],
-                links,
-            )
-            slot = _slot(layout.chief_side, len(layout.sides))[side_of]
-            has = slot >= 0
-            delta = _stack(draws, mv.BLOC_PARTY_PULL)[:, bloc_of]
-            coef[:, has] += delta[:, has, None] * chief_gain[:, slot[has]]
-        if mv.BLOC_VALENCE in draws:  # draws saved before the valence term have none: zero
-            coef[:, :, -1] += _stack(draws, mv.BLOC_VALENCE)[:, bloc_of]
+    coef = member_coefficients(layout, draws, reversion)
+    lead = layout.member_lead
+    if lead is not None:  # a block bloc's members cast its first member's vote
+        coef = coef[:, lead]
+    weight = layout.member_weight
 
     children = as_seed_sequence(seed).spawn(n_draws)
-    shock_scale = _stack(draws, mv.CHAMBER_SHOCK_SCALE)  # (D, C)
-    absence = _stack(draws, mv.CHAMBER_ABSENCE)
+    shock_scale = stack(draws, mv.CHAMBER_SHOCK_SCALE)  # (D, C)
+    absence = stack(draws, mv.CHAMBER_ABSENCE)
     member_chamber = layout.member_chamber
     n_chambers = len(layout.chambers)
     referendums = layout.referendum_chambers
     shocks = np.empty((n_draws, n_replicates, n_members), dtype=np.float32)
     present = np.zeros((n_draws, n_replicates, n_chambers), dtype=np.int64)
     campaign = np.empty((n_draws, n_replicates, len(referendums)))
-    campaign_scale = _stack(draws, mv.CHAMBER_CAMPAIGN_SHOCK)[:, referendums]
+    campaign_scale = stack(draws, mv.CHAMBER_CAMPAIGN_SHOCK)[:, referendums]
     for d, child in enumerate(children):
         rng = np.random.default_rng(child)
         eps = rng.standard_normal((n_replicates, n_members)) * shock_scale[d, member_chamber]
         absent = rng.random((n_replicates, n_members)) < absence[d, member_chamber]
+        if lead is not None:
+            eps, absent = eps[:, lead], absent[:, lead]
         eps[absent] = -np.inf
         shocks[d] = eps
         for c in range(n_chambers):
-            present[d, :, c] = np.sum(~absent[:, member_chamber == c], axis=1)
+            in_chamber = member_chamber == c
+            if weight is None:
+                present[d, :, c] = np.sum(~absent[:, in_chamber], axis=1)
+            else:
+                present[d, :, c] = (~absent[:, in_chamber]) @ weight[in_chamber]
         campaign[d] = rng.standard_normal((n_replicates, len(referendums))) * campaign_scale[d]
 
+    common = common_shocks(layout, draws, seed, n_replicates)
+    if common is not None:  # added only when some scale is declared: otherwise bit for bit as before
+        shocks += common
     ref = _referendums(layout, draws, interaction, referendums)
     rules, procedures = compile_rules(layout)
     return Worlds(
@@ -144,14 +110,82 @@ def make_worlds(
         referendum_coef=ref[0],
         referendum_var=ref[1],
         referendum_reversion=ref[2],
-        referendum_noise=_stack(draws, mv.CHAMBER_SHOCK_SCALE)[:, referendums],
+        referendum_noise=stack(draws, mv.CHAMBER_SHOCK_SCALE)[:, referendums],
         referendum_campaign=campaign,
         referendum_turnout_ok=ref[3],
         chains=chains,
         independent_draws=independent_draws,
         vote_rules=rules,
         procedures=procedures,
+        member_weight=weight,
+        abstention_band=(
+            stack(draws, mv.CHAMBER_ABSTENTION_BAND).astype(np.float32)
+            if mv.CHAMBER_ABSTENTION_BAND in draws
+            else None
+        ),
+        nested=nested_rules(layout),
+        agreement=default_agreement(layout),
+        sequences=sequence_shifts(layout, coef, lambda rev: member_coefficients(layout, draws, rev)),
     )
+
+
+def member_coefficients(layout: Layout, draws: xr.Dataset, reversion: FloatArray) -> FloatArray:
+    """``(D, M, F)`` members' net-gain coefficients against the sides' reversions ``(S, K)``, unit scale.
+
+    A bloc with its own ``reversion`` uses it in its members' own spatial term; lobby, public and
+    chief terms keep their side's (docs/design.md, "Multilateral and nested games").
+    """
+    n_draws = int(draws.sizes["chain"]) * int(draws.sizes["draw"])
+    low, span = layout.issue_low, layout.issue_span
+    links = layout.link_pairs
+    n_issues = len(layout.issues)
+
+    def ideal(name: str) -> FloatArray:
+        return (stack(draws, name) - low) / span
+
+    interaction = stack(draws, mv.LINK_INTERACTION) if len(links) else np.zeros((n_draws, 0))
+    n_members = len(layout.members)
+    coef = np.zeros((n_draws, n_members, 2 * n_issues + len(links) + 1))
+    if n_members:
+        bloc_of = layout.member_bloc
+        side_of = layout.bloc_side[bloc_of]
+        salience = stack(draws, mv.BLOC_SALIENCE)[:, bloc_of]
+        own = reversion[side_of]
+        if mv.BLOC_REVERSION in draws:
+            own = bloc_reversion(layout, draws)[:, bloc_of]
+        coef += gain_coefficients(ideal(mv.MEMBER_IDEAL), salience, own, interaction[:, None, :], links)
+        if layout.lobbies:
+            lobby_gain = gain_coefficients(
+                ideal(mv.LOBBY_IDEAL),
+                stack(draws, mv.LOBBY_SALIENCE),
+                reversion[layout.lobby_side],
+                interaction[:, None, :],
+                links,
+            )  # (D, L, F)
+            weight = stack(draws, mv.LOBBY_INFLUENCE)[:, :, None] * layout.lobby_reach[None]  # (D, L, M)
+            coef += np.einsum("dlm,dlf->dmf", weight, lobby_gain)
+        if layout.publics:
+            public_gain = _public_gain(layout, draws, interaction)  # (D, S_pub, F)
+            slot = _slot(layout.public_side, len(layout.sides))[side_of]
+            has = slot >= 0
+            rho = stack(draws, mv.BLOC_RESPONSIVENESS)[:, bloc_of]
+            coef[:, has] += rho[:, has, None] * public_gain[:, slot[has]]
+        if layout.chiefs:
+            chief_gain = gain_coefficients(
+                ideal(mv.CHIEF_IDEAL),
+                stack(draws, mv.CHIEF_SALIENCE),
+                reversion[layout.chief_side],
+                interaction[:, None, :],
+                links,
+            )
+            slot = _slot(layout.chief_side, len(layout.sides))[side_of]
+            has = slot >= 0
+            delta = stack(draws, mv.BLOC_PARTY_PULL)[:, bloc_of]
+            coef[:, has] += delta[:, has, None] * chief_gain[:, slot[has]]
+        if mv.BLOC_VALENCE in draws:  # draws saved before the valence term have none: zero
+            coef[:, :, -1] += stack(draws, mv.BLOC_VALENCE)[:, bloc_of]
+
+    return coef
 
 
 def _slot(owner_side: npt.NDArray[np.int64], n_sides: int) -> npt.NDArray[np.int64]:
@@ -163,15 +197,15 @@ def _slot(owner_side: npt.NDArray[np.int64], n_sides: int) -> npt.NDArray[np.int
 
 def _public_gain(layout: Layout, draws: xr.Dataset, interaction: FloatArray) -> FloatArray:
     """(D, S_pub, F) the public's mean net gain, approval included in the constant."""
-    mean = (_stack(draws, mv.PUBLIC_IDEAL) - layout.issue_low) / layout.issue_span
+    mean = (stack(draws, mv.PUBLIC_IDEAL) - layout.issue_low) / layout.issue_span
     gain = gain_coefficients(
         mean,
-        _stack(draws, mv.PUBLIC_SALIENCE),
+        stack(draws, mv.PUBLIC_SALIENCE),
         layout.to_unit(layout.reversion)[layout.public_side],
         interaction[:, None, :],
         layout.link_pairs,
     )
-    gain[..., -1] += _stack(draws, mv.PUBLIC_APPROVAL)
+    gain[..., -1] += stack(draws, mv.PUBLIC_APPROVAL)
     return gain
 
 
@@ -190,12 +224,12 @@ def _referendums(
         )
     slot = _slot(layout.public_side, len(layout.sides))[layout.chamber_side[referendums]]
     mean_gain = _public_gain(layout, draws, interaction)[:, slot]
-    salience = _stack(draws, mv.PUBLIC_SALIENCE)[:, slot]
-    spread = _stack(draws, mv.PUBLIC_SPREAD)[:, slot] / layout.issue_span
+    salience = stack(draws, mv.PUBLIC_SALIENCE)[:, slot]
+    spread = stack(draws, mv.PUBLIC_SPREAD)[:, slot] / layout.issue_span
     weights = weight_matrix(salience, interaction[:, None, :], layout.link_pairs)
     # Voters' θ ~ N(μ, diag σ²): the net gain is linear in θ, with variance 4 uᵀ W Σ W u, u = x - q
     variance = 4.0 * np.einsum("dqkj,dqj,dqjl->dqkl", weights, spread**2, weights)
-    turnout = _stack(draws, mv.CHAMBER_TURNOUT)[:, referendums]
+    turnout = stack(draws, mv.CHAMBER_TURNOUT)[:, referendums]
     quorum = np.array([layout.chamber_specs[c].quorum or 0.0 for c in referendums])
     reversion = layout.to_unit(layout.reversion)[layout.chamber_side[referendums]]
     return mean_gain, variance, reversion, turnout >= quorum

@@ -26,7 +26,7 @@ import numpy.typing as npt
 import xarray as xr
 
 from riskmodel.model.layout import Layout
-from riskmodel.model.variables import RANDOM_INPUTS
+from riskmodel.model.variables import OPTIONAL_RANDOM_INPUTS, RANDOM_INPUTS
 from riskmodel.worlds.arrays import Worlds
 from riskmodel.worlds.build import make_worlds
 
@@ -100,6 +100,7 @@ def _member_subset(layout: Layout, members: npt.NDArray[np.int64]) -> Layout:
         member_chamber=layout.member_chamber[members],
         member_offset=layout.member_offset[members],
         lobby_reach=layout.lobby_reach[:, members],
+        member_weight=None if layout.member_weight is None else layout.member_weight[members],
     )
 
 
@@ -128,10 +129,12 @@ def rebuild_worlds(
         Coefficients from :func:`riskmodel.worlds.build.make_worlds` on ``draws``; shocks, absences,
         turnout of those voting and campaign swings from ``base.worlds``.
     """
-    for name in RANDOM_INPUTS:
+    for name in (*RANDOM_INPUTS, *OPTIONAL_RANDOM_INPUTS):
         if name in base.draws and not np.array_equal(base.draws[name], draws[name]):
             raise ValueError(f"{name} changed: the shocks would no longer be common random numbers")
     layout = base.layout
+    if layout.member_lead is not None:  # block blocs copy a lead member's coefficients: rebuild all
+        members = None
     if members is None:
         fresh = make_worlds(layout, draws, n_replicates=1, seed=0)
         coef = fresh.member_coef
@@ -148,4 +151,5 @@ def rebuild_worlds(
         referendum_var=fresh.referendum_var,
         referendum_noise=fresh.referendum_noise,
         referendum_turnout_ok=fresh.referendum_turnout_ok,
+        sequences=fresh.sequences if members is None else base.worlds.sequences,
     )

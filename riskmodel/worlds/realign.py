@@ -144,9 +144,12 @@ def realign_worlds(base: Baseline, layout: Layout, draws: xr.Dataset, rng: np.ra
         eps = rng.standard_normal((n_draws, n_replicates, len(new))) * scale
         eps[rng.random(eps.shape) < absence] = -np.inf
         shocks[..., new] = eps
+    weight = (
+        layout.member_weight if layout.member_weight is not None else np.ones(len(layout.members), np.int64)
+    )
     present = np.stack(
         [
-            np.isfinite(shocks[..., layout.member_chamber == c]).sum(axis=-1)
+            np.isfinite(shocks[..., layout.member_chamber == c]) @ weight[layout.member_chamber == c]
             for c in range(len(layout.chambers))
         ],
         axis=-1,

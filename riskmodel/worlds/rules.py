@@ -62,6 +62,7 @@ def vote_rule(
         relative_to_seats=relative_to == "seats",
         polarity_for=polarity == "for",
         ties_pass=ties == "pass",
+        relative_to_present=relative_to == "present",
     )
 
 
