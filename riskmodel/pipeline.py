@@ -28,6 +28,8 @@ from riskmodel.worlds.build import make_worlds
 if TYPE_CHECKING:
     import pymc as pm
 
+    from riskmodel.spec.evidence import Evidence
+
 __all__ = ["Sampler", "Simulation", "evaluate_deals", "run_scenario", "sample_worlds"]
 
 DEFAULT_WORLDS = 4000
@@ -151,7 +153,10 @@ def _posterior_worlds(
     per_chain = max(1, math.ceil(n_draws / chains))
     keep = np.unique(np.linspace(0, posterior.sizes["draw"] - 1, per_chain).round().astype(int))
     thinned = posterior.isel(draw=keep)
-    draws = xr.DataTree.from_dict({"posterior": thinned})
+    groups = {"posterior": thinned, "observed_data": _observed_data(model, evidence)}
+    if "sample_stats" in fit.children:  # the statistics of the kept draws, for ArviZ
+        groups["sample_stats"] = fit["sample_stats"].to_dataset().isel(draw=keep)
+    draws = xr.DataTree.from_dict(groups)
     draws.attrs.update(convergence_gate=gate.status, sampler=str(fit.attrs.get("sampler", "")))
     if not gate.passed:
         warnings.warn(
@@ -167,6 +172,29 @@ def _posterior_worlds(
         seed=seed if isinstance(seed, int) else None,
         evidence="posterior",
     )
+
+
+def _observed_data(model: pm.Model, evidence: Evidence) -> xr.Dataset:
+    """The evidence's data (roll-call matrices, poll counts) as ArviZ's ``observed_data``.
+
+    Evidence enters the model as potentials over ``pm.Data`` arrays and constants, so there is
+    no observed random variable to take them from: the arrays and the polls are listed here.
+    """
+    data: dict[str, tuple[tuple[str, ...], npt.NDArray[np.generic]]] = {}
+    if evidence.polls:
+        data["poll_approve"] = (("poll",), np.array([float(p.approve) for p in evidence.polls]))
+        data["poll_sample_size"] = (("poll",), np.array([float(p.sample_size) for p in evidence.polls]))
+    for var in model.data_vars:
+        value = np.asarray(var.get_value())
+        dims = model.named_vars_to_dims.get(var.name) or tuple(
+            f"{var.name}_dim_{i}" for i in range(value.ndim)
+        )
+        data[var.name] = (tuple(dims), value)
+    coords = {dim: list(labels) for dim, labels in model.coords.items() if labels is not None}
+    used = {dim for dims, _ in data.values() for dim in dims}
+    if evidence.polls:
+        coords["poll"] = [f"{p.side}:{p.deal}:{i}" for i, p in enumerate(evidence.polls)]
+    return xr.Dataset(data, coords={dim: coords[dim] for dim in used if dim in coords})
 
 
 def evaluate_deals(
