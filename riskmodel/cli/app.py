@@ -25,7 +25,7 @@ from riskmodel.cli.options import (
     progress_bar,
 )
 from riskmodel.errors import RiskmodelError
-from riskmodel.io import save_results, write_atomic
+from riskmodel.io import package_versions, save_results, write_atomic
 from riskmodel.pipeline import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS, evaluate_deals, sample_worlds
 from riskmodel.results.datatree import results_tree
 from riskmodel.results.tables import summary_table
@@ -49,9 +49,7 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
-        from riskmodel import __version__
-
-        console.print(f"riskmodel {__version__}", highlight=False)
+        console.print(f"riskmodel {package_versions()['riskmodel']}", highlight=False)
         raise typer.Exit()
 
 
