@@ -53,13 +53,7 @@ from riskmodel.worlds.crn import Baseline, baseline_of, flat_draws, rebuild_worl
 from riskmodel.worlds.realign import realign_draws, realign_worlds
 from riskmodel.worlds.rules import drop_vetoes
 
-__all__ = [
-    "DEFAULT_STRESS_SEED",
-    "apply_shocks",
-    "dask_client",
-    "save_stress",
-    "stress_test",
-]
+__all__ = ["DEFAULT_STRESS_SEED", "apply_shocks", "dask_client", "save_stress", "stress_test"]
 
 DEFAULT_STRESS_SEED = 11
 AGREEMENT = "agreement"
@@ -330,7 +324,9 @@ def stress_test(
             if progress is not None:
                 progress(done, len(units))
         shocked = client.gather(futures)
-    return _assemble(base, base_pe, np.stack(shocked), units, names, values, seed)
+    result = _assemble(base, base_pe, np.stack(shocked), units, names, values, seed)
+    world_seed = getattr(simulation, "seed", None)  # a report checks the sweep ran on its results' worlds
+    return result.assign_attrs(seed=-1 if world_seed is None else int(world_seed))
 
 
 def _assemble(
