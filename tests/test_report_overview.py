@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -105,3 +106,48 @@ def test_report_tolerates_a_side_not_party_to_a_deal(run_folder: Path, tmp_path:
     assert "not party to this deal" in html
     deal = next(d for d in context["summary"] if d["name"] == "low")
     assert deal["weakest"] is None or deal["weakest"]["side"] != "away"
+
+
+def _fake_winset(deals: dict[str, tuple[float, float, float]]) -> Any:
+    """A win-set map over issues a × b with a third issue c, and the named deals given."""
+    import xarray as xr
+
+    grid = np.linspace(0, 1, 11)
+    names = list(deals)
+    return xr.Dataset(
+        {
+            "agreement_probability": (("x", "y"), np.add.outer(grid, grid) / 2),
+            "ratification_probability": (("side", "x", "y"), np.add.outer(grid, grid)[None] / 2),
+            "named_deal_value": (("named_deal", "issue"), np.array([deals[n] for n in names])),
+            "reversion": (("side", "issue"), np.array([[0.5, 0.5, 0.5]])),
+        },
+        coords={"x": grid, "y": grid, "side": ["home"], "issue": ["a", "b", "c"], "named_deal": names},
+        attrs={"x_issue": "a", "y_issue": "b", "base_deal": names[0]},
+    )
+
+
+def test_winset_map_marks_only_deals_on_its_plane_and_labels_do_not_overlap() -> None:
+    from riskmodel.plots.winset import deals_on_map, plot_winset
+    from riskmodel.report.analysis_tables import winset_deals_table
+
+    deals = {
+        f"deal_{k}": (0.5 + 0.01 * k, 0.5, 0.2) for k in range(6)
+    }  # six dots almost on top of each other
+    deals["elsewhere"] = (0.3, 0.3, 0.9)  # other issue differs from the base deal
+    winset = _fake_winset(deals)
+    on_map, elsewhere = deals_on_map(winset)
+    assert on_map == [f"deal_{k}" for k in range(6)]
+    assert elsewhere == ["elsewhere (c = 0.9)"]
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig, ax = plot_winset(winset)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    boxes = [t.get_window_extent(renderer) for t in ax.texts if t.get_text().startswith("deal_")]
+    assert len(boxes) == 6
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b), (a, b)
+    assert any("Not on this map" in t.get_text() and "elsewhere" in t.get_text() for t in ax.texts)
+    table = winset_deals_table(winset)
+    assert table.set_index("deal").loc["elsewhere", "on the map"] == "no"

@@ -10,9 +10,10 @@ from __future__ import annotations
 import pandas as pd
 import xarray as xr
 
+from riskmodel.plots.winset import deals_on_map
 from riskmodel.results.tables import sensitivity_table, stress_table
 
-__all__ = ["sensitivity_report_table", "stress_helps_table", "stress_hurts_table"]
+__all__ = ["sensitivity_report_table", "stress_helps_table", "stress_hurts_table", "winset_deals_table"]
 
 
 def _change(value: float, mcse: float) -> str:
@@ -77,3 +78,14 @@ def sensitivity_report_table(sensitivity: xr.Dataset) -> pd.DataFrame:
             "pivotal": ["—" if p != p else f"{p:.3f}" for p in frame["pivotality"]],
         }
     )
+
+
+def winset_deals_table(winset: xr.Dataset) -> pd.DataFrame:
+    """Each named deal: whether the win-set map shows it, and if not where its other issues lie."""
+    on_map, elsewhere = deals_on_map(winset)
+    base = str(winset.attrs.get("base_deal", ""))
+    rows = [{"deal": name, "on the map": "yes", "other issues": f"as '{base}'"} for name in on_map]
+    for entry in elsewhere:
+        name, _, where = entry.partition(" (")
+        rows.append({"deal": name, "on the map": "no", "other issues": where.rstrip(")")})
+    return pd.DataFrame(rows, columns=["deal", "on the map", "other issues"])

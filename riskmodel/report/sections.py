@@ -28,7 +28,12 @@ from riskmodel.io import load_netcdf
 from riskmodel.plots.sensitivity import plot_sobol, plot_tornado
 from riskmodel.plots.stress import plot_stress
 from riskmodel.plots.winset import plot_winset, plot_winset_size
-from riskmodel.report.analysis_tables import sensitivity_report_table, stress_helps_table, stress_hurts_table
+from riskmodel.report.analysis_tables import (
+    sensitivity_report_table,
+    stress_helps_table,
+    stress_hurts_table,
+    winset_deals_table,
+)
 from riskmodel.report.figures import FigureFormat, figure_uri
 from riskmodel.report.findings import (
     linkage_best_table,
@@ -121,7 +126,14 @@ ANALYSES: tuple[AnalysisSpec, ...] = (
             SectionFigure(plot_winset, "Win-set map: P(deal ratified) over two issues"),
             SectionFigure(plot_winset_size, "Distribution of win-set size across worlds"),
         ),
-        tables=(SectionTable(winset_table, "Win-set size per side and their overlap"),),
+        tables=(
+            SectionTable(winset_table, "Win-set size per side and their overlap"),
+            SectionTable(
+                winset_deals_table,
+                "Named deals on the map: a deal whose other issues differ from the base deal is not "
+                "drawn (the map's colour under it would not be its probability)",
+            ),
+        ),
     ),
     AnalysisSpec(
         key="sensitivity",
