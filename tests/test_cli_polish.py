@@ -62,3 +62,35 @@ def test_narrow_terminal_folds_rather_than_truncates(toy_path: Path, tmp_path: P
     assert "…" not in result.stdout
     # every number of the table survives, if on two lines: the MCSE follows each probability
     assert result.stdout.count("±") >= 6
+
+
+STRESS_SHOCKS = """
+shocks:
+  - {name: no_president, kind: remove_veto, side: home, vote: sign}
+  - {name: sours, kind: shift_approval, side: home, by: -0.2}
+"""
+
+
+@pytest.mark.parametrize("command", ["winset", "sensitivity", "stress"])
+def test_analysis_commands_print_parseable_json(command: str, toy_path: Path, tmp_path: Path) -> None:
+    shocks = tmp_path / "shocks.yaml"
+    shocks.write_text(STRESS_SHOCKS)
+    extra = {
+        "winset": ["--x", "tariff", "--y", "labour", "--grid", "5", "--no-plots"],
+        "sensitivity": ["--deal", "low"],
+        "stress": ["--shocks", str(shocks), "--serial"],
+    }[command]
+    args = [command, str(toy_path), *extra, "--worlds", "100", "--replicates", "10", "--out", str(tmp_path)]
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    if command == "winset":
+        assert payload["rows"][-1]["win-set"] == "overlap (joint)"
+    elif command == "sensitivity":
+        rows = payload["constituencies"]
+        assert {row["deal"] for row in rows} == {"low"}
+        assert all(row["sobol_first"] is None or row["sobol_first"] >= 0 for row in rows)
+    else:
+        assert {row["shock"] for row in payload["ranking"]} == {"no_president", "sours"}
+        assert all(row["change"] > 0 for row in payload["helps"])
+        assert all(row["change"] < 0 for row in payload["hurts"])
