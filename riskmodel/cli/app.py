@@ -216,9 +216,9 @@ def _load(path: Path) -> LoadedScenario:
 
 def _register_commands() -> None:
     """Add the analysis commands, one module each."""
-    from riskmodel.cli import backtest, dealdesign, gallery, report, sensitivity, stress, winset
+    from riskmodel.cli import backtest, dealdesign, formats, gallery, report, sensitivity, stress, winset
 
-    for module in (winset, dealdesign, sensitivity, stress, report, backtest, gallery):
+    for module in (winset, dealdesign, sensitivity, stress, report, backtest, gallery, formats):
         module.register(app)
 
 
