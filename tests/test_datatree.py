@@ -118,3 +118,13 @@ def test_evidence_run_has_posterior_sample_stats_and_observed_data(tmp_path: Pat
     assert observed["poll_approve"].to_numpy().tolist() == [720.0]
     summary = az.summary(tree, var_names=["public_approval", "bloc_ideal"])
     assert np.isfinite(summary["r_hat"].to_numpy(dtype=float)).all()
+    # the poll: observed share 0.72; the model's predictions of it come from the fitted shares
+    assert observed["poll_share"].to_numpy().tolist() == [0.72]
+    predicted = tree["posterior_predictive"]["poll_share"]
+    assert predicted.dims == ("chain", "draw", "poll")
+    assert abs(float(predicted.mean()) - float(posterior["poll0_share"].mean())) < 0.02
+    import matplotlib
+
+    matplotlib.use("Agg")
+    az.plot_ppc_dist(tree, var_names=["poll_share"])
+    az.plot_forest(tree, var_names=["public_approval"])

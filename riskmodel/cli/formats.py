@@ -198,14 +198,17 @@ def _results_page() -> str:
     when = {
         "prior": "no evidence",
         "posterior": "evidence",
+        "posterior_predictive": "evidence with polls",
         "sample_stats": "evidence (NUTS)",
         "observed_data": "evidence",
     }
     holds = {
         "prior": "every named model variable below, dims `(chain, draw, ...)`",
         "posterior": "the same variables (and the evidence's own), thinned evenly within each chain",
+        "posterior_predictive": "`poll_share`: each poll's approval share as the fit predicts it "
+        "(`az.plot_ppc_dist`)",
         "sample_stats": "the sampler's statistics of the kept draws (`diverging` ...)",
-        "observed_data": "the evidence's data: roll-call matrices, poll counts",
+        "observed_data": "the evidence's data: roll-call matrices, poll counts and shares",
     }
     lines += [f"| `{group}` | {when[group]} | {holds[group]} |" for group in DRAW_GROUPS]
     lines += [

@@ -14,7 +14,11 @@
     The same variables and the sampler's statistics, when the scenario has evidence: the draws
     the worlds were built from (evenly thinned within each chain).
 ``observed_data``
-    The evidence's data (roll-call matrices, poll counts), when there is evidence.
+    The evidence's data (roll-call matrices, poll counts and shares), when there is evidence.
+``posterior_predictive``
+    Each poll's approval share as the fitted model predicts it (``poll_share``, beside the
+    observed ``poll_share``), when the evidence has polls: ``az.plot_ppc`` compares the two.
+    Roll calls and whip counts enter the model as potentials, with no predictive group.
 
 The outcomes sit in a group of their own, not at the root, because their ``draw`` dimension
 (every epistemic draw, chains one after the other) differs from the ``(chain, draw)`` layout
@@ -31,7 +35,7 @@ __all__ = ["DRAW_GROUPS", "OUTCOMES", "results_tree"]
 OUTCOMES = "outcomes"
 """The group holding the outcome Dataset (the same name as :data:`riskmodel.io.OUTCOMES_GROUP`)."""
 
-DRAW_GROUPS = ("prior", "posterior", "sample_stats", "observed_data")
+DRAW_GROUPS = ("prior", "posterior", "posterior_predictive", "sample_stats", "observed_data")
 """The ArviZ groups copied from a simulation's draws, in this order, when present."""
 
 
