@@ -277,7 +277,8 @@ def plot_deal_side_heatmap(
         shown[i, j] = np.nan
     columns = [*(side_labels or sides), "joint"]
     rows = list(deal_labels or deals)
-    width = min(7.4, 1.6 + 0.62 * len(columns))
+    longest = max((len(label) for label in rows), default=0)
+    width = min(7.4, 0.6 + 0.065 * longest + 0.62 * len(columns))
     fig, ax = _axes(ax, (width, 0.9 + 0.28 * len(rows)))
     # orange (unlikely) to blue (likely): the report's colours, readable with colour-vision deficiencies
     cmap = LinearSegmentedColormap.from_list(

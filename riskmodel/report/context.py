@@ -319,6 +319,7 @@ def build_report_context(
         "summary_per_side": per_side,
         "sides": sides,
         "sides_by_name": {side["name"]: side for side in sides},
+        "not_party": bool(np.isnan(dataset["ratification_probability"].to_numpy()).any()),
         "heatmap": heatmap_figure(dataset, sides, labels["deal"], no_change, figure_format, FIGURE_DPI),
         "no_change": [
             {"deal": labels["deal"].get(d, d), "side": labels["side"].get(s, s)} for d, s in no_change

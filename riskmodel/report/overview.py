@@ -95,11 +95,13 @@ def heatmap_figure(
     fmt: FigureFormat,
     dpi: int,
 ) -> str:
-    """The deal × side heat map as a data URI (short side labels; deal labels cut to 28 characters)."""
+    """The deal × side heat map as a data URI (short side labels; long deal labels cut)."""
+    # room for the labels shrinks as the columns grow: the figure is at most a page wide
+    width = 44 if len(sides) <= 4 else 28
     rows = []
     for deal in results["deal"].to_numpy().tolist():
         label = deal_labels.get(str(deal), str(deal))
-        rows.append(label if len(label) <= 28 else label[:27] + "…")
+        rows.append(label if len(label) <= width else label[: width - 1] + "…")
     fig, _ = plot_deal_side_heatmap(
         results, deal_labels=rows, side_labels=[s["short"] for s in sides], no_change=no_change
     )
