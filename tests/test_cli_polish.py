@@ -94,3 +94,20 @@ def test_analysis_commands_print_parseable_json(command: str, toy_path: Path, tm
         assert {row["shock"] for row in payload["ranking"]} == {"no_president", "sours"}
         assert all(row["change"] > 0 for row in payload["helps"])
         assert all(row["change"] < 0 for row in payload["hurts"])
+
+
+def test_run_marks_a_deal_equal_to_the_fallback_as_no_change(toy_path: Path, tmp_path: Path) -> None:
+    import yaml
+
+    spec = yaml.safe_load(toy_path.read_text())
+    spec["deals"].append({"name": "status_quo", "values": dict(spec["sides"][0]["reversion"])})
+    path = tmp_path / "fallback.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    args = ["run", str(path), "--worlds", "100", "--replicates", "10", "--out", str(tmp_path)]
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["rows"]
+    flagged = {(row["deal"], row["side"]) for row in rows if row["no_change"]}
+    assert flagged == {("status_quo", "home"), ("status_quo", "away")}
+    shown = CliRunner().invoke(app, args, env={"COLUMNS": "160"})
+    assert shown.stdout.count("(no change)") == 2

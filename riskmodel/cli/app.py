@@ -80,7 +80,8 @@ def _format_table(results_table: object, title: str) -> Table:
         table.add_row(
             deal if deal != previous else "",
             side,
-            _or_dash(f"{row.probability:.3f} ± {row.mcse:.3f}", row.probability),
+            _or_dash(f"{row.probability:.3f} ± {row.mcse:.3f}", row.probability)
+            + (" (no change)" if getattr(row, "no_change", False) else ""),
             _or_dash(f"{row.conditional_median:.2f}", row.conditional_median),
             _or_dash(f"[{row.conditional_q05:.2f}, {row.conditional_q95:.2f}]", row.conditional_q05),
             style=style,
@@ -162,16 +163,29 @@ def run(
         f"{loaded.spec.title or loaded.spec.name} — {results.attrs['n_worlds']:,} worlds "
         f"({results.attrs['n_draws']:,} draws × {replicates} replicates), seed {seed}"
     )
+    from riskmodel.report.overview import no_change_pairs
+
+    unchanged = set(no_change_pairs(results, loaded))
+    shown = table.assign(
+        no_change=[
+            (str(d), str(side)) in unchanged for d, side in zip(table["deal"], table["side"], strict=True)
+        ]
+    )
     out_console = say(as_json)
     if as_json:
-        emit_json({"title": title, "attrs": dict(results.attrs), "rows": records(table)})
+        emit_json({"title": title, "attrs": dict(results.attrs), "rows": records(shown)})
     else:
-        console.print(_format_table(table, title))
+        console.print(_format_table(shown, title))
     results_path = save_results(results_tree(results, simulation.draws), out_dir / "results.nc")
     csv_path = write_atomic(out_dir / "summary.csv", lambda tmp: table.to_csv(tmp, index=False))
     out_console.print(
         "P(ratify): share of worlds in which the side ratifies, ± its Monte Carlo standard error.\n"
-        "p_e: ratification probability given one epistemic draw (posterior of win-set membership).",
+        "p_e: ratification probability given one epistemic draw (posterior of win-set membership)."
+        + (
+            "\nno change: the deal equals the side's fallback; its voters are indifferent, P is a coin flip."
+            if unchanged
+            else ""
+        ),
         style="dim",
     )
     gate = str(results.attrs.get("convergence_gate", ""))
