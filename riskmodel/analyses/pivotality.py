@@ -166,14 +166,15 @@ def member_pivotal(votes: DealVotes) -> BoolArray:
     return pivotal
 
 
-def member_swing(votes: DealVotes) -> npt.NDArray[np.float64]:
+def member_swing(votes: DealVotes, decisive: BoolArray | None = None) -> npt.NDArray[np.float64]:
     """``(M,)`` P(the side's outcome flips if the member's vote is redrawn from its own distribution).
 
     The mean over worlds of ``decisive × P(vote ≠ this world's vote)``, where the member's
     probability of voting for the deal is taken over every world (absences count as not voting
     for it): 0 for a member that always votes the same way, however decisive its vote.
+    ``decisive`` is :func:`member_pivotal` of ``votes``, when the caller has it already.
     """
-    decisive = member_pivotal(votes)
+    decisive = member_pivotal(votes) if decisive is None else decisive
     p_yes = votes.votes.mean(axis=(0, 1))  # (M,)
     differs = np.where(votes.votes, 1.0 - p_yes, p_yes)
     return np.asarray((decisive * differs).mean(axis=(0, 1)), dtype=np.float64)

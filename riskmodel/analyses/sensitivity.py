@@ -201,8 +201,11 @@ def analyse_sensitivity(
         if progress is not None:
             progress(g + 1, n_groups)
 
-    member_pivotal = np.stack([pivotality.member_swing(v) for v in votes], axis=-1)
-    member_decisive = np.stack([pivotality.member_pivotal(v).mean(axis=(0, 1)) for v in votes], axis=-1)
+    decisive_members = [pivotality.member_pivotal(v) for v in votes]
+    member_pivotal = np.stack(
+        [pivotality.member_swing(v, d) for v, d in zip(votes, decisive_members, strict=True)], axis=-1
+    )
+    member_decisive = np.stack([d.mean(axis=(0, 1)) for d in decisive_members], axis=-1)
     member_yes = np.stack([v.votes.mean(axis=(0, 1)) for v in votes], axis=-1)
     outcomes = [*layout.sides, AGREEMENT]
     width = np.abs(change[0] - change[1])
