@@ -23,6 +23,7 @@ from riskmodel.cli.options import (
     WorldsOption,
     out_folder,
     progress_bar,
+    status,
 )
 from riskmodel.errors import RiskmodelError
 from riskmodel.io import package_versions, save_results, write_atomic
@@ -208,7 +209,8 @@ def run(
     if report:
         from riskmodel.report import write_report
 
-        files = write_report(results_path)
+        with status("Writing the report (figures, HTML, PDF)"):
+            files = write_report(results_path)
         for warning in files.warnings:
             errors.print(f"warning: {escape(warning)}", highlight=False)
         out_console.print(f"Wrote {files.html} and {files.pdf}.", highlight=False)
