@@ -20,6 +20,8 @@ import xarray as xr
 from riskmodel.errors import RiskmodelError
 
 __all__ = [
+    "OUTCOMES_GROUP",
+    "load_draws",
     "load_netcdf",
     "load_results",
     "package_versions",
@@ -101,11 +103,50 @@ def load_netcdf(path: str | Path, *, kind: str = "riskmodel netCDF") -> xr.Datas
         raise RiskmodelError(f"{path}: not a {kind} file ({exc})") from None
 
 
-def save_results(results: xr.Dataset, path: str | Path) -> Path:
-    """Save results as netCDF (h5netcdf), atomically."""
+OUTCOMES_GROUP = "outcomes"
+"""The group of a results DataTree that holds the outcome Dataset (:mod:`riskmodel.results.datatree`)."""
+
+
+def save_results(results: xr.Dataset | xr.DataTree, path: str | Path) -> Path:
+    """Save results as netCDF (h5netcdf), atomically.
+
+    ``results`` is the outcome Dataset, or the DataTree of
+    :func:`riskmodel.results.datatree.results_tree` (outcomes plus the ArviZ groups of the draws).
+    """
+    if isinstance(results, xr.DataTree):
+        tree = results
+        return write_atomic(path, lambda tmp: tree.to_netcdf(tmp, engine="h5netcdf"))
     return save_netcdf(results, path)
 
 
+def _open_tree(path: Path, kind: str) -> xr.DataTree:
+    if not path.is_file():
+        raise RiskmodelError(f"{path}: {kind} file not found")
+    try:
+        with xr.open_datatree(path, engine="h5netcdf") as tree:
+            return tree.load()
+    except (OSError, ValueError) as exc:
+        raise RiskmodelError(f"{path}: not a {kind} file ({exc})") from None
+
+
 def load_results(path: str | Path) -> xr.Dataset:
-    """Load results saved by :func:`save_results`."""
-    return load_netcdf(path, kind="riskmodel results")
+    """Load the outcome Dataset of results saved by :func:`save_results`.
+
+    Reads both layouts: a DataTree with an ``outcomes`` group, and the single flat Dataset
+    that files written before the ArviZ groups hold.
+    """
+    path = Path(path)
+    kind = "riskmodel results"
+    tree = _open_tree(path, kind)
+    if OUTCOMES_GROUP in tree.children:
+        outcomes = tree[OUTCOMES_GROUP].to_dataset()
+        outcomes.attrs = {**tree.attrs, **outcomes.attrs}
+        return outcomes
+    return tree.to_dataset()
+
+
+def load_draws(path: str | Path) -> xr.DataTree | None:
+    """The ArviZ groups of a results file (``prior``, ``posterior`` ...), or None for an old file."""
+    tree = _open_tree(Path(path), "riskmodel results")
+    groups = {name: tree[name].to_dataset() for name in tree.children if name != OUTCOMES_GROUP}
+    return xr.DataTree.from_dict(groups) if groups else None

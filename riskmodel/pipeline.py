@@ -30,6 +30,8 @@ from riskmodel.worlds.build import make_worlds
 if TYPE_CHECKING:
     import pymc as pm
 
+    from riskmodel.spec.evidence import Evidence
+
 __all__ = ["Sampler", "Simulation", "evaluate_deals", "run_scenario", "sample_worlds"]
 
 DEFAULT_WORLDS = 4000
@@ -153,7 +155,12 @@ def _posterior_worlds(
     per_chain = max(1, math.ceil(n_draws / chains))
     keep = np.unique(np.linspace(0, posterior.sizes["draw"] - 1, per_chain).round().astype(int))
     thinned = posterior.isel(draw=keep)
-    draws = xr.DataTree.from_dict({"posterior": thinned})
+    groups = {"posterior": thinned, "observed_data": _observed_data(model, evidence)}
+    if evidence.polls:  # what the fitted model predicts each poll would show, for az.plot_ppc
+        groups["posterior_predictive"] = _poll_predictions(thinned, evidence, draw_seed.spawn(1)[0])
+    if "sample_stats" in fit.children:  # the statistics of the kept draws, for ArviZ
+        groups["sample_stats"] = fit["sample_stats"].to_dataset().isel(draw=keep)
+    draws = xr.DataTree.from_dict(groups)
     draws.attrs.update(convergence_gate=gate.status, sampler=str(fit.attrs.get("sampler", "")))
     if not gate.passed:
         warnings.warn(
@@ -168,6 +175,47 @@ def _posterior_worlds(
         worlds=worlds,
         seed=seed if isinstance(seed, int) else None,
         evidence="posterior",
+    )
+
+
+def _observed_data(model: pm.Model, evidence: Evidence) -> xr.Dataset:
+    """The evidence's data (roll-call matrices, poll counts) as ArviZ's ``observed_data``.
+
+    Evidence enters the model as potentials over ``pm.Data`` arrays and constants, so there is
+    no observed random variable to take them from: the arrays and the polls are listed here.
+    """
+    data: dict[str, tuple[tuple[str, ...], npt.NDArray[np.generic]]] = {}
+    if evidence.polls:
+        data["poll_approve"] = (("poll",), np.array([float(p.approve) for p in evidence.polls]))
+        data["poll_sample_size"] = (("poll",), np.array([float(p.sample_size) for p in evidence.polls]))
+    for var in model.data_vars:
+        value = np.asarray(var.get_value())
+        dims = model.named_vars_to_dims.get(var.name) or tuple(
+            f"{var.name}_dim_{i}" for i in range(value.ndim)
+        )
+        data[var.name] = (tuple(dims), value)
+    coords = {dim: list(labels) for dim, labels in model.coords.items() if labels is not None}
+    used = {dim for dims, _ in data.values() for dim in dims}
+    if evidence.polls:
+        data["poll_share"] = (("poll",), np.array([p.approve / p.sample_size for p in evidence.polls]))
+        coords["poll"] = _poll_labels(evidence)
+    return xr.Dataset(data, coords={dim: coords[dim] for dim in used if dim in coords})
+
+
+def _poll_labels(evidence: Evidence) -> list[str]:
+    return [f"{p.side}:{p.deal}:{i}" for i, p in enumerate(evidence.polls)]
+
+
+def _poll_predictions(posterior: xr.Dataset, evidence: Evidence, seed: np.random.SeedSequence) -> xr.Dataset:
+    """Each poll's approval share as the fitted model predicts it: Binomial(n / design effect, share)."""
+    rng = np.random.default_rng(seed)
+    shares = np.stack([posterior[f"poll{k}_share"].to_numpy() for k in range(len(evidence.polls))], axis=-1)
+    n = np.array([max(1, round(p.sample_size / p.design_effect)) for p in evidence.polls])
+    predicted = rng.binomial(n, np.clip(shares, 0.0, 1.0)) / n
+    coords = {"chain": posterior["chain"].to_numpy(), "draw": posterior["draw"].to_numpy()}
+    return xr.Dataset(
+        {"poll_share": (("chain", "draw", "poll"), predicted)},
+        coords={**coords, "poll": _poll_labels(evidence)},
     )
 
 

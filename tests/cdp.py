@@ -157,9 +157,19 @@ def chromium(profile: Path, *, executable: str | None = None, timeout: float = 6
 
 
 def record_page(
-    browser_url: str, page: Path, *, width: int = 1200, height: int = 1600, timeout: float = 60.0
+    browser_url: str,
+    page: Path,
+    *,
+    width: int = 1200,
+    height: int = 1600,
+    timeout: float = 60.0,
+    probe: str = DOM_PROBE,
 ) -> PageRecord:
-    """Load a local file in a new tab of a running Chromium and record what it does."""
+    """Load a local file in a new tab of a running Chromium and record what it does.
+
+    ``probe`` is the JavaScript expression (returning a JSON string) whose value becomes
+    ``PageRecord.dom``; :data:`DOM_PROBE` by default.
+    """
     url = page.resolve().as_uri()
     session = _Session(browser_url, timeout)
     try:
@@ -176,7 +186,7 @@ def record_page(
         session.call("Page.navigate", {"url": url}, session=tab)
         session.wait_for("Page.loadEventFired", time.monotonic() + timeout)
         session.drain(0.5)
-        dom = session.call("Runtime.evaluate", {"expression": DOM_PROBE, "returnByValue": True}, session=tab)[
+        dom = session.call("Runtime.evaluate", {"expression": probe, "returnByValue": True}, session=tab)[
             "result"
         ]["value"]
         shot = session.call("Page.captureScreenshot", {"format": "png"}, session=tab)["data"]

@@ -157,13 +157,20 @@ def test_single_pivotal_bloc_dominates_every_measure(pivot: xr.Dataset) -> None:
         swing = float(one[measure].sel(constituency="bloc:only.swing"))
         assert swing > 0.2, measure
         assert swing > float(one[measure].sel(constituency=others).max()) + 0.1, measure
-    pivotal = pivot["pivotality"].sel(deal="deal")
-    assert float(pivotal.sel(constituency="bloc:only.swing")) == 1.0  # all for passes, all against fails
-    # the sure blocs decide exactly when the swing bloc leaves the outcome to them
-    assert float(pivotal.sel(constituency="bloc:only.yes_bloc")) == pytest.approx(probability, abs=0.01)
+    decisive = pivot["decisive"].sel(deal="deal")
+    assert float(decisive.sel(constituency="bloc:only.swing")) == 1.0  # all for passes, all against fails
+    # the sure blocs would decide exactly when the swing bloc leaves the outcome to them
+    assert float(decisive.sel(constituency="bloc:only.yes_bloc")) == pytest.approx(probability, abs=0.01)
     assert float(
-        pivotal.sel(constituency=["bloc:only.yes_bloc", "bloc:only.no_bloc"]).sum()
+        decisive.sel(constituency=["bloc:only.yes_bloc", "bloc:only.no_bloc"]).sum()
     ) == pytest.approx(1.0)
+    # pivotality redraws the votes: the sure blocs never vote otherwise, so they are never
+    # pivotal; the swing bloc alone decides, so its redrawn vote flips the outcome with
+    # probability 2·P·(1 − P) (the paired world carries when this one fails, or the reverse)
+    pivotal = pivot["pivotality"].sel(deal="deal")
+    assert float(pivotal.sel(constituency=["bloc:only.yes_bloc", "bloc:only.no_bloc"]).max()) == 0.0
+    expected = 2 * probability * (1 - probability)
+    assert float(pivotal.sel(constituency="bloc:only.swing")) == pytest.approx(expected, abs=0.03)
     whip = swing_members(pivot, "deal", top=3)  # a swing member also decides when 1 or 2 swing votes do
     assert (whip["bloc"] == "only.swing").all() and len(whip) == 3
 
@@ -225,6 +232,52 @@ def test_recombined_draws_swap_only_the_group(toy_simulation) -> None:
 
 # --------------------------------------------------------------------------- pivotality
 
+# PIVOT with a president who always signs: decisive in every world where the floor passes the
+# deal, yet nothing it might plausibly do changes the outcome.
+VETO = PIVOT.replace(
+    """    votes:
+      - {name: passage, chamber: floor, threshold: majority}
+""",
+    """      - name: president
+        kind: veto_player
+        shock_scale: 0.01
+        blocs:
+          - {name: pres, seats: 1, ideal: {trade: 0.95, labour: 0.5}}
+    votes:
+      - {name: passage, chamber: floor, threshold: majority}
+      - {name: sign, chamber: president}
+    procedure: {all: [passage, sign]}
+""",
+)
+assert VETO != PIVOT
+
+
+def test_a_veto_player_that_always_signs_is_decisive_but_not_pivotal() -> None:
+    simulation = sample_worlds(parse_scenario(VETO), n_worlds=400, n_replicates=10, seed=2)
+    result = analyse_sensitivity(simulation, seed=1, n_bootstrap=10)
+    assert float(result["member_yes_probability"].sel(member="only.president.pres-001", deal="deal")) == 1.0
+    one = result.sel(deal="deal", constituency="bloc:only.pres")
+    probability = float(result["baseline_probability"].sel(deal="deal", outcome="only"))
+    assert float(one["decisive"]) == pytest.approx(probability)  # it decides whenever the floor passes
+    assert float(one["pivotality"]) == 0.0
+    member = result.sel(deal="deal", member="only.president.pres-001")
+    assert float(member["member_decisive"]) == pytest.approx(probability)
+    assert float(member["member_pivotality"]) == 0.0
+    assert "only.president.pres-001" not in set(swing_members(result, "deal")["member"])
+
+
+def test_member_swing_is_decisive_times_the_chance_of_the_other_vote(toy_simulation) -> None:
+    from riskmodel.analyses.pivotality import member_swing
+
+    votes = deal_votes(toy_simulation.layout, toy_simulation.worlds, toy_simulation.layout.deal_values[0])
+    decisive = member_pivotal(votes)
+    swing = member_swing(votes)
+    for m in range(votes.votes.shape[-1]):
+        p = votes.votes[..., m].mean()
+        by_hand = np.mean(decisive[..., m] * np.where(votes.votes[..., m], 1 - p, p))
+        assert swing[m] == pytest.approx(by_hand)
+        assert swing[m] <= decisive[..., m].mean() + 1e-12
+
 
 def test_member_votes_match_the_engine_and_pivotality_matches_brute_force(toy_simulation) -> None:
     base = baseline_of(toy_simulation)
@@ -281,3 +334,33 @@ def test_cli_sensitivity_writes_the_dataset(toy_path: Path, tmp_path: Path) -> N
     assert load_sensitivity(tmp_path / "sensitivity.nc")["deal"].to_numpy().tolist() == ["low"]
     bad = runner.invoke(app, [*args, "--deal", "nope"], env={"COLUMNS": "200"})
     assert bad.exit_code == 2 and "unknown deal 'nope'" in bad.output and "Traceback" not in bad.output
+
+
+# --------------------------------------------------------------------------- honest estimates
+
+
+def test_sobol_indices_shown_are_never_negative(toy_path: Path) -> None:
+    # 24 draws: the pick-freeze estimates scatter widely, and some fall below 0
+    simulation = sample_worlds(load_scenario(toy_path), n_worlds=240, n_replicates=10, seed=1)
+    result = analyse_sensitivity(simulation, seed=2, n_bootstrap=20)
+    raw = result["sobol_first_estimate"].to_numpy()
+    assert np.nanmin(raw) < -0.05  # what the table used to print
+    frame = sensitivity_table(result)
+    for name in ("sobol_first", "sobol_total"):
+        values = frame[[name, f"{name}_low", f"{name}_high"]].dropna().to_numpy()
+        assert (values >= 0).all() and (values <= 1).all()
+        assert (frame[f"{name}_low"].dropna() <= frame[name].dropna() + 1e-12).all()
+    # the clipped value is the raw estimate wherever that lies in [0, 1], and 0 below it
+    shown = result["sobol_first"].to_numpy()
+    inside = np.isfinite(raw) & (raw >= 0) & (raw <= 1)
+    np.testing.assert_array_equal(shown[inside], raw[inside])
+    assert np.all(shown[np.isfinite(raw) & (raw < 0)] == 0)
+
+
+def test_fixed_ideal_lobby_has_no_tornado_number_but_keeps_its_sobol_index(toy: xr.Dataset) -> None:
+    # toy.yaml's unions lobby: fixed ideal point, uncertain influence
+    unions = toy.sel(constituency="lobby:home.unions")
+    assert np.isnan(unions["tornado_change"]).all() and np.isnan(unions["tornado_width"]).all()
+    assert float(unions["sobol_total"].sel(outcome="home", deal="low")) >= 0
+    row = sensitivity_table(toy).query("constituency == 'lobby:home.unions'").iloc[0]
+    assert np.isnan(row["toward"]) and np.isnan(row["width"])

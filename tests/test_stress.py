@@ -214,12 +214,21 @@ def test_removing_the_sure_no_bloc_makes_the_vote_certain() -> None:
 # --------------------------------------------------------------------------- sweep outputs
 
 
-def test_sweep_ranks_the_most_dangerous_first(stress: xr.Dataset, tmp_path: Path) -> None:
+def test_sweep_ranks_by_the_largest_change_either_way(stress: xr.Dataset, tmp_path: Path) -> None:
     assert stress.sizes["shock"] == 16 and stress["shock_kind"].sel(shock="storm") == "combination"
     table = stress_table(stress)
     assert table["rank"].tolist() == list(range(1, 17))
-    assert table["change"].is_monotonic_increasing
-    assert table["shock"].iloc[0] in {"foe", "storm"}
+    assert table["change"].abs().is_monotonic_decreasing
+    change = stress["change"].sel(outcome="agreement").to_numpy()
+    largest = np.abs(change).max(axis=1)
+    assert table["change"].abs().iloc[0] == pytest.approx(largest.max())
+    hurts, helps = stress_table(stress, effect="hurts"), stress_table(stress, effect="helps")
+    assert hurts["change"].is_monotonic_increasing and (hurts["change"] < 0).all()
+    assert helps["change"].is_monotonic_decreasing and (helps["change"] > 0).all()
+    assert hurts["shock"].iloc[0] in {"foe", "storm"}
+    # every shock that moves some deal up is a helper, at the deal of its largest rise
+    assert set(helps["shock"]) == set(stress["shock"].to_numpy()[change.max(axis=1) > 0])
+    assert set(hurts["shock"]) == set(stress["shock"].to_numpy()[change.min(axis=1) < 0])
     path = save_stress(stress, tmp_path / "stress.nc")
     xr.testing.assert_identical(load_sensitivity(path), stress)
     fig, _ = plot_stress(stress)
@@ -241,6 +250,32 @@ def test_sweep_is_bit_identical_on_a_two_worker_dask_cluster(simulation, shock_s
     xr.testing.assert_identical(on_dask, stress)
 
 
+def test_a_shock_that_only_helps_leads_the_helpers(toy, simulation) -> None:
+    # removing the president's veto can only make agreement likelier: it must lead the helpers
+    # even though its worst deal moves by nothing (the old ranking listed such a shock last)
+    shocks = parse_shocks(
+        textwrap.dedent(
+            """
+            shocks:
+              - {name: sours, kind: shift_approval, side: home, by: -0.05}
+              - {name: no_president, kind: remove_veto, side: home, vote: sign}
+              - {name: foe, kind: add_veto, side: home, player: foe, shock_scale: 0.001,
+                 ideal: {tariff: 10, labour: 0.5}}
+            """
+        ),
+        toy,
+    )
+    result = stress_test(simulation, shocks)
+    change = result["change"].sel(outcome="agreement")
+    assert float(change.sel(shock="no_president").min()) >= 0  # it helps or does nothing
+    helps = stress_table(result, effect="helps")
+    assert helps["shock"].iloc[0] == "no_president"
+    assert helps["effect"].iloc[0] == "helps"
+    assert helps["change"].iloc[0] == pytest.approx(float(change.sel(shock="no_president").max()))
+    assert "no_president" not in set(stress_table(result, effect="hurts")["shock"])
+    assert str(result["effect"].sel(shock="no_president").item()) == "helps"
+
+
 # --------------------------------------------------------------------------- CLI
 
 
@@ -252,7 +287,8 @@ def test_cli_stress_serial_and_user_errors(toy_path: Path, tmp_path: Path) -> No
     args = ["stress", str(toy_path), "--shocks", str(shocks), "--worlds", "100", "--replicates", "5"]
     result = runner.invoke(app, [*args, "--serial", "--out", str(tmp_path)], env=env)
     assert result.exit_code == 0, result.output
-    assert "most dangerous first" in result.output and "16 units swept serially" in result.output
+    assert "largest drop first" in result.output and "largest rise first" in result.output
+    assert "16 units swept serially" in result.output
     assert (tmp_path / "stress.nc").is_file()
     both = runner.invoke(app, [*args, "--serial", "--scheduler", "tcp://127.0.0.1:1"], env=env)
     assert both.exit_code == 2 and "--serial runs without Dask" in both.output

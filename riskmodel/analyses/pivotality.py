@@ -1,6 +1,17 @@
 """Pivotality: how often a constituency's votes, or one member's vote, decide a side's outcome.
 
-A member is pivotal in a world when switching its vote switches its side's outcome (it votes
+Two measures. **Decisive** is the counterfactual of the textbooks: the outcome would differ had
+the actor voted the other way. A veto player that always signs is decisive in every world,
+though nothing it might plausibly do changes anything; so the measure reported as
+**pivotality** asks instead how often the outcome changes when the actor's vote is drawn
+afresh from its own distribution, everyone else voting as they do: ``P(outcome flips if this
+actor's vote is redrawn)``. It is 0 for an actor whose vote never varies, however decisive.
+For one member that is the mean over worlds of ``decisive × P(its vote differs from this
+world's vote)`` (:func:`member_swing`); for a bloc or a public, whose "vote" is a count or a
+share, the redrawn vote is the one it cast in another world, paired by a derangement of the
+worlds (:func:`bloc_swing`, :func:`public_swing`).
+
+A member is decisive in a world when switching its vote switches its side's outcome (it votes
 yes and the side ratifies only with its vote, or votes no and the side would ratify with it);
 absent members are never pivotal. A group of members — a bloc — is decisive when the side's
 outcome with all of its members present voting for the deal differs from the outcome with all
@@ -28,7 +39,16 @@ from riskmodel.engine import evaluate_procedure, member_votes, referendum_share,
 from riskmodel.model.layout import Layout
 from riskmodel.worlds.arrays import Worlds, deal_features
 
-__all__ = ["DealVotes", "bloc_decisive", "deal_votes", "member_pivotal", "public_decisive"]
+__all__ = [
+    "DealVotes",
+    "bloc_decisive",
+    "bloc_swing",
+    "deal_votes",
+    "member_pivotal",
+    "member_swing",
+    "public_decisive",
+    "public_swing",
+]
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -144,3 +164,51 @@ def member_pivotal(votes: DealVotes) -> BoolArray:
         chosen = np.where(votes.votes[..., members], yes_pivotal[..., None], no_pivotal[..., None])
         pivotal[..., members] = chosen & votes.present[..., members]
     return pivotal
+
+
+def member_swing(votes: DealVotes, decisive: BoolArray | None = None) -> npt.NDArray[np.float64]:
+    """``(M,)`` P(the side's outcome flips if the member's vote is redrawn from its own distribution).
+
+    The mean over worlds of ``decisive × P(vote ≠ this world's vote)``, where the member's
+    probability of voting for the deal is taken over every world (absences count as not voting
+    for it): 0 for a member that always votes the same way, however decisive its vote.
+    ``decisive`` is :func:`member_pivotal` of ``votes``, when the caller has it already.
+    """
+    decisive = member_pivotal(votes) if decisive is None else decisive
+    p_yes = votes.votes.mean(axis=(0, 1))  # (M,)
+    differs = np.where(votes.votes, 1.0 - p_yes, p_yes)
+    return np.asarray((decisive * differs).mean(axis=(0, 1)), dtype=np.float64)
+
+
+def bloc_swing(votes: DealVotes, bloc: int, pairing: npt.NDArray[np.int64]) -> BoolArray:
+    """``(D, R)`` whether the side's outcome changes when the bloc votes as in the paired world.
+
+    ``pairing`` maps each flattened world (``D·R``) to another (a derangement): the bloc's yes
+    votes come from there, every other member's from this world.
+    """
+    layout = votes.layout
+    members = layout.member_bloc == bloc
+    if not members.any():
+        return np.zeros(votes.yes.shape[:2], dtype=bool)
+    chamber = int(layout.member_chamber[members][0])
+    side = int(layout.bloc_side[bloc])
+    bloc_yes = votes.votes[..., members].sum(axis=-1)
+    elsewhere = bloc_yes.reshape(-1)[pairing].reshape(bloc_yes.shape)
+    redrawn = votes.yes.copy()
+    redrawn[..., chamber] += elsewhere - bloc_yes
+    return votes.outcome(yes=redrawn)[side] != votes.ratified[side]
+
+
+def public_swing(votes: DealVotes, side: int, pairing: npt.NDArray[np.int64]) -> BoolArray | None:
+    """``(D, R)`` whether the side's outcome changes when its referendums go as in the paired world.
+
+    ``None`` when the side holds no referendum (its public casts no votes).
+    """
+    layout = votes.layout
+    on_side = layout.chamber_side[votes.worlds.referendum_chambers] == side
+    if not on_side.any():
+        return None
+    flat = votes.share.reshape(-1, votes.share.shape[-1])
+    redrawn = votes.share.copy()
+    redrawn[..., on_side] = flat[pairing].reshape(votes.share.shape)[..., on_side]
+    return votes.outcome(share=redrawn)[side] != votes.ratified[side]

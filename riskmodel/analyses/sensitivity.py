@@ -9,9 +9,16 @@ For every constituency (bloc, lobby, public, chief) and deal:
 - **Sobol indices** — first-order and total indices of the per-draw conditional probability
   p_e on the constituency's parameter group, by recombining the existing draws
   (:mod:`riskmodel.analyses.sobol`); a draw's shock replicates count among the other inputs;
-- **pivotality** — the share of worlds in which the constituency's votes decide its side's
-  outcome (:mod:`riskmodel.analyses.pivotality`), and for every member how often it is pivotal and how
-  often it votes for the deal: the whip list.
+- **pivotality** — how often the side's outcome changes when the constituency's votes are
+  redrawn (cast as in another world), and **decisive** — how often they would change it by
+  voting the other way (:mod:`riskmodel.analyses.pivotality`); for every member the same two
+  and how often it votes for the deal: the whip list. A veto player that always signs is
+  decisive in every world and pivotal in none.
+
+Sobol indices are variance shares: estimates outside [0, 1] (sampling error) are clipped, with
+the raw estimate and a ±2 SE interval kept beside them. A constituency whose ideal point is
+fixed has no prior SD to shift: its tornado is NaN ("not applicable"), while its Sobol index
+still counts the rest of its parameter group (a lobby's influence and salience).
 
 A note on reading the tornado: with quadratic utility an actor's net gain from a deal x over
 the reversion q rises as its ideal point moves in the direction of ``x - q``, not toward x. An
@@ -88,7 +95,9 @@ def _tornado(
     change, mcse = np.zeros(shape), np.zeros(shape)
     sd = ideal_prior_sd(base.layout, constituency)
     if not np.any(sd > 0):
-        return change, mcse  # a fixed ideal point has no prior SD to move by
+        # a fixed ideal point has no prior SD to move by: not "no effect" (its influence or
+        # salience may still matter, as its Sobol index shows), so no number at all
+        return np.full(shape, np.nan), np.full(shape, np.nan)
     for n, deal in enumerate(values):
         for d, direction in enumerate(DIRECTIONS):
             shift = tornado_shift(base, constituency, deal, toward=direction == "toward", prior_sd=sd)
@@ -160,8 +169,9 @@ def analyse_sensitivity(
         raise ParameterError("sensitivity needs at least 4 epistemic draws (raise {n_worlds})")
     base_pe = per_draw_outcomes(layout, worlds, values)  # (O, D, N)
     baseline, baseline_mcse = mean_and_mcse(base_pe, axis=1, worlds=worlds)
-    permute_seed, boot_seed = as_seed_sequence(seed).spawn(2)
+    permute_seed, boot_seed, pair_seed = as_seed_sequence(seed).spawn(3)
     permutation = derangement(worlds.n_draws, permute_seed)
+    pairing = derangement(worlds.n_draws * worlds.n_replicates, pair_seed)  # worlds, for pivotality
     groups = constituencies(layout)
     boot_seeds = boot_seed.spawn(len(groups))
     votes = [pivotality.deal_votes(layout, worlds, deal) for deal in values]
@@ -172,6 +182,8 @@ def analyse_sensitivity(
     sobol = np.zeros((4, n_groups, n_out, n_deals))
     pivotal = np.full((n_groups, n_deals), np.nan)
     pivotal_mcse = np.full((n_groups, n_deals), np.nan)
+    decides = np.full((n_groups, n_deals), np.nan)
+    decides_mcse = np.full((n_groups, n_deals), np.nan)
     for g, constituency in enumerate(groups):
         change[:, g], change_mcse[:, g] = _tornado(base, constituency, values, base_pe)
         sobol[:, g] = _sobol(
@@ -180,13 +192,20 @@ def analyse_sensitivity(
         for n, deal_votes in enumerate(votes):
             decisive = _decisive(deal_votes, constituency)
             if decisive is not None:
-                pivotal[g, n], pivotal_mcse[g, n] = mean_and_mcse(
+                decides[g, n], decides_mcse[g, n] = mean_and_mcse(
                     decisive.mean(axis=1), axis=0, worlds=worlds
                 )
+                swing = _swing(deal_votes, constituency, pairing)
+                assert swing is not None
+                pivotal[g, n], pivotal_mcse[g, n] = mean_and_mcse(swing.mean(axis=1), axis=0, worlds=worlds)
         if progress is not None:
             progress(g + 1, n_groups)
 
-    member_pivotal = np.stack([pivotality.member_pivotal(v).mean(axis=(0, 1)) for v in votes], axis=-1)
+    decisive_members = [pivotality.member_pivotal(v) for v in votes]
+    member_pivotal = np.stack(
+        [pivotality.member_swing(v, d) for v, d in zip(votes, decisive_members, strict=True)], axis=-1
+    )
+    member_decisive = np.stack([d.mean(axis=(0, 1)) for d in decisive_members], axis=-1)
     member_yes = np.stack([v.votes.mean(axis=(0, 1)) for v in votes], axis=-1)
     outcomes = [*layout.sides, AGREEMENT]
     width = np.abs(change[0] - change[1])
@@ -196,13 +215,13 @@ def analyse_sensitivity(
         "tornado_change": (("direction", "constituency", "outcome", "deal"), change),
         "tornado_mcse": (("direction", "constituency", "outcome", "deal"), change_mcse),
         "tornado_width": (("constituency", "outcome", "deal"), width),
-        "sobol_first": (("constituency", "outcome", "deal"), sobol[0]),
-        "sobol_first_se": (("constituency", "outcome", "deal"), sobol[1]),
-        "sobol_total": (("constituency", "outcome", "deal"), sobol[2]),
-        "sobol_total_se": (("constituency", "outcome", "deal"), sobol[3]),
+        **_sobol_variables(sobol),
         "pivotality": (("constituency", "deal"), pivotal),
         "pivotality_mcse": (("constituency", "deal"), pivotal_mcse),
+        "decisive": (("constituency", "deal"), decides),
+        "decisive_mcse": (("constituency", "deal"), decides_mcse),
         "member_pivotality": (("member", "deal"), member_pivotal),
+        "member_decisive": (("member", "deal"), member_decisive),
         "member_yes_probability": (("member", "deal"), member_yes),
     }
     coords = {
@@ -231,11 +250,45 @@ def analyse_sensitivity(
         "n_bootstrap": n_bootstrap,
         "tornado_shift": "one prior SD per issue; toward stops at the deal's value",
         "sobol_estimator": "recombination pick-freeze: Saltelli et al. 2010 first order, Jansen 1999 total",
+        "sobol_clipping": "sobol_first/sobol_total clipped to [0, 1]; *_estimate unclipped; "
+        "*_low/*_high = estimate ± 2 SE, clipped to [0, 1]",
+        "pivotality": "P(outcome flips if the actor's vote is redrawn from its own distribution); "
+        "decisive: P(outcome flips if the actor voted the other way)",
         "issue_units": json.dumps({i.name: i.unit for i in spec.issues}),
     }
     ds = xr.Dataset(data, coords=coords, attrs=attrs)
     ds["deal_value"] = (("deal", "issue"), values)
     return ds
+
+
+def _sobol_variables(sobol: FloatArray) -> dict[str, tuple[tuple[str, ...], FloatArray]]:
+    """Sobol indices clipped to [0, 1] (they are variance shares), with raw estimates and intervals.
+
+    A pick-freeze estimate can fall below 0 or above 1 by sampling error; the clipped value is
+    what a reader can interpret, the raw estimate stays in ``*_estimate``, and ``*_low`` /
+    ``*_high`` (± 2 bootstrap SE, clipped) show how little a wide interval says.
+    """
+    dims = ("constituency", "outcome", "deal")
+    out: dict[str, tuple[tuple[str, ...], FloatArray]] = {}
+    for name, estimate, se in (("sobol_first", sobol[0], sobol[1]), ("sobol_total", sobol[2], sobol[3])):
+        out[name] = (dims, np.clip(estimate, 0.0, 1.0))
+        out[f"{name}_se"] = (dims, se)
+        out[f"{name}_estimate"] = (dims, estimate)
+        out[f"{name}_low"] = (dims, np.clip(estimate - 2 * se, 0.0, 1.0))
+        out[f"{name}_high"] = (dims, np.clip(estimate + 2 * se, 0.0, 1.0))
+    return out
+
+
+def _swing(
+    votes: pivotality.DealVotes, constituency: Constituency, pairing: npt.NDArray[np.int64]
+) -> npt.NDArray[np.bool_] | None:
+    """``(D, R)`` whether the constituency's votes, redrawn from a paired world, change its side."""
+    match constituency.kind:
+        case "bloc":
+            return pivotality.bloc_swing(votes, constituency.index, pairing)
+        case "public":
+            return pivotality.public_swing(votes, constituency.side, pairing)
+    return None
 
 
 def _decisive(votes: pivotality.DealVotes, constituency: Constituency) -> npt.NDArray[np.bool_] | None:

@@ -11,7 +11,9 @@ Each unit of work — one shock or one declared combination — produces a shock
 Structural shocks of a combination apply first, then its preference shocks, each in the order
 listed. The sweep reports, per unit, deal and outcome (each side and the agreement), the
 change in probability against the unshocked scenario with the MCSE of the paired per-draw
-difference, and ranks the units by the worst change in the probability of agreement.
+difference, and ranks the units by their largest change in the probability of agreement on
+any deal, up or down (a shock that helps one deal a lot is as worth knowing as one that hurts),
+marking each as helping, hurting or unclear (within 2 MCSE of no change).
 
 Units run serially or on Dask (``client``); each unit gets its own child of the sweep's seed
 (spawned in the order of the units), so the numbers are bit-identical however they are run.
@@ -51,13 +53,7 @@ from riskmodel.worlds.crn import Baseline, baseline_of, flat_draws, rebuild_worl
 from riskmodel.worlds.realign import realign_draws, realign_worlds
 from riskmodel.worlds.rules import drop_vetoes
 
-__all__ = [
-    "DEFAULT_STRESS_SEED",
-    "apply_shocks",
-    "dask_client",
-    "save_stress",
-    "stress_test",
-]
+__all__ = ["DEFAULT_STRESS_SEED", "apply_shocks", "dask_client", "save_stress", "stress_test"]
 
 DEFAULT_STRESS_SEED = 11
 AGREEMENT = "agreement"
@@ -293,7 +289,10 @@ def stress_test(
     xarray.Dataset
         ``baseline_probability`` and ``baseline_mcse`` (outcome, deal); ``probability``,
         ``change`` and ``change_mcse`` (shock, outcome, deal); ``danger`` (worst change in the
-        probability of agreement over the deals), ``danger_deal`` and ``rank`` (shock).
+        probability of agreement over the deals) and ``danger_deal``; ``impact`` (the change
+        of largest size over the deals, with its sign) and ``impact_deal``; ``effect``
+        (``"helps"``, ``"hurts"``, or ``"unclear"`` when the impact is within 2 MCSE of 0);
+        ``rank`` (shock): 1 for the largest impact either way.
     """
     base = baseline_of(simulation)
     layout = base.layout
@@ -325,7 +324,9 @@ def stress_test(
             if progress is not None:
                 progress(done, len(units))
         shocked = client.gather(futures)
-    return _assemble(base, base_pe, np.stack(shocked), units, names, values, seed)
+    result = _assemble(base, base_pe, np.stack(shocked), units, names, values, seed)
+    world_seed = getattr(simulation, "seed", None)  # a report checks the sweep ran on its results' worlds
+    return result.assign_attrs(seed=-1 if world_seed is None else int(world_seed))
 
 
 def _assemble(
@@ -342,11 +343,18 @@ def _assemble(
     probability = shocked.mean(axis=2)  # (U, O, N)
     change, change_mcse = mean_and_mcse(shocked - base_pe[None], axis=2, worlds=worlds)
     agreement = change[:, -1, :]
+    rows = np.arange(len(units))
     worst = np.argmin(agreement, axis=1)
-    danger = agreement[np.arange(len(units)), worst]
-    order = np.lexsort((agreement.mean(axis=1), danger))  # worst first, then the lower mean change
+    danger = agreement[rows, worst]
+    # a shock matters by its largest effect either way: one that lifts a deal by +0.5 must not
+    # rank last because its worst deal moved by +0.000
+    largest = np.argmax(np.abs(agreement), axis=1)
+    impact = agreement[rows, largest]
+    impact_mcse = change_mcse[rows, -1, largest]
+    order = np.lexsort((-np.abs(agreement).mean(axis=1), -np.abs(impact)))  # then the larger mean effect
     rank = np.empty(len(units), dtype=np.int64)
     rank[order] = np.arange(1, len(units) + 1)
+    effect = np.where(np.abs(impact) <= 2 * impact_mcse, "unclear", np.where(impact > 0, "helps", "hurts"))
     dims = ("shock", "outcome", "deal")
     spec = base.layout.scenario.spec
     return xr.Dataset(
@@ -358,6 +366,9 @@ def _assemble(
             "change_mcse": (dims, change_mcse),
             "danger": (("shock",), danger),
             "danger_deal": (("shock",), [names[i] for i in worst]),
+            "impact": (("shock",), impact),
+            "impact_deal": (("shock",), [names[i] for i in largest]),
+            "effect": (("shock",), effect.astype(str)),
             "rank": (("shock",), rank),
             "deal_value": (("deal", "issue"), values),
         },

@@ -14,7 +14,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from riskmodel.cli.common import console, errors, fail
+from riskmodel.cli.common import JsonOption, console, emit_json, errors, fail, fold, records, say
+from riskmodel.cli.helpstyle import tidy_help
 from riskmodel.cli.options import (
     OutOption,
     ReplicatesOption,
@@ -22,10 +23,12 @@ from riskmodel.cli.options import (
     WorldsOption,
     out_folder,
     progress_bar,
+    status,
 )
 from riskmodel.errors import RiskmodelError
-from riskmodel.io import save_results, write_atomic
+from riskmodel.io import package_versions, save_results, write_atomic
 from riskmodel.pipeline import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS, evaluate_deals, sample_worlds
+from riskmodel.results.datatree import results_tree
 from riskmodel.results.tables import summary_table
 from riskmodel.spec.scenario import LoadedScenario, load_scenario
 
@@ -33,20 +36,39 @@ __all__ = ["app"]
 
 BUNDLED_EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "scenarios" / "usmca_2019.yaml"
 
+tidy_help()
 app = typer.Typer(
     name="riskmodel",
     help="Forecast whether international agreements survive domestic ratification.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # markdown joins a docstring's wrapped lines into one paragraph (rich mode keeps the breaks)
+    rich_markup_mode="markdown",
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"riskmodel {package_versions()['riskmodel']}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Forecast whether international agreements survive domestic ratification."""
 
 
 def _format_table(results_table: object, title: str) -> Table:
     import pandas as pd
 
     assert isinstance(results_table, pd.DataFrame)
-    table = Table(title=title, title_justify="left")
+    table = Table(title=title, title_justify="left", caption_justify="left")
     table.add_column("deal")
     table.add_column("side")
     table.add_column("P(ratify) ± MCSE", justify="right")
@@ -59,14 +81,20 @@ def _format_table(results_table: object, title: str) -> Table:
         table.add_row(
             deal if deal != previous else "",
             side,
-            f"{row.probability:.3f} ± {row.mcse:.3f}",
-            f"{row.conditional_median:.2f}",
-            f"[{row.conditional_q05:.2f}, {row.conditional_q95:.2f}]",
+            _or_dash(f"{row.probability:.3f} ± {row.mcse:.3f}", row.probability)
+            + (" (no change)" if getattr(row, "no_change", False) else ""),
+            _or_dash(f"{row.conditional_median:.2f}", row.conditional_median),
+            _or_dash(f"[{row.conditional_q05:.2f}, {row.conditional_q95:.2f}]", row.conditional_q05),
             style=style,
             end_section=side == "joint",
         )
         previous = deal
-    return table
+    return fold(table)
+
+
+def _or_dash(text: str, value: object) -> str:
+    """``text``, or a dash where the number is missing (a side that is not party to the deal)."""
+    return "—" if value != value else text
 
 
 @app.command()
@@ -102,8 +130,13 @@ def run(
     report: Annotated[
         bool, typer.Option("--report", help="Also write report.html and report.pdf beside the results.")
     ] = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Sample worlds, evaluate every named deal, print the table and write the results."""
+    """Sample worlds, evaluate every named deal, print the table and write the results.
+
+    Writes results.nc (an ArviZ DataTree: the outcomes at its root, the sampled model variables
+    in its `prior` or `posterior` group) and summary.csv.
+    """
     path = scenario if scenario is not None else BUNDLED_EXAMPLE
     loaded = _load(path)
     try:
@@ -131,17 +164,34 @@ def run(
         f"{loaded.spec.title or loaded.spec.name} — {results.attrs['n_worlds']:,} worlds "
         f"({results.attrs['n_draws']:,} draws × {replicates} replicates), seed {seed}"
     )
-    console.print(_format_table(table, title))
-    results_path = save_results(results, out_dir / "results.nc")
+    from riskmodel.report.overview import no_change_pairs
+
+    unchanged = set(no_change_pairs(results, loaded))
+    shown = table.assign(
+        no_change=[
+            (str(d), str(side)) in unchanged for d, side in zip(table["deal"], table["side"], strict=True)
+        ]
+    )
+    out_console = say(as_json)
+    if as_json:
+        emit_json({"title": title, "attrs": dict(results.attrs), "rows": records(shown)})
+    else:
+        console.print(_format_table(shown, title))
+    results_path = save_results(results_tree(results, simulation.draws), out_dir / "results.nc")
     csv_path = write_atomic(out_dir / "summary.csv", lambda tmp: table.to_csv(tmp, index=False))
-    console.print(
+    out_console.print(
         "P(ratify): share of worlds in which the side ratifies, ± its Monte Carlo standard error.\n"
-        "p_e: ratification probability given one epistemic draw (posterior of win-set membership).",
+        "p_e: ratification probability given one epistemic draw (posterior of win-set membership)."
+        + (
+            "\nno change: the deal equals the side's fallback; its voters are indifferent, P is a coin flip."
+            if unchanged
+            else ""
+        ),
         style="dim",
     )
     gate = str(results.attrs.get("convergence_gate", ""))
     if gate == "passed":
-        console.print(
+        out_console.print(
             "Convergence gate: passed (rank-normalised R-hat < 1.01, bulk and tail ESS ≥ 400, "
             "no divergences).",
             highlight=False,
@@ -155,14 +205,15 @@ def run(
             ),
             highlight=False,
         )
-    console.print(f"Wrote {results_path} and {csv_path} in {elapsed:.1f} s.", highlight=False)
+    out_console.print(f"Wrote {results_path} and {csv_path} in {elapsed:.1f} s.", highlight=False)
     if report:
         from riskmodel.report import write_report
 
-        files = write_report(results_path)
+        with status("Writing the report (figures, HTML, PDF)"):
+            files = write_report(results_path)
         for warning in files.warnings:
             errors.print(f"warning: {escape(warning)}", highlight=False)
-        console.print(f"Wrote {files.html} and {files.pdf}.", highlight=False)
+        out_console.print(f"Wrote {files.html} and {files.pdf}.", highlight=False)
 
 
 def _load(path: Path) -> LoadedScenario:
@@ -181,9 +232,19 @@ def _load(path: Path) -> LoadedScenario:
 
 def _register_commands() -> None:
     """Add the analysis commands, one module each."""
-    from riskmodel.cli import backtest, dealdesign, explore, gallery, report, sensitivity, stress, winset
+    from riskmodel.cli import (
+        backtest,
+        dealdesign,
+        explore,
+        formats,
+        gallery,
+        report,
+        sensitivity,
+        stress,
+        winset,
+    )
 
-    for module in (winset, dealdesign, sensitivity, stress, report, backtest, gallery, explore):
+    for module in (winset, dealdesign, sensitivity, stress, report, backtest, gallery, explore, formats):
         module.register(app)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from riskmodel.cli.common import console, errors, fail
+from riskmodel.cli.common import JsonOption, console, emit_json, errors, fail, fold, records, say
 from riskmodel.errors import RiskmodelError
 from riskmodel.io import write_atomic
 
@@ -31,6 +31,7 @@ def gallery(
     out: Annotated[
         Path, typer.Option("--out", help="Folder for gallery.csv, outcomes.csv, gallery.md.")
     ] = Path("reports/gallery"),
+    as_json: JsonOption = False,
 ) -> None:
     """Run every bundled case; write the gallery table (CSV and Markdown) and print it."""
     from riskmodel.backtest.gallery import gallery_markdown, gallery_rows
@@ -61,9 +62,14 @@ def gallery(
             str(row.sides),
             f"{row.seconds}",
         )
-    console.print(table)
+    if as_json:
+        emit_json({"cases": records(headlines), "outcomes": records(outcomes)})
+    else:
+        console.print(fold(table))
     if len(outcomes):
-        console.print(f"Mean Brier over {len(outcomes)} recorded outcomes: {outcomes['brier'].mean():.3f}")
+        say(as_json).print(
+            f"Mean Brier over {len(outcomes)} recorded outcomes: {outcomes['brier'].mean():.3f}"
+        )
     errors.print(
         f"Wrote {out / 'gallery.csv'}, {out / 'outcomes.csv'} and {out / 'gallery.md'}.", highlight=False
     )

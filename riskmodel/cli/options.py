@@ -8,7 +8,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from riskmodel.cli.common import errors
 from riskmodel.errors import ParameterError, RiskmodelError
@@ -54,12 +61,18 @@ def status(description: str) -> Iterator[None]:
 
 
 def progress_bar() -> Progress:
-    """A transient progress bar on stderr: description, bar, done/total and elapsed time."""
+    """A transient progress bar on stderr: description, bar, done/total, elapsed time and ETA.
+
+    A step of unknown length (``total=None``) shows a pulsing bar and no ETA.
+    """
     return Progress(
+        SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
         console=errors,
         transient=True,
     )

@@ -10,6 +10,7 @@ import typer
 from rich.text import Text
 
 from riskmodel.cli.common import console, errors, fail
+from riskmodel.cli.options import status
 from riskmodel.errors import RiskmodelError
 
 __all__ = ["register"]
@@ -35,7 +36,8 @@ def report(
     path = results / "results.nc" if results.is_dir() else results
     started = time.perf_counter()
     try:
-        written = write_report(path, html=html, pdf=pdf, scenario=scenario)
+        with status("Writing the report (figures, HTML, PDF)"):
+            written = write_report(path, html=html, pdf=pdf, scenario=scenario)
     except RiskmodelError as exc:
         raise fail(exc) from None
     for warning in written.warnings:

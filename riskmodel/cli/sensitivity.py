@@ -15,7 +15,7 @@ from riskmodel.analyses.sensitivity import (
     analyse_sensitivity,
     save_sensitivity,
 )
-from riskmodel.cli.common import console, fail
+from riskmodel.cli.common import JsonOption, console, emit_json, fail, fold, records, say
 from riskmodel.cli.options import (
     OutOption,
     ReplicatesOption,
@@ -33,13 +33,20 @@ __all__ = ["register", "sensitivity"]
 
 
 def _signed(value: float, error: float) -> str:
-    return f"{value:+.3f}±{error:.3f}"
+    if value != value:  # NaN: a fixed ideal point has no prior SD to shift by
+        return "n/a"
+    return f"{value:+.3f} ± {error:.3f}"
 
 
-def _index(value: float, error: float) -> str:
+def _index(value: float, low: float, high: float) -> str:
+    """An index with its ±2 SE interval; an interval spanning almost all of [0, 1] says so."""
     if value != value:  # NaN: p_e (almost) never varies
         return "—"
-    return f"{value:.2f}±?" if error != error else f"{value:.2f}±{error:.2f}"
+    if low != low or high != high:
+        return f"{value:.2f}"
+    if high - low >= 0.9:
+        return f"{value:.2f} (uninformative)"
+    return f"{value:.2f} [{low:.2f}, {high:.2f}]"
 
 
 def _constituency_table(frame: object, deal: str, baseline: str) -> Table:
@@ -48,20 +55,20 @@ def _constituency_table(frame: object, deal: str, baseline: str) -> Table:
     assert isinstance(frame, pd.DataFrame)
     title = f"Deal {deal} ({baseline}): sensitivity of P(own side ratifies)"
     table = Table(title=title, title_justify="left")
-    table.add_column("constituency", no_wrap=True)
+    table.add_column("constituency")
     for name in ("Δ toward", "Δ away", "Sobol 1st", "Sobol total", "pivotal"):
-        table.add_column(name, justify="right", no_wrap=True)
+        table.add_column(name, justify="right")
     for row in frame[frame["deal"] == deal].to_dict("records"):
         pivotal = float(row["pivotality"])
         table.add_row(
             Text(str(row["constituency"])),
             _signed(float(row["toward"]), float(row["toward_mcse"])),
             _signed(float(row["away"]), float(row["away_mcse"])),
-            _index(float(row["sobol_first"]), float(row["sobol_first_se"])),
-            _index(float(row["sobol_total"]), float(row["sobol_total_se"])),
+            _index(float(row["sobol_first"]), float(row["sobol_first_low"]), float(row["sobol_first_high"])),
+            _index(float(row["sobol_total"]), float(row["sobol_total_low"]), float(row["sobol_total_high"])),
             "—" if pivotal != pivotal else f"{pivotal:.3f}",  # NaN: it casts no votes
         )
-    return table
+    return fold(table)
 
 
 def _whip_table(frame: object, deal: str) -> Table:
@@ -69,15 +76,15 @@ def _whip_table(frame: object, deal: str) -> Table:
 
     assert isinstance(frame, pd.DataFrame)
     table = Table(title=f"Deal {deal}: swing members (the whip list)", title_justify="left")
-    table.add_column("member", no_wrap=True)
-    table.add_column("bloc", no_wrap=True)
+    table.add_column("member")
+    table.add_column("bloc")
     table.add_column("P(pivotal)", justify="right")
     table.add_column("P(votes yes)", justify="right")
     for row in frame.itertuples():
         table.add_row(
             Text(str(row.member)), Text(str(row.bloc)), f"{row.pivotality:.3f}", f"{row.yes_probability:.3f}"
         )
-    return table
+    return fold(table)
 
 
 def sensitivity(
@@ -95,6 +102,7 @@ def sensitivity(
     ] = DEFAULT_SENSITIVITY_SEED,
     top: Annotated[int, typer.Option("--top", min=1, help="Swing members listed per deal.")] = 15,
     out: OutOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Shift each constituency ±1 prior SD, estimate Sobol indices and pivotality, list swing members.
 
@@ -118,23 +126,43 @@ def sensitivity(
     except RiskmodelError as exc:
         raise fail(with_flags(exc, {"n_worlds": "--worlds"})) from None
     frame = sensitivity_table(result)
-    for name in result["deal"].to_numpy().tolist():
-        baseline = result["baseline_probability"].sel(deal=name)
-        shown = ", ".join(
-            f"{o} {float(baseline.sel(outcome=o)):.3f}" for o in result["outcome"].to_numpy().tolist()
+    if as_json:
+        emit_json(
+            {
+                "baseline": {
+                    str(d): {
+                        str(o): float(result["baseline_probability"].sel(deal=d, outcome=o))
+                        for o in result["outcome"].to_numpy()
+                    }
+                    for d in result["deal"].to_numpy()
+                },
+                "constituencies": records(frame),
+                "swing_members": {
+                    str(d): records(swing_members(result, str(d), top=top)) for d in result["deal"].to_numpy()
+                },
+            }
         )
-        console.print(_constituency_table(frame, name, f"P: {shown}"))
-        console.print(_whip_table(swing_members(result, name, top=top), name))
+    else:
+        for name in result["deal"].to_numpy().tolist():
+            baseline = result["baseline_probability"].sel(deal=name)
+            shown = ", ".join(
+                f"{o} {float(baseline.sel(outcome=o)):.3f}" for o in result["outcome"].to_numpy().tolist()
+            )
+            console.print(_constituency_table(frame, name, f"P: {shown}"))
+            console.print(_whip_table(swing_members(result, name, top=top), name))
     path = save_sensitivity(result, out_dir / "sensitivity.nc")
-    console.print(
+    notes = say(as_json)
+    notes.print(
         "Δ: change (± MCSE) in the probability that the constituency's side ratifies when its ideal point "
-        "moves one prior SD toward / away from the deal (common random numbers). Sobol: share of the "
-        "variance of p_e due to the constituency's parameters (± bootstrap SE; — when p_e hardly varies). "
-        "Pivotal: share of worlds in which its votes decide its side.",
+        "moves one prior SD toward / away from the deal (common random numbers; n/a: the ideal point is "
+        "fixed in the scenario, so there is no prior SD to move by — its Sobol index then comes from its "
+        "other parameters). Sobol: share of the variance of p_e due to the constituency's parameters, in "
+        "[0, 1], with a ±2 bootstrap SE interval (— when p_e hardly varies). Pivotal: P(its side's outcome "
+        "flips if its votes are redrawn from their own distribution) — 0 for a vote that never varies.",
         style="dim",
     )
     elapsed = time.perf_counter() - started
-    console.print(Text(f"Wrote {path} in {elapsed:.1f} s."), highlight=False, soft_wrap=True)
+    notes.print(Text(f"Wrote {path} in {elapsed:.1f} s."), highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from riskmodel.analyses.stress import DEFAULT_STRESS_SEED, dask_client, save_stress, stress_test
-from riskmodel.cli.common import console, fail
+from riskmodel.cli.common import JsonOption, console, emit_json, fail, fold, records, say
 from riskmodel.cli.options import OutOption, ReplicatesOption, SeedOption, out_folder, progress_bar
 from riskmodel.errors import RiskmodelError
 from riskmodel.pipeline import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS, sample_worlds
@@ -29,19 +29,21 @@ def _ranking(frame: Any, title: str) -> Table:
     table.add_column("rank", justify="right")
     table.add_column("shock")
     table.add_column("kind")
-    table.add_column("worst deal")
+    table.add_column("deal")
     table.add_column("Δ P(agreement) ± MCSE", justify="right")
     table.add_column("P(agreement)", justify="right")
     for row in frame.itertuples():
+        unclear = row.effect == "unclear"
         table.add_row(
             str(row.rank),
             Text(str(row.shock) if row.kind != "combination" else f"{row.shock} = {row.parts}"),
             str(row.kind),
-            Text(str(row.worst_deal)),
-            f"{row.change:+.3f} ± {row.mcse:.3f}",
+            Text(str(row.deal)),
+            f"{row.change:+.3f} ± {row.mcse:.3f}" + (" (within 2 MCSE)" if unclear else ""),
             f"{row.probability:.3f}",
+            style="dim" if unclear else None,
         )
-    return table
+    return fold(table)
 
 
 @contextlib.contextmanager
@@ -76,10 +78,15 @@ def stress(
     analysis_seed: Annotated[
         int, typer.Option("--analysis-seed", min=0, help="Seed of entities the shocks create.")
     ] = DEFAULT_STRESS_SEED,
-    top: Annotated[int, typer.Option("--top", min=1, help="Shocks listed in the ranking.")] = 25,
+    top: Annotated[int, typer.Option("--top", min=1, help="Shocks listed in each ranking.")] = 25,
     out: OutOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Apply each shock, and each declared combination, to the scenario and rank the most dangerous.
+    """Apply each shock, and each declared combination, to the scenario; list what hurts and what helps.
+
+    Two rankings: the shocks that lower some deal's probability of agreement, largest drop
+    first, and those that raise it, largest rise first (a shock can be in both, for different
+    deals).
 
     Runs on Dask: a local cluster by default, your cluster with --scheduler. Every unit of work
     has its own seed, so the numbers are the same serially, locally or on a cluster. Writes
@@ -111,16 +118,31 @@ def stress(
     baseline = result["baseline_probability"].sel(outcome="agreement")
     shown = ", ".join(f"{d} {float(baseline.sel(deal=d)):.3f}" for d in result["deal"].to_numpy().tolist())
     where = "serially" if serial else f"on Dask ({scheduler or 'local cluster'})"
-    console.print(
-        _ranking(
-            stress_table(result, top=top),
-            f"Stress tests, most dangerous first — baseline P(agreement): {shown}",
+    hurts = stress_table(result, top=top, effect="hurts")
+    helps = stress_table(result, top=top, effect="helps")
+    if as_json:
+        emit_json(
+            {
+                "baseline_agreement": {
+                    d: float(baseline.sel(deal=d)) for d in result["deal"].to_numpy().tolist()
+                },
+                "hurts": records(hurts),
+                "helps": records(helps),
+                "ranking": records(stress_table(result, top=top)),
+            }
         )
-    )
+    else:
+        console.print(Text(f"Baseline P(agreement): {shown}"), highlight=False, soft_wrap=True)
+        console.print(_ranking(hurts, "Shocks that lower P(agreement), largest drop first"))
+        console.print(_ranking(helps, "Shocks that raise P(agreement), largest rise first"))
     path = save_stress(result, out_dir / "stress.nc")
     elapsed = time.perf_counter() - started
-    console.print(
-        Text(f"{result.sizes['shock']} units swept {where}. Wrote {path} in {elapsed:.1f} s."),
+    say(as_json).print(
+        Text(
+            f"{result.sizes['shock']} units swept {where}. Δ is each shock's largest change on any deal, "
+            f"with its Monte Carlo standard error; dim rows are within 2 MCSE of no change. "
+            f"Wrote {path} in {elapsed:.1f} s."
+        ),
         highlight=False,
         soft_wrap=True,
     )

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from riskmodel.cli.common import console, fail
+from riskmodel.cli.common import JsonOption, console, emit_json, fail, fold, records, say
 from riskmodel.cli.options import (
     OutOption,
     ReplicatesOption,
@@ -56,7 +56,7 @@ def _size_table(winset: object, title: str) -> Table:
             f"{empty:.1%}",
             style="bold" if name == OVERLAP else None,
         )
-    return table
+    return fold(table)
 
 
 def winset(
@@ -80,6 +80,7 @@ def winset(
     replicates: ReplicatesOption = DEFAULT_REPLICATES,
     seed: SeedOption = DEFAULT_SEED,
     out: OutOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Map P(deal ∈ win-set) over two issues, per side and jointly, and the win-set size per world."""
     from riskmodel.analyses.winset import compute_winset, save_winset
@@ -107,8 +108,18 @@ def winset(
         f"{loaded.spec.title or loaded.spec.name}: win-sets over {x} × {y} ({grid}×{grid} deals, others at "
         f"'{winset_map.attrs['base_deal']}'), {winset_map.attrs['n_worlds']:,} worlds, seed {seed}"
     )
-    console.print(_size_table(winset_map, title))
-    console.print(
+    if as_json:
+        emit_json(
+            {
+                "title": title,
+                "agreement_zone_share": float(winset_map.attrs["agreement_zone_share"]),
+                "rows": records(winset_table(winset_map)),
+            }
+        )
+    else:
+        console.print(_size_table(winset_map, title))
+    out_console = say(as_json)
+    out_console.print(
         Text(
             f"Agreement zone (joint P ≥ {tau:.0%}): "
             f"{winset_map.attrs['agreement_zone_share']:.1%} of the map. "
@@ -131,7 +142,7 @@ def winset(
             written.append(
                 write_atomic(folder / name, lambda tmp, fig=figure: fig.savefig(tmp, format="png", dpi=120))
             )
-    console.print(
+    out_console.print(
         Text(f"Wrote {', '.join(map(str, written))}; the map took {elapsed:.1f} s."), highlight=False
     )
 

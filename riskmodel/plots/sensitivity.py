@@ -12,7 +12,7 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-__all__ = ["plot_sobol", "plot_stress_ranking", "plot_tornado"]
+__all__ = ["plot_sobol", "plot_stress_ranking", "plot_tornado", "short_label"]
 
 # Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
 TOWARD_COLOR = "#0072B2"
@@ -78,7 +78,7 @@ def plot_tornado(
         ax.barh(y, change, color=color, height=0.6, label=f"ideal point {direction} the deal")
         ax.errorbar(change, y, xerr=2 * mcse, fmt="none", ecolor="#333333", elinewidth=0.8, capsize=2)
     ax.axvline(0, color="#333333", lw=0.8)
-    ax.set_yticks(y, [str(n) for n in names])
+    ax.set_yticks(y, [short_label(str(n), 34) for n in names], fontsize=8)
     baseline = float(chosen["baseline_probability"])
     ax.set_xlabel(f"change in P({outcome}) from {baseline:.3f}, deal {deal} (whiskers: ±2 MCSE)")
     if not order:
@@ -133,7 +133,7 @@ def plot_sobol(
         ax.barh(y + offset, values, height=0.38, color=color, label=label)
         ax.errorbar(values, y + offset, xerr=2 * se, fmt="none", ecolor="#333333", elinewidth=0.8, capsize=2)
     ax.axvline(0, color="#333333", lw=0.8)
-    ax.set_yticks(y, [str(n) for n in chosen["constituency"].to_numpy()[order]])
+    ax.set_yticks(y, [short_label(str(n), 34) for n in chosen["constituency"].to_numpy()[order]], fontsize=8)
     ax.set_xlabel(f"Sobol index of p_e for P({outcome}), deal {deal} (whiskers: ±2 bootstrap SE)")
     if not order:
         ax.text(0.5, 0.5, "no constituency explains any variance", transform=ax.transAxes, ha="center")
@@ -144,14 +144,17 @@ def plot_sobol(
 
 
 def plot_stress_ranking(stress: xr.Dataset, *, top: int = 20, ax: Axes | None = None) -> tuple[Figure, Axes]:
-    """Draw the most dangerous shocks: the worst change in P(agreement) over the deals.
+    """Draw the shocks with the largest effect on P(agreement), helping (blue) or hurting (orange).
+
+    Each bar is a shock's largest change in the probability of agreement on any deal, up or
+    down, labelled with that deal; shocks are ordered by the size of that change.
 
     Parameters
     ----------
     stress
         A stress Dataset.
     top
-        Shocks drawn, most dangerous first (by the Dataset's ``rank``).
+        Shocks drawn, largest effect first (by the Dataset's ``rank``).
     ax
         Axes to draw on; a new figure when omitted.
 
@@ -161,25 +164,37 @@ def plot_stress_ranking(stress: xr.Dataset, *, top: int = 20, ax: Axes | None = 
     """
     rank = stress["rank"].to_numpy()
     order = np.argsort(rank, kind="stable")[:top]
-    danger = stress["danger"].to_numpy()[order]
-    deals = stress["danger_deal"].to_numpy()[order]
+    if "impact" in stress:
+        effect = stress["impact"].to_numpy()[order]
+        deals = stress["impact_deal"].to_numpy()[order]
+    else:  # files written before the largest-change ranking: their worst change
+        effect = stress["danger"].to_numpy()[order]
+        deals = stress["danger_deal"].to_numpy()[order]
     mcse = np.array(
         [
             float(stress["change_mcse"].isel(shock=i).sel(outcome="agreement", deal=str(deal)))
             for i, deal in zip(order, deals, strict=True)
         ]
     )
-    fig, ax = _axes(ax, (7.0, 1.0 + 0.32 * max(len(order), 1)))
+    fig, ax = _axes(ax, (6.5, 1.2 + 0.3 * max(len(order), 1)))
     y = np.arange(len(order))[::-1]
-    colors = [AWAY_COLOR if value < 0 else TOWARD_COLOR for value in danger]
-    ax.barh(y, danger, color=colors, height=0.6)
-    ax.errorbar(danger, y, xerr=2 * mcse, fmt="none", ecolor="#333333", elinewidth=0.8, capsize=2)
+    colors = [AWAY_COLOR if value < 0 else TOWARD_COLOR for value in effect]
+    ax.barh(y, effect, color=colors, height=0.6)
+    ax.errorbar(effect, y, xerr=2 * mcse, fmt="none", ecolor="#333333", elinewidth=0.8, capsize=2)
     labels = [
-        f"{shock} ({deal})" for shock, deal in zip(stress["shock"].to_numpy()[order], deals, strict=True)
+        short_label(f"{shock} ({deal})", 34)
+        for shock, deal in zip(stress["shock"].to_numpy()[order], deals, strict=True)
     ]
-    ax.set_yticks(y, labels)
+    ax.set_yticks(y, labels, fontsize=8)
     ax.axvline(0, color="#333333", lw=0.8)
-    ax.set_xlabel("worst change in P(agreement) over the deals (whiskers: ±2 MCSE)")
+    ax.set_xlabel(
+        "largest change in P(agreement) on any deal\n(blue: helps, orange: hurts; whiskers ±2 MCSE)"
+    )
     ax.grid(axis="x", color=_GRID, lw=0.5)
     ax.set_axisbelow(True)
     return fig, ax
+
+
+def short_label(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters with an ellipsis, so axis labels keep the plot's width."""
+    return text if len(text) <= width else text[: width - 1] + "…"

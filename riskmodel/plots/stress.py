@@ -7,4 +7,4 @@ from riskmodel.plots.sensitivity import plot_stress_ranking
 __all__ = ["plot_stress", "plot_stress_ranking"]
 
 plot_stress = plot_stress_ranking
-"""``plot_stress(stress, *, top=20, ax=None) -> (fig, ax)``: the most dangerous shocks."""
+"""``plot_stress(stress, *, top=20, ax=None) -> (fig, ax)``: the largest effects, either way."""

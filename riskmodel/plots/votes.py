@@ -15,7 +15,14 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-__all__ = ["CARRIES_COLOR", "FALLS_SHORT_COLOR", "JOINT_COLOR", "plot_risk_summary", "plot_vote_distribution"]
+__all__ = [
+    "CARRIES_COLOR",
+    "FALLS_SHORT_COLOR",
+    "JOINT_COLOR",
+    "plot_deal_side_heatmap",
+    "plot_risk_summary",
+    "plot_vote_distribution",
+]
 
 # Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
 CARRIES_COLOR = "#0072B2"
@@ -40,6 +47,7 @@ def plot_risk_summary(
     *,
     ax: Axes | None = None,
     bands: Sequence[tuple[float, str]] = (),
+    per_side: bool = True,
 ) -> tuple[Figure, Axes]:
     """Draw every deal's ratification probability per side and jointly, with intervals.
 
@@ -54,17 +62,22 @@ def plot_risk_summary(
         Axes to draw on; a new figure when omitted.
     bands
         ``(lower bound, label)`` of rating bands to shade, highest first.
+    per_side
+        Draw each side's row under its deal; with False, only the joint probability (for
+        many deals and sides, whose per-side numbers the heat map shows).
 
     Returns
     -------
     (Figure, Axes)
     """
     deals = [str(d) for d in results["deal"].to_numpy()]
-    sides = [str(s) for s in results["side"].to_numpy()]
+    sides = [str(s) for s in results["side"].to_numpy()] if per_side else []
     rows: list[tuple[str, str, Any, Any, bool]] = []
     for deal in deals:
         rows.append((deal, "", None, None, False))
         for side in sides:
+            if not np.isfinite(float(results["ratification_probability"].sel(side=side, deal=deal))):
+                continue  # not a party to this deal
             rows.append(
                 (
                     deal,
@@ -216,4 +229,96 @@ def plot_vote_distribution(
         )
     ax.set_title(deal, fontsize=9, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
+    return fig, ax
+
+
+def plot_deal_side_heatmap(
+    results: xr.Dataset,
+    *,
+    deal_labels: Sequence[str] | None = None,
+    side_labels: Sequence[str] | None = None,
+    no_change: Sequence[tuple[str, str]] = (),
+    ax: Axes | None = None,
+) -> tuple[Figure, Axes]:
+    """Draw P(ratify) of every deal (rows) and side (columns), and the joint P, as a heat map.
+
+    Each cell holds its probability to two decimals; a side that is not party to a deal
+    (NaN) is left blank and marked "n/p", and a deal that changes nothing for a side (its
+    values are the side's fallback) is marked "no change" instead of a probability.
+
+    Parameters
+    ----------
+    results
+        A results Dataset.
+    deal_labels, side_labels
+        Row and column labels (deal and side names by default); keep them short.
+    no_change
+        ``(deal, side)`` pairs to mark "no change".
+    ax
+        Axes to draw on; a new figure when omitted.
+
+    Returns
+    -------
+    (Figure, Axes)
+    """
+    from matplotlib.colors import LinearSegmentedColormap
+
+    deals = [str(d) for d in results["deal"].to_numpy()]
+    sides = [str(s) for s in results["side"].to_numpy()]
+    values = np.column_stack(
+        [
+            results["ratification_probability"].sel(side=sides, deal=deals).to_numpy().T,
+            results["agreement_probability"].sel(deal=deals).to_numpy(),
+        ]
+    )
+    marked = {(deals.index(d), sides.index(s)) for d, s in no_change if d in deals and s in sides}
+    shown = values.copy()
+    for i, j in marked:
+        shown[i, j] = np.nan
+    columns = [*(side_labels or sides), "joint"]
+    rows = list(deal_labels or deals)
+    longest = max((len(label) for label in rows), default=0)
+    width = min(7.4, 0.6 + 0.065 * longest + 0.62 * len(columns))
+    fig, ax = _axes(ax, (width, 0.9 + 0.28 * len(rows)))
+    # orange (unlikely) to blue (likely): the report's colours, readable with colour-vision deficiencies
+    cmap = LinearSegmentedColormap.from_list(
+        "risk", [FALLS_SHORT_COLOR, "#f7f7f7", CARRIES_COLOR]
+    ).with_extremes(bad="#ffffff")
+    ax.imshow(np.ma.masked_invalid(shown), cmap=cmap, vmin=0, vmax=1, aspect="auto")
+    size = 7 if len(columns) > 8 else 8
+    for i in range(len(rows)):
+        for j in range(len(columns)):
+            value = values[i, j]
+            if (i, j) in marked:
+                text, color = "no\nchange", "#333333"
+            elif not np.isfinite(value):
+                text, color = "n/p", "#777777"
+            else:
+                text = f"{value:.2f}"
+                color = "white" if abs(value - 0.5) > 0.3 else "#1d1d1f"
+            weight = "bold" if j == len(columns) - 1 else "normal"
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=size - 1 if "\n" in text else size,
+                color=color,
+                fontweight=weight,
+            )
+    ax.set_xticks(
+        np.arange(len(columns)),
+        columns,
+        fontsize=size,
+        rotation=45 if len(columns) > 6 else 0,
+        ha="left" if len(columns) > 6 else "center",
+        rotation_mode="anchor",
+    )
+    ax.xaxis.tick_top()
+    ax.set_yticks(np.arange(len(rows)), rows, fontsize=size)
+    ax.axvline(len(columns) - 1.5, color="#1d1d1f", lw=1.2)
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
     return fig, ax

@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-__all__ = ["plot_winset", "plot_winset_size"]
+__all__ = ["deals_on_map", "plot_winset", "plot_winset_size"]
 
 # Okabe-Ito colours, as in riskmodel.plots.votes.
 _SIDE_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
@@ -41,8 +41,10 @@ def plot_winset(
 ) -> tuple[Figure, Axes]:
     """Draw the probability of win-set membership over the grid as a heat map.
 
-    Contours mark 50% and 90%; named deals are dots (at their values of the two issues; their
-    other issues may differ from the map's base deal) and each side's reversion is a cross.
+    Contours mark 50% and 90%; each side's reversion is a cross. A named deal is a dot only
+    when its other issues equal the map's base deal (otherwise the map's colour under it would
+    not be its probability); the others are listed under the map (:func:`deals_on_map`).
+    Labels are placed so they do not overlap.
 
     Parameters
     ----------
@@ -77,11 +79,24 @@ def plot_winset(
         )
         ax.clabel(lines, fmt={level: f"{level:.0%}" for level in levels}, fontsize=8)
     x_issue, y_issue = str(winset.attrs["x_issue"]), str(winset.attrs["y_issue"])
-    for name in winset["named_deal"].to_numpy():
+    on_map, elsewhere = deals_on_map(winset)
+    points = []
+    for name in on_map:
         point = winset["named_deal_value"].sel(named_deal=name)
         px, py = float(point.sel(issue=x_issue)), float(point.sel(issue=y_issue))
         ax.plot(px, py, "o", color="white", markeredgecolor="black", markersize=7)
-        ax.annotate(str(name), (px, py), textcoords="offset points", xytext=(6, 4), fontsize=8, color="white")
+        points.append((str(name), px, py))
+    _label_points(fig, ax, points)
+    if elsewhere:
+        ax.text(
+            0.0,
+            -0.16,
+            "Not on this map (other issues differ from the base deal): " + ", ".join(elsewhere),
+            transform=ax.transAxes,
+            fontsize=7,
+            va="top",
+            wrap=True,
+        )
     for s, name in enumerate(winset["side"].to_numpy()):
         point = winset["reversion"].sel(side=name)
         color = _SIDE_COLORS[s % len(_SIDE_COLORS)]
@@ -96,6 +111,82 @@ def plot_winset(
     base = winset.attrs.get("base_deal", "")
     ax.set_title(f"{title}\nother issues at '{base}'", fontsize=10)
     return fig, ax
+
+
+def deals_on_map(winset: xr.Dataset) -> tuple[list[str], list[str]]:
+    """Named deals that lie on the map (other issues equal the base deal's) and those that do not.
+
+    Returns
+    -------
+    (list of str, list of str)
+        Deals to draw on the map, and deals described as ``name (issue = value, ...)`` by where
+        their other issues differ from the base deal.
+    """
+    values = winset["named_deal_value"]
+    names = [str(n) for n in winset["named_deal"].to_numpy()]
+    base = str(winset.attrs.get("base_deal", names[0] if names else ""))
+    mapped = {str(winset.attrs["x_issue"]), str(winset.attrs["y_issue"])}
+    others = [str(i) for i in values["issue"].to_numpy() if str(i) not in mapped]
+    if base not in names or not others:
+        return names, []
+    reference = values.sel(named_deal=base, issue=others).to_numpy()
+    on_map, elsewhere = [], []
+    for name in names:
+        own = values.sel(named_deal=name, issue=others).to_numpy()
+        if np.allclose(own, reference, rtol=0, atol=1e-9):
+            on_map.append(name)
+        else:
+            where = ", ".join(
+                f"{i} = {v:g}" for i, v, r in zip(others, own, reference, strict=True) if v != r
+            )
+            elsewhere.append(f"{name} ({where})")
+    return on_map, elsewhere
+
+
+def _label_points(fig: Figure, ax: Axes, points: list[tuple[str, float, float]], fontsize: float = 8) -> None:
+    """Label points so that no two labels overlap: each takes the first free spot around its dot.
+
+    A greedy search over eight offsets (right, left, above, below and the diagonals, then twice
+    as far), measured in display points from the dot; a label that finds no free spot takes
+    the first candidate.
+    """
+    if not points:
+        return
+    fig.draw_without_rendering()  # fix the layout, so data → display coordinates are final
+    to_display = ax.transData
+    scale = fig.dpi / 72.0
+    height = 1.25 * fontsize * scale
+    steps = [(6, 4), (-6, 4), (6, -10), (-6, -10), (0, 10), (0, -16), (10, 0), (-10, 0)]
+    candidates = steps + [(2 * dx, 2 * dy) for dx, dy in steps]
+    taken: list[tuple[float, float, float, float]] = []
+    for text, px, py in sorted(points, key=lambda p: (p[1], p[2])):
+        width = 0.62 * fontsize * scale * len(text)
+        cx, cy = to_display.transform((px, py))
+        chosen = candidates[0]
+        for dx, dy in candidates:
+            left = cx + dx * scale - (width if dx < 0 else (width / 2 if dx == 0 else 0))
+            box = (left, cy + dy * scale, left + width, cy + dy * scale + height)
+            if not any(_overlap(box, other) for other in taken):
+                chosen = (dx, dy)
+                break
+        dx, dy = chosen
+        left = cx + dx * scale - (width if dx < 0 else (width / 2 if dx == 0 else 0))
+        taken.append((left, cy + dy * scale, left + width, cy + dy * scale + height))
+        ax.annotate(
+            text,
+            (px, py),
+            textcoords="offset points",
+            xytext=(dx, dy),
+            ha="right" if dx < 0 else ("center" if dx == 0 else "left"),
+            va="bottom",
+            fontsize=fontsize,
+            color="white",
+            bbox={"boxstyle": "round,pad=0.15", "facecolor": "black", "alpha": 0.45, "linewidth": 0},
+        )
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def plot_winset_size(winset: xr.Dataset, *, ax: Axes | None = None) -> tuple[Figure, Axes]:

@@ -23,6 +23,13 @@ from riskmodel.plots.votes import plot_risk_summary, plot_vote_distribution
 from riskmodel.report.assumptions import prior_rows, provenance
 from riskmodel.report.diagnostics import diagnostics
 from riskmodel.report.figures import FigureFormat, figure_uri
+from riskmodel.report.overview import (
+    consistency_warnings,
+    heatmap_figure,
+    levers,
+    no_change_pairs,
+    short_labels,
+)
 from riskmodel.report.rating import RATING_BANDS, risk_rating
 from riskmodel.report.sections import analysis_sections
 from riskmodel.results.tables import summary_table
@@ -97,7 +104,9 @@ def _labels(results: xr.Dataset, loaded: LoadedScenario | None) -> dict[str, dic
     return labels
 
 
-def _summary(results: xr.Dataset, labels: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
+def _summary(
+    results: xr.Dataset, labels: dict[str, dict[str, str]], no_change: list[tuple[str, str]]
+) -> list[dict[str, Any]]:
     table = summary_table(results)
     deals = []
     for deal, rows in table.groupby("deal", sort=False):
@@ -113,9 +122,12 @@ def _summary(results: xr.Dataset, labels: dict[str, dict[str, str]]) -> list[dic
                     "mc_low": max(0.0, p - 1.96 * mcse),
                     "mc_high": min(1.0, p + 1.96 * mcse),
                     "rating": risk_rating(p, mcse),
+                    # the deal is this side's fallback: its P is a coin flip of indifferent voters
+                    "no_change": (str(deal), side) in no_change,
+                    "party": p == p,  # NaN: the side is not party to the deal
                 }
             )
-        sides = [e for e in entries if not e["joint"]]
+        sides = [e for e in entries if not e["joint"] and e["party"] and not e["no_change"]]
         weakest = min(sides, key=lambda e: e["probability"]) if sides else None
         deals.append(
             {
@@ -277,7 +289,13 @@ def build_report_context(
     loaded, warnings = report_scenario(dataset, scenario, path.parent if path is not None else None)
     labels = _labels(dataset, loaded)
     spec = loaded.spec if loaded is not None else None
-    fig, _ = plot_risk_summary(dataset, bands=[(b.lower, b.label) for b in RATING_BANDS])
+    n_deals, n_sides = dataset.sizes["deal"], dataset.sizes["side"]
+    # one dot-plot row per deal and side fits up to ~60 rows; beyond, the heat map has the sides
+    per_side = n_deals * (n_sides + 2) <= 60
+    fig, _ = plot_risk_summary(dataset, bands=[(b.lower, b.label) for b in RATING_BANDS], per_side=per_side)
+    sides = short_labels([str(s) for s in dataset["side"].to_numpy()], labels["side"])
+    no_change = no_change_pairs(dataset, loaded)
+    warnings = [*consistency_warnings(dataset, folder), *warnings]
     rows = prior_rows(spec) if spec is not None else []
     return {
         "title": (spec.title if spec is not None else None)
@@ -296,8 +314,17 @@ def build_report_context(
             {"lower": b.lower, "upper": upper, "label": b.label, "risk": b.risk}
             for b, upper in zip(RATING_BANDS, [1.0] + [b.lower for b in RATING_BANDS[:-1]], strict=True)
         ],
-        "summary": _summary(dataset, labels),
+        "summary": _summary(dataset, labels, no_change),
         "summary_figure": figure_uri(fig, fmt=figure_format, dpi=FIGURE_DPI),
+        "summary_per_side": per_side,
+        "sides": sides,
+        "sides_by_name": {side["name"]: side for side in sides},
+        "not_party": bool(np.isnan(dataset["ratification_probability"].to_numpy()).any()),
+        "heatmap": heatmap_figure(dataset, sides, labels["deal"], no_change, figure_format, FIGURE_DPI),
+        "no_change": [
+            {"deal": labels["deal"].get(d, d), "side": labels["side"].get(s, s)} for d, s in no_change
+        ],
+        "levers": levers(folder, labels["deal"]),
         "deal_values": _deal_values(dataset, labels),
         "votes": _votes(dataset, loaded, labels, figure_format),
         "analyses": analysis_sections(folder, fmt=figure_format),

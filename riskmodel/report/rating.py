@@ -37,6 +37,8 @@ def risk_rating(probability: float, mcse: float = 0.0) -> dict[str, Any]:
         ``borderline``: True when the probability is within two MCSE of a band edge, so
         more worlds could change the rating.
     """
+    if probability != probability:  # NaN: a side that is not party to the deal
+        return {"label": "not party", "risk": "—", "borderline": False}
     band = next(b for b in RATING_BANDS if probability >= b.lower)
     edges = [b.lower for b in RATING_BANDS if b.lower > 0]
     borderline = any(abs(probability - edge) < 2 * mcse for edge in edges)

@@ -32,7 +32,7 @@ def inert_text(value: object) -> object:
 
 
 def _probability(value: float | None, digits: int = 3) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
+    return "—" if value is None or value != value else f"{value:.{digits}f}"
 
 
 def _percent(value: float | None) -> str:

@@ -28,6 +28,12 @@ from riskmodel.io import load_netcdf
 from riskmodel.plots.sensitivity import plot_sobol, plot_tornado
 from riskmodel.plots.stress import plot_stress
 from riskmodel.plots.winset import plot_winset, plot_winset_size
+from riskmodel.report.analysis_tables import (
+    sensitivity_report_table,
+    stress_helps_table,
+    stress_hurts_table,
+    winset_deals_table,
+)
 from riskmodel.report.figures import FigureFormat, figure_uri
 from riskmodel.report.findings import (
     linkage_best_table,
@@ -36,7 +42,7 @@ from riskmodel.report.findings import (
     side_payment_budget_table,
     side_payment_curve_table,
 )
-from riskmodel.results.tables import sensitivity_table, stress_table, swing_members_table, winset_table
+from riskmodel.results.tables import swing_members_table, winset_table
 
 __all__ = [
     "ANALYSES",
@@ -74,6 +80,8 @@ class SectionTable:
 
     function: Callable[[Any], pd.DataFrame]
     caption: str
+    when_empty: str | None = None
+    """What an empty table means, said as a note (by default an empty table is a problem)."""
 
     @property
     def name(self) -> str:
@@ -118,7 +126,14 @@ ANALYSES: tuple[AnalysisSpec, ...] = (
             SectionFigure(plot_winset, "Win-set map: P(deal ratified) over two issues"),
             SectionFigure(plot_winset_size, "Distribution of win-set size across worlds"),
         ),
-        tables=(SectionTable(winset_table, "Win-set size per side and their overlap"),),
+        tables=(
+            SectionTable(winset_table, "Win-set size per side and their overlap"),
+            SectionTable(
+                winset_deals_table,
+                "Named deals on the map: a deal whose other issues differ from the base deal is not "
+                "drawn (the map's colour under it would not be its probability)",
+            ),
+        ),
     ),
     AnalysisSpec(
         key="sensitivity",
@@ -131,7 +146,12 @@ ANALYSES: tuple[AnalysisSpec, ...] = (
         ),
         tables=(
             SectionTable(swing_members_table, "Swing members (most often pivotal)"),
-            SectionTable(sensitivity_table, "Sensitivity by constituency"),
+            SectionTable(
+                sensitivity_report_table,
+                "Sensitivity by constituency: change in its side's P(ratify) (n/a: fixed ideal point), "
+                "Sobol indices in [0, 1] with ±2 SE intervals, pivotality (P(outcome flips if its votes "
+                "are redrawn))",
+            ),
         ),
     ),
     AnalysisSpec(
@@ -139,8 +159,19 @@ ANALYSES: tuple[AnalysisSpec, ...] = (
         title="Stress tests",
         file="stress.nc",
         command="riskmodel stress",
-        figures=(SectionFigure(plot_stress, "Ratification probability under each shock"),),
-        tables=(SectionTable(stress_table, "Stress-test ranking (largest drop first)"),),
+        figures=(SectionFigure(plot_stress, "Largest change in P(agreement) under each shock, either way"),),
+        tables=(
+            SectionTable(
+                stress_hurts_table,
+                "Shocks that lower P(agreement), largest drop first",
+                when_empty="No shock lowers the probability of agreement of any deal swept.",
+            ),
+            SectionTable(
+                stress_helps_table,
+                "Shocks that raise P(agreement), largest rise first",
+                when_empty="No shock raises the probability of agreement of any deal swept.",
+            ),
+        ),
     ),
     AnalysisSpec(
         key="linkage",
@@ -220,6 +251,7 @@ def analysis_section(spec: AnalysisSpec, folder: Path | None, *, fmt: FigureForm
         "note": f"Not run: no {spec.file} beside the results (run `{spec.command}` to add this section).",
         "figures": [],
         "tables": [],
+        "notes": [],
         "problems": [],
     }
     path = folder / spec.file if folder is not None else None
@@ -244,7 +276,9 @@ def analysis_section(spec: AnalysisSpec, folder: Path | None, *, fmt: FigureForm
         except Exception as exc:
             section["problems"].append(f"{table.name} failed: {type(exc).__name__}: {exc}")
             continue
-        if frame.empty:
+        if frame.empty and table.when_empty is not None:
+            section["notes"].append(table.when_empty)
+        elif frame.empty:
             section["problems"].append(f"{table.caption}: {spec.file} holds nothing to tabulate.")
         else:
             section["tables"].append(dataframe_table(frame, table.caption))

@@ -152,8 +152,9 @@ def sensitivity_table(sensitivity: xr.Dataset) -> pd.DataFrame:
     """One row per deal and constituency, for the probability that its own side ratifies.
 
     Columns: ``deal``, ``constituency``, ``kind``, ``side``, ``toward`` and ``away`` (tornado
-    changes) with ``toward_mcse`` and ``away_mcse``, ``width``, ``sobol_first``, ``sobol_total``
-    (with ``_se``) and ``pivotality``; the widest tornado first within each deal.
+    changes, NaN for a fixed ideal point) with ``toward_mcse`` and ``away_mcse``, ``width``,
+    ``sobol_first``, ``sobol_total`` (in [0, 1], with ``_se`` and ``_low`` / ``_high``: ±2 SE
+    clipped to [0, 1]) and ``pivotality``; the widest tornado first within each deal.
     """
     rows = []
     for deal in sensitivity["deal"].to_numpy().tolist():
@@ -176,6 +177,7 @@ def sensitivity_table(sensitivity: xr.Dataset) -> pd.DataFrame:
                     "sobol_first_se": float(own["sobol_first_se"]),
                     "sobol_total": float(own["sobol_total"]),
                     "sobol_total_se": float(own["sobol_total_se"]),
+                    **_sobol_intervals(own),
                     "pivotality": float(row["pivotality"]),
                 }
             )
@@ -189,23 +191,102 @@ def sensitivity_table(sensitivity: xr.Dataset) -> pd.DataFrame:
     )
 
 
-def stress_table(stress: xr.Dataset, *, top: int | None = None) -> pd.DataFrame:
-    """Units from most to least dangerous: rank, shock, kind, worst deal and Δ P(agreement)."""
+def _sobol_intervals(own: xr.Dataset) -> dict[str, float]:
+    """±2 SE intervals of the Sobol indices in [0, 1] (computed here for files that predate them)."""
+    out = {}
+    for name in ("sobol_first", "sobol_total"):
+        if f"{name}_low" in own:
+            out[f"{name}_low"] = float(own[f"{name}_low"])
+            out[f"{name}_high"] = float(own[f"{name}_high"])
+        else:
+            value, se = float(own[name]), float(own[f"{name}_se"])
+            out[f"{name}_low"] = float(np.clip(value - 2 * se, 0.0, 1.0))
+            out[f"{name}_high"] = float(np.clip(value + 2 * se, 0.0, 1.0))
+    return out
+
+
+def stress_table(stress: xr.Dataset, *, top: int | None = None, effect: str | None = None) -> pd.DataFrame:
+    """Units by the size of their largest effect on P(agreement), helping or hurting.
+
+    Parameters
+    ----------
+    stress
+        A stress Dataset.
+    top
+        Rows kept (after ``effect`` selects).
+    effect
+        ``"helps"`` (``"hurts"``): one row per unit that raises (lowers) some deal's probability
+        of agreement, at the deal of its largest rise (drop), largest first; a unit that helps
+        one deal and hurts another is in both. Every unit, by overall rank, by default.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``rank``, ``shock``, ``kind``, ``parts``, ``effect``, ``deal`` (where the
+        largest change is), ``change``, ``mcse`` and ``probability`` (there, after the shock),
+        and ``worst_deal`` / ``worst_change`` (the largest drop, for files without ``impact``).
+    """
     rows = []
+    has_impact = "impact" in stress
     for shock in stress["shock"].to_numpy().tolist():
         unit = stress.sel(shock=shock)
-        deal = str(unit["danger_deal"].item())
+        worst = str(unit["danger_deal"].item())
+        deal = str(unit["impact_deal"].item()) if has_impact else worst
+        change = float(unit["impact"]) if has_impact else float(unit["danger"])
+        mcse = float(unit["change_mcse"].sel(outcome=AGREEMENT, deal=deal))
+        if has_impact:
+            kind = str(unit["effect"].item())
+        else:
+            kind = "unclear" if abs(change) <= 2 * mcse else ("helps" if change > 0 else "hurts")
         rows.append(
             {
                 "rank": int(unit["rank"]),
                 "shock": shock,
                 "kind": str(unit["shock_kind"].item()),
                 "parts": str(unit["shock_parts"].item()),
-                "worst_deal": deal,
-                "change": float(unit["danger"]),
-                "mcse": float(unit["change_mcse"].sel(outcome=AGREEMENT, deal=deal)),
+                "effect": kind,
+                "deal": deal,
+                "change": change,
+                "mcse": mcse,
                 "probability": float(unit["probability"].sel(outcome=AGREEMENT, deal=deal)),
+                "worst_deal": worst,
+                "worst_change": float(unit["danger"]),
             }
         )
     table = pd.DataFrame(rows).sort_values("rank").reset_index(drop=True)
+    if effect is not None:
+        table = _one_way(stress, table, effect)
     return table if top is None else table.head(top)
+
+
+def _one_way(stress: xr.Dataset, table: pd.DataFrame, effect: str) -> pd.DataFrame:
+    """Each unit's largest rise (``helps``) or drop (``hurts``) on any deal, largest first."""
+    if effect not in ("helps", "hurts"):
+        raise ValueError(f"effect must be 'helps' or 'hurts', not {effect!r}")
+    change = stress["change"].sel(outcome=AGREEMENT)  # (shock, deal)
+    signed = change if effect == "helps" else -change
+    pick = signed.argmax("deal").to_numpy()
+    deals = stress["deal"].to_numpy()
+    rows = []
+    for i, shock in enumerate(stress["shock"].to_numpy().tolist()):
+        deal = str(deals[pick[i]])
+        value = float(change.sel(shock=shock, deal=deal))
+        if value * (1.0 if effect == "helps" else -1.0) <= 0:
+            continue
+        mcse = float(stress["change_mcse"].sel(shock=shock, outcome=AGREEMENT, deal=deal))
+        rows.append(
+            {
+                "rank": int(table.loc[table["shock"] == shock, "rank"].iloc[0]),
+                "shock": shock,
+                "kind": str(stress["shock_kind"].sel(shock=shock).item()),
+                "parts": str(stress["shock_parts"].sel(shock=shock).item()),
+                "effect": effect if abs(value) > 2 * mcse else "unclear",
+                "deal": deal,
+                "change": value,
+                "mcse": mcse,
+                "probability": float(stress["probability"].sel(shock=shock, outcome=AGREEMENT, deal=deal)),
+            }
+        )
+    columns = ["rank", "shock", "kind", "parts", "effect", "deal", "change", "mcse", "probability"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values("change", ascending=effect == "hurts", kind="stable").reset_index(drop=True)
