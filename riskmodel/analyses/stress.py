@@ -37,6 +37,7 @@ from riskmodel.analyses.constituency import (
     shifted_worlds,
     touched_members,
 )
+from riskmodel.defaults import DEFAULT_STRESS_SEED
 from riskmodel.errors import RiskmodelError
 from riskmodel.io import save_netcdf
 from riskmodel.model import variables as mv
@@ -59,7 +60,6 @@ __all__ = [
     "stress_test",
 ]
 
-DEFAULT_STRESS_SEED = 11
 AGREEMENT = "agreement"
 _IDEAL_SHIFTS = frozenset({"shift_bloc", "shift_lobby", "shift_public", "shift_chief"})
 FloatArray = npt.NDArray[np.float64]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -23,11 +23,13 @@ from riskmodel.cli.options import (
     out_folder,
     progress_bar,
 )
+from riskmodel.defaults import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS
 from riskmodel.errors import RiskmodelError
-from riskmodel.io import save_results, write_atomic
-from riskmodel.pipeline import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS, evaluate_deals, sample_worlds
-from riskmodel.results.tables import summary_table
-from riskmodel.spec.scenario import LoadedScenario, load_scenario
+
+# Heavy modules (PyMC, numba, xarray …) are imported by the commands that need them, so that
+# `--help`, `--version` and `validate` start fast (tests/test_architecture.py checks it).
+if TYPE_CHECKING:
+    from riskmodel.spec.scenario import LoadedScenario
 
 __all__ = ["app"]
 
@@ -104,6 +106,10 @@ def run(
     ] = False,
 ) -> None:
     """Sample worlds, evaluate every named deal, print the table and write the results."""
+    from riskmodel.io import save_results, write_atomic
+    from riskmodel.pipeline import evaluate_deals, sample_worlds
+    from riskmodel.results.tables import summary_table
+
     path = scenario if scenario is not None else BUNDLED_EXAMPLE
     loaded = _load(path)
     try:
@@ -167,6 +173,8 @@ def run(
 
 def _load(path: Path) -> LoadedScenario:
     """Load a scenario and check what its evidence refers to; a user error ends the command."""
+    from riskmodel.spec.scenario import load_scenario
+
     try:
         loaded = load_scenario(path)
         if loaded.spec.evidence is not None:
