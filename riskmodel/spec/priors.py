@@ -13,7 +13,6 @@ import functools
 import json
 import math
 import os
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -271,6 +270,8 @@ def _cache_file() -> Path:
 @functools.cache
 def _preliz_version() -> str:
     """The installed PreliZ version, read from package metadata (no import of PreliZ)."""
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("preliz")
     except PackageNotFoundError:
