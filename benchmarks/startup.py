@@ -42,7 +42,9 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float | None]:
     with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
         command = [TIME, "-f", "%M", "-o", report.name, *argv] if TIME else argv
         started = time.perf_counter()
-        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+        # `python -m` puts the working folder first on sys.path: run in the tree being measured
+        cwd = env.get("PYTHONPATH", str(ROOT))
+        done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
         wall = time.perf_counter() - started
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
