@@ -8,8 +8,8 @@ Samplers:
 * ``pymc`` — PyMC's own NUTS (C backend).
 
 The full congress (all roll calls with a minority of at least 2.5%, Voteview's rule) is fitted
-with the kernel, sampling to the convergence gate (the production default of
-``fit_irt_kernel``); with ``--base PATH`` the same fit is also run by an older checkout in a
+with the kernel and ``fit_irt_kernel``'s defaults (mode start, 500 warm-up and 1,500 kept draws
+per chain); with ``--base PATH`` the same fit is also run by an older checkout in a
 subprocess (its own defaults: a fixed 1,500 draws after 700 of warm-up), the same-run baseline
 of the speed-up. The two PyMC-graph samplers take far longer on the full congress, so all three
 are also run on a random subset of ``--subset`` roll calls, and their ratios are taken there.
@@ -124,9 +124,7 @@ def main() -> None:
     parser.add_argument("--chamber", default="h")
     parser.add_argument("--min-minority", type=float, default=0.025)
     parser.add_argument("--subset", type=int, default=300, help="roll calls in the three-sampler comparison")
-    parser.add_argument(
-        "--draws", type=int, default=None, help="per chain, full congress (default: to the gate)"
-    )
+    parser.add_argument("--draws", type=int, default=None, help="per chain, full congress (default: 1500)")
     parser.add_argument("--tune", type=int, default=None, help="per chain, full congress (default: 500)")
     parser.add_argument("--base", type=Path, default=None, help="older checkout: same full fit, same run")
     parser.add_argument("--quick", action="store_true", help="only a 100-roll-call subset (smoke run)")
@@ -146,7 +144,7 @@ def main() -> None:
     print(
         f"{args.chamber}{args.congress}: {full.shape[0]} members × {full.shape[1]} roll calls "
         f"({int(full.observed.sum()):,} votes); 2 chains × ({args.tune or 'default'} tune + "
-        f"{args.draws or 'up to the gate'} draws); "
+        f"{args.draws or 'default'} draws); "
         f"subset: 2 chains × ({args.subset_tune} + {args.subset_draws})"
     )
     print(
