@@ -11,6 +11,8 @@ $(STAMP): pyproject.toml
 	if [ ! -x $(BIN)/python ]; then echo "Creating $(VENV) with $$PY"; "$$PY" -m venv $(VENV) || exit 1; fi
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@# compile the numba kernels into their cache once per installation: a first run is then warm
+	@tmp=$$(mktemp -d) && $(BIN)/python -m riskmodel run $(SCENARIO) --worlds 200 --out $$tmp > /dev/null; rm -rf $$tmp
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -30,8 +32,15 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+# `make bench`: every benchmark, short forms (minutes). `make bench LONG=1`: the full shapes
+# (the 109th House IRT fit, 10^6-deal win-set map ...). BASE=/path/to/old/checkout adds the
+# same commands on that checkout as a same-run baseline.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/engine.py
+	$(BIN)/python benchmarks/startup.py $(if $(LONG),,--quick) $(if $(BASE),--base $(BASE))
+	$(BIN)/python benchmarks/engine.py $(if $(LONG),,--quick)
+	$(BIN)/python benchmarks/winset.py $(if $(LONG),,--quick)
+	$(BIN)/python benchmarks/stress.py $(if $(LONG),,--quick)
+	$(BIN)/python benchmarks/irt.py $(if $(LONG),,--quick) $(if $(BASE),--base $(BASE))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

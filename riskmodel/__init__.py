@@ -12,10 +12,10 @@ load PyMC.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    __version__: str
     from riskmodel.analyses.sensitivity import analyse_sensitivity
     from riskmodel.analyses.stress import stress_test
     from riskmodel.analyses.winset import compute_winset
@@ -23,11 +23,6 @@ if TYPE_CHECKING:
     from riskmodel.pipeline import evaluate_deals, run_scenario, sample_worlds
     from riskmodel.report import write_report
     from riskmodel.spec.scenario import load_scenario
-
-try:
-    __version__ = version("riskmodel")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
 
 __all__ = [
     "__version__",
@@ -44,8 +39,20 @@ __all__ = [
 ]
 
 
+def _version() -> str:
+    """The installed version (importlib.metadata costs ~30 ms: read only when asked for)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("riskmodel")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0+unknown"
+
+
 def _load(name: str) -> Any:
     """Import one re-exported verb from the module that defines it."""
+    if name == "__version__":
+        return _version()
     if name == "load_scenario":
         from riskmodel.spec.scenario import load_scenario
 

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
+from riskmodel.defaults import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS
 from riskmodel.engine import evaluate_chunks, evaluate_in_order, full_attendance_needed
 from riskmodel.model.layout import Layout, build_layout
 from riskmodel.randomness import SeedLike, as_seed_sequence
@@ -33,10 +34,6 @@ if TYPE_CHECKING:
     from riskmodel.spec.evidence import Evidence
 
 __all__ = ["Sampler", "Simulation", "evaluate_deals", "run_scenario", "sample_worlds"]
-
-DEFAULT_WORLDS = 4000
-DEFAULT_REPLICATES = 20
-DEFAULT_SEED = 20_190_101
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` after each chunk of deals."""

@@ -30,7 +30,7 @@ TESTS = ROOT / "tests"
 # ---------------------------------------------------------------------------------------------
 
 # Importable from anywhere; they import nothing of riskmodel but each other.
-SHARED = ("riskmodel.errors", "riskmodel.randomness", "riskmodel.io")
+SHARED = ("riskmodel.errors", "riskmodel.randomness", "riskmodel.io", "riskmodel.defaults")
 
 # Entry points above every stage: the top package (lazy PEP 562 re-exports of the notebook
 # verbs) and ``python -m riskmodel``. Not held to a stage's rule.
@@ -544,3 +544,91 @@ def test_report_loads_neither_engine_nor_pymc() -> None:
 def test_top_package_loads_no_pymc() -> None:
     loaded = _loaded(["riskmodel"], TOP_FORBIDDEN)
     assert not loaded, f"importing riskmodel loads {loaded}: its re-exports must be lazy (PEP 562)"
+
+
+# ---------------------------------------------------------------------------------------------
+# Start-up: what the light commands load.
+# ---------------------------------------------------------------------------------------------
+
+# What `riskmodel --help`, `--version` and `validate` must never import: each costs tenths of a
+# second to seconds at start-up, and none of them is needed to print help or check a scenario.
+CLI_STARTUP_FORBIDDEN = (
+    "pymc",
+    "pytensor",
+    "numba",
+    "arviz",
+    "arviz_stats",
+    "scipy.stats",
+    "matplotlib",
+    "preliz",
+    "xarray",
+    "dask",
+    "distributed",
+)
+
+_CLI_PROBE = """
+import json, sys
+sys.argv = ["riskmodel", *{argv!r}]
+try:
+    import riskmodel.cli.app
+    riskmodel.cli.app.main()
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+print(json.dumps({{"code": code, "loaded": sorted(m for m in {forbidden!r} if m in sys.modules)}}))
+"""
+
+
+def _cli_loads(argv: list[str]) -> tuple[object, list[str]]:
+    """Run the command line in a fresh interpreter; its exit code and which forbidden modules it loaded."""
+    code = _CLI_PROBE.format(argv=argv, forbidden=CLI_STARTUP_FORBIDDEN)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, f"riskmodel {' '.join(argv)} crashed:\n{done.stderr}"
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return result["code"], result["loaded"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--help"], ["run", "--help"], ["validate", "data/scenarios/usmca_2019.yaml"]],
+    ids=["help", "run-help", "validate"],
+)
+def test_light_commands_load_no_heavy_package(argv: list[str]) -> None:
+    exit_code, loaded = _cli_loads(argv)
+    assert exit_code in (0, None), f"riskmodel {' '.join(argv)} exited with {exit_code}"
+    assert not loaded, (
+        f"riskmodel {' '.join(argv)} imports {loaded}: import them inside the command that needs them"
+    )
+
+
+def test_command_line_module_loads_no_heavy_package() -> None:
+    # what `riskmodel --version` needs: the app and its option defaults, nothing heavy
+    loaded = _loaded(["riskmodel.cli.app"], CLI_STARTUP_FORBIDDEN)
+    assert not loaded, f"importing riskmodel.cli.app loads {loaded}"
+
+
+def test_cached_elicited_prior_does_not_import_preliz(tmp_path: Path) -> None:
+    # the PreliZ cache key is read from package metadata: a cached fit must not import PreliZ
+    code = f"""
+import json, os, sys
+os.environ["XDG_CACHE_HOME"] = {str(tmp_path)!r}
+from riskmodel.spec.priors import Elicited, concrete_prior
+fitted = concrete_prior(Elicited(between=(0.1, 0.4), mass=0.9, family="beta"))
+print(json.dumps(["preliz" in sys.modules, fitted.model_dump()]))
+"""
+
+    def run() -> tuple[bool, object]:
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        loaded, fitted = json.loads(done.stdout.strip().splitlines()[-1])
+        return loaded, fitted
+
+    fitted_with_preliz, first = run()  # empty cache: PreliZ fits and the fit is stored
+    reimported, second = run()
+    assert fitted_with_preliz and not reimported
+    assert first == second

@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 from irt_helpers import dense_matrix, long_votes, simulate
 
-from riskmodel.inference.irt_kernel import exp_neg, fit_irt_kernel, kernel_data, log1p_unit, logp_and_grad
+from riskmodel.inference.irt_kernel import (
+    IDENTIFIED,
+    exp_neg,
+    fit_irt_kernel,
+    kernel_data,
+    log1p_unit,
+    logp_and_grad,
+    posterior_mode,
+)
 from riskmodel.inference.sampling import convergence_gate
 from riskmodel.model.irt import build_irt_model, vote_matrix
 
@@ -73,3 +81,29 @@ def test_fast_fit_recovers_simulated_ideal_points_and_passes_the_gate() -> None:
     ideal = fit["posterior"]["irt_ideal"].mean(("chain", "draw")).to_numpy()[:, 0]
     truth = theta[[int(m[1:]) for m in matrix.members]]
     assert np.corrcoef(ideal, truth)[0, 1] > 0.9  # R anchored positive: the sign is right too
+
+
+def test_posterior_mode_is_a_stationary_point() -> None:
+    rng = np.random.default_rng(12)
+    theta, _, _, yea = simulate(30, 25, rng)
+    matrix = vote_matrix(long_votes(yea, np.where(theta > 0, "R", "D")), min_minority=0.0, min_votes=1)
+    mode = posterior_mode(matrix)
+    value, grad = logp_and_grad(mode, kernel_data(matrix))
+    start_value, start_grad = logp_and_grad(np.zeros_like(mode), kernel_data(matrix))
+    assert np.abs(grad).max() < 0.01 < np.abs(start_grad).max()  # L-BFGS's tolerance, not exact
+    assert value > start_value
+
+
+def test_sampling_to_the_gate_stops_at_a_checkpoint_and_depends_on_the_seed_alone() -> None:
+    rng = np.random.default_rng(11)
+    theta, _, _, yea = simulate(40, 40, rng)
+    matrix = vote_matrix(long_votes(yea, np.where(theta > 0, "R", "D")), min_minority=0.0, min_votes=1)
+    fits = [fit_irt_kernel(matrix, draws=3000, tune=500, chains=2, seed=5, check_every=250) for _ in range(2)]
+    kept = fits[0]["posterior"].sizes["draw"]
+    assert 500 <= kept < 3000 and kept % 250 == 0 and fits[0].attrs["draws"] == kept  # stopped early
+    assert convergence_gate(fits[0], var_names=IDENTIFIED).passed
+    # the checkpoint that passed, and every draw, are the same however fast the machine ran
+    for name in IDENTIFIED:
+        np.testing.assert_array_equal(
+            fits[0]["posterior"][name].to_numpy(), fits[1]["posterior"][name].to_numpy()
+        )

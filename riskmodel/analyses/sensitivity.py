@@ -50,6 +50,7 @@ from riskmodel.analyses.constituency import (
     touched_members,
 )
 from riskmodel.analyses.sobol import derangement, pick_freeze_indices, pick_freeze_standard_errors
+from riskmodel.defaults import DEFAULT_SENSITIVITY_SEED
 from riskmodel.errors import ParameterError, RiskmodelError
 from riskmodel.io import load_netcdf, save_netcdf
 from riskmodel.randomness import SeedLike, as_seed_sequence
@@ -65,7 +66,6 @@ __all__ = [
     "save_sensitivity",
 ]
 
-DEFAULT_SENSITIVITY_SEED = 5
 MIN_VARYING_DRAWS = 10
 """Sobol indices are NaN unless at least this many draws' p_e differ from the median p_e."""
 AGREEMENT = "agreement"

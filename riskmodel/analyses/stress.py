@@ -39,6 +39,7 @@ from riskmodel.analyses.constituency import (
     shifted_worlds,
     touched_members,
 )
+from riskmodel.defaults import DEFAULT_STRESS_SEED
 from riskmodel.errors import RiskmodelError
 from riskmodel.io import save_netcdf
 from riskmodel.model import variables as mv
@@ -55,7 +56,6 @@ from riskmodel.worlds.rules import drop_vetoes
 
 __all__ = ["DEFAULT_STRESS_SEED", "apply_shocks", "dask_client", "save_stress", "stress_test"]
 
-DEFAULT_STRESS_SEED = 11
 AGREEMENT = "agreement"
 _IDEAL_SHIFTS = frozenset({"shift_bloc", "shift_lobby", "shift_public", "shift_chief"})
 FloatArray = npt.NDArray[np.float64]

@@ -29,6 +29,7 @@ from riskmodel.backtest.archive import RollCallArchive
 from riskmodel.backtest.baselines import nominate_logistic, party_line
 from riskmodel.backtest.scoring import brier_skill, member_scores
 from riskmodel.backtest.trade_model import TradeVotes, build_trade_model, collect_trade_votes
+from riskmodel.defaults import DEFAULT_BACKTEST_SEED
 from riskmodel.engine import needed_votes
 from riskmodel.errors import RiskmodelError, did_you_mean
 from riskmodel.inference.irt_kernel import fit_irt_kernel
@@ -60,7 +61,7 @@ class BacktestSettings:
     chains: int = 2
     method: Literal["nuts", "advi"] = "nuts"
     sampler: Literal["auto", "nutpie", "pymc"] = "auto"
-    seed: int = 20_240_601
+    seed: int = DEFAULT_BACKTEST_SEED
     max_congress: int | None = 112
 
 

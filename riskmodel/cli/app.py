@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -25,12 +25,13 @@ from riskmodel.cli.options import (
     progress_bar,
     status,
 )
+from riskmodel.defaults import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS
 from riskmodel.errors import RiskmodelError
-from riskmodel.io import package_versions, save_results, write_atomic
-from riskmodel.pipeline import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS, evaluate_deals, sample_worlds
-from riskmodel.results.datatree import results_tree
-from riskmodel.results.tables import summary_table
-from riskmodel.spec.scenario import LoadedScenario, load_scenario
+
+# Heavy modules (PyMC, numba, xarray …) are imported by the commands that need them, so that
+# `--help`, `--version` and `validate` start fast (tests/test_architecture.py checks it).
+if TYPE_CHECKING:
+    from riskmodel.spec.scenario import LoadedScenario
 
 __all__ = ["app"]
 
@@ -50,6 +51,8 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
+        from riskmodel.io import package_versions
+
         console.print(f"riskmodel {package_versions()['riskmodel']}", highlight=False)
         raise typer.Exit()
 
@@ -137,6 +140,11 @@ def run(
     Writes results.nc (an ArviZ DataTree: the outcomes at its root, the sampled model variables
     in its `prior` or `posterior` group) and summary.csv.
     """
+    from riskmodel.io import save_results, write_atomic
+    from riskmodel.pipeline import evaluate_deals, sample_worlds
+    from riskmodel.results.datatree import results_tree
+    from riskmodel.results.tables import summary_table
+
     path = scenario if scenario is not None else BUNDLED_EXAMPLE
     loaded = _load(path)
     try:
@@ -218,6 +226,8 @@ def run(
 
 def _load(path: Path) -> LoadedScenario:
     """Load a scenario and check what its evidence refers to; a user error ends the command."""
+    from riskmodel.spec.scenario import load_scenario
+
     try:
         loaded = load_scenario(path)
         if loaded.spec.evidence is not None:

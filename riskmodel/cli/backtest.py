@@ -11,15 +11,18 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from riskmodel.backtest.runner import BASELINES, Backtester, BacktestSettings, pooled_summary
 from riskmodel.cli.common import console, errors, fail
+from riskmodel.defaults import DEFAULT_BACKTEST_SEED
 from riskmodel.errors import RiskmodelError
-from riskmodel.io import write_atomic
+
+# Heavy modules are imported inside the commands, so that `riskmodel --help` stays light.
 
 __all__ = ["register"]
 
 
 def _vote_table(result: dict[str, Any]) -> Table:
+    from riskmodel.backtest.runner import BASELINES
+
     table = Table(title=f"{result['vote_id']} — {result['label']}: {result['action']} ({result['date']})")
     for column in ("forecast", "accuracy", "APRE", "Brier", "log score", "ECE"):
         table.add_column(column, justify="right" if column != "forecast" else "left")
@@ -72,12 +75,15 @@ def backtest(
         int | None,
         typer.Option("--max-rollcalls", min=20, help="Roll calls per IRT fit (random subset; default all)."),
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed.")] = BacktestSettings.seed,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed.")] = DEFAULT_BACKTEST_SEED,
     max_congress: Annotated[
         int, typer.Option("--max-congress", min=1, help="Ignore trade votes after this congress.")
     ] = 112,
 ) -> None:
     """Forecast recorded trade votes from earlier information only, and score the forecasts."""
+    from riskmodel.backtest.runner import Backtester, BacktestSettings, pooled_summary
+    from riskmodel.io import write_atomic
+
     if (vote is None) == (suite is None):
         raise fail(RiskmodelError("give exactly one of --vote VOTE_ID or --suite trade"))
     if suite is not None and suite != "trade":

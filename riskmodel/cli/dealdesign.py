@@ -16,7 +16,6 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from riskmodel.analyses.dealspace import base_deal
 from riskmodel.cli.common import console, fail
 from riskmodel.cli.options import (
     OutOption,
@@ -29,9 +28,10 @@ from riskmodel.cli.options import (
     status,
     with_flags,
 )
+from riskmodel.defaults import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS
 from riskmodel.errors import RiskmodelError
-from riskmodel.io import write_atomic
-from riskmodel.pipeline import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS
+
+# Heavy modules are imported inside the commands, so that `riskmodel --help` stays light.
 
 __all__ = ["bargain", "linkage", "register", "sidepay"]
 
@@ -50,6 +50,8 @@ def _issue_list(issues: str | None) -> list[str] | None:
 
 
 def _write_json(path: Path, payload: dict[str, Any]) -> Path:
+    from riskmodel.io import write_atomic
+
     text = json.dumps(payload, indent=2, allow_nan=True, default=float)
     return write_atomic(path, lambda tmp: Path(tmp).write_text(text + "\n", encoding="utf-8"))
 
@@ -85,7 +87,9 @@ def linkage(
     out: OutOption = None,
 ) -> None:
     """Search for the best deal, compare single-issue moves with bundles (synergistic linkage)."""
+    from riskmodel.analyses.dealspace import base_deal
     from riskmodel.analyses.linkage import compare_bundles, fresh_simulation, optimise_deal
+    from riskmodel.io import write_atomic
 
     try:
         loaded, simulation = load_and_sample(scenario, worlds=worlds, replicates=replicates, seed=seed)
@@ -191,6 +195,7 @@ def sidepay(
 ) -> None:
     """Probability of ratification as a function of the chiefs' side-payment budget."""
     from riskmodel.analyses.sidepayments import side_payments
+    from riskmodel.io import write_atomic
 
     try:
         loaded, simulation = load_and_sample(scenario, worlds=worlds, replicates=replicates, seed=seed)

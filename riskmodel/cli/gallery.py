@@ -10,7 +10,6 @@ from rich.table import Table
 
 from riskmodel.cli.common import JsonOption, console, emit_json, errors, fail, fold, records, say
 from riskmodel.errors import RiskmodelError
-from riskmodel.io import write_atomic
 
 __all__ = ["register"]
 
@@ -35,6 +34,7 @@ def gallery(
 ) -> None:
     """Run every bundled case; write the gallery table (CSV and Markdown) and print it."""
     from riskmodel.backtest.gallery import gallery_markdown, gallery_rows
+    from riskmodel.io import write_atomic
 
     paths = scenarios or sorted(p for p in _BUNDLED.glob("*.yaml") if not p.name.endswith(".facts.yaml"))
     if not paths:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
@@ -19,9 +19,12 @@ from rich.progress import (
 
 from riskmodel.cli.common import errors
 from riskmodel.errors import ParameterError, RiskmodelError
-from riskmodel.pipeline import Sampler, Simulation, sample_worlds
-from riskmodel.randomness import SeedLike
-from riskmodel.spec.scenario import LoadedScenario, load_scenario
+
+# Imported where used: every command module imports this one, and `--help` must stay light.
+if TYPE_CHECKING:
+    from riskmodel.pipeline import Sampler, Simulation
+    from riskmodel.randomness import SeedLike
+    from riskmodel.spec.scenario import LoadedScenario
 
 __all__ = [
     "OutOption",
@@ -82,6 +85,9 @@ def load_and_sample(
     scenario: Path, *, worlds: int, replicates: int, seed: int
 ) -> tuple[LoadedScenario, Simulation]:
     """Load a scenario and sample its worlds (the same worlds as ``riskmodel run`` with this seed)."""
+    from riskmodel.pipeline import sample_worlds
+    from riskmodel.spec.scenario import load_scenario
+
     loaded = load_scenario(scenario)
     with status("Sampling worlds (PyMC)"):
         simulation = sample_worlds(loaded, n_worlds=worlds, n_replicates=replicates, seed=seed)
@@ -101,6 +107,7 @@ def resampler(*, worlds: int, replicates: int) -> Sampler:
 
     Analyses never sample the model themselves; the command hands them this callback.
     """
+    from riskmodel.pipeline import sample_worlds
 
     def resample(scenario: LoadedScenario, seed: SeedLike) -> Simulation:
         return sample_worlds(scenario, n_worlds=worlds, n_replicates=replicates, seed=seed)

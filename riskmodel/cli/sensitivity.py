@@ -10,11 +10,6 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from riskmodel.analyses.sensitivity import (
-    DEFAULT_SENSITIVITY_SEED,
-    analyse_sensitivity,
-    save_sensitivity,
-)
 from riskmodel.cli.common import JsonOption, console, emit_json, fail, fold, records, say
 from riskmodel.cli.options import (
     OutOption,
@@ -24,10 +19,15 @@ from riskmodel.cli.options import (
     progress_bar,
     with_flags,
 )
+from riskmodel.defaults import (
+    DEFAULT_REPLICATES,
+    DEFAULT_SEED,
+    DEFAULT_SENSITIVITY_SEED,
+    DEFAULT_WORLDS,
+)
 from riskmodel.errors import RiskmodelError
-from riskmodel.pipeline import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS, sample_worlds
-from riskmodel.results.tables import sensitivity_table, swing_members
-from riskmodel.spec.scenario import load_scenario
+
+# Heavy modules are imported inside the commands, so that `riskmodel --help` stays light.
 
 __all__ = ["register", "sensitivity"]
 
@@ -109,6 +109,11 @@ def sensitivity(
     Writes sensitivity.nc beside the results of `riskmodel run` (same worlds for the same
     --worlds, --replicates and --seed).
     """
+    from riskmodel.analyses.sensitivity import analyse_sensitivity, save_sensitivity
+    from riskmodel.pipeline import sample_worlds
+    from riskmodel.results.tables import sensitivity_table, swing_members
+    from riskmodel.spec.scenario import load_scenario
+
     started = time.perf_counter()
     try:
         loaded = load_scenario(scenario)

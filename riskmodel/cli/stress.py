@@ -12,14 +12,12 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from riskmodel.analyses.stress import DEFAULT_STRESS_SEED, dask_client, save_stress, stress_test
 from riskmodel.cli.common import JsonOption, console, emit_json, fail, fold, records, say
 from riskmodel.cli.options import OutOption, ReplicatesOption, SeedOption, out_folder, progress_bar
+from riskmodel.defaults import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_STRESS_SEED, DEFAULT_WORLDS
 from riskmodel.errors import RiskmodelError
-from riskmodel.pipeline import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS, sample_worlds
-from riskmodel.results.tables import stress_table
-from riskmodel.spec.scenario import load_scenario
-from riskmodel.spec.shockcheck import load_shocks
+
+# Heavy modules are imported inside the commands, so that `riskmodel --help` stays light.
 
 __all__ = ["register", "stress"]
 
@@ -51,6 +49,8 @@ def _executor(serial: bool, scheduler: str | None, workers: int | None) -> Itera
     if serial:
         yield None
         return
+    from riskmodel.analyses.stress import dask_client
+
     with dask_client(scheduler, n_workers=workers) as client:
         yield client
 
@@ -92,6 +92,12 @@ def stress(
     has its own seed, so the numbers are the same serially, locally or on a cluster. Writes
     stress.nc beside the results of `riskmodel run`.
     """
+    from riskmodel.analyses.stress import save_stress, stress_test
+    from riskmodel.pipeline import sample_worlds
+    from riskmodel.results.tables import stress_table
+    from riskmodel.spec.scenario import load_scenario
+    from riskmodel.spec.shockcheck import load_shocks
+
     if serial and (scheduler is not None or workers is not None):
         raise fail(RiskmodelError("--serial runs without Dask: drop --scheduler and --workers"))
     started = time.perf_counter()

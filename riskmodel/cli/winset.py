@@ -24,10 +24,10 @@ from riskmodel.cli.options import (
     status,
     with_flags,
 )
+from riskmodel.defaults import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS
 from riskmodel.errors import RiskmodelError
-from riskmodel.io import write_atomic
-from riskmodel.pipeline import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS
-from riskmodel.results.tables import OVERLAP, winset_table
+
+# Heavy modules are imported inside the commands, so that `riskmodel --help` stays light.
 
 __all__ = ["register", "winset"]
 
@@ -37,6 +37,8 @@ WINSET_FLAGS = {"x": "--x", "y": "--y", "grid": "--grid", "tau": "--tau"}
 
 def _size_table(winset: object, title: str) -> Table:
     import xarray as xr
+
+    from riskmodel.results.tables import OVERLAP, winset_table
 
     assert isinstance(winset, xr.Dataset)
     table = Table(title=title, title_justify="left")
@@ -84,7 +86,9 @@ def winset(
 ) -> None:
     """Map P(deal ∈ win-set) over two issues, per side and jointly, and the win-set size per world."""
     from riskmodel.analyses.winset import compute_winset, save_winset
+    from riskmodel.io import write_atomic
     from riskmodel.plots.winset import plot_winset, plot_winset_size
+    from riskmodel.results.tables import winset_table
 
     try:
         loaded, simulation = load_and_sample(scenario, worlds=worlds, replicates=replicates, seed=seed)

@@ -77,7 +77,7 @@ def no_change_pairs(results: xr.Dataset, loaded: LoadedScenario | None) -> list[
     issues = [str(i) for i in results["issue"].to_numpy()]
     pairs = []
     for side in loaded.spec.sides:
-        if side.name not in results["side"].to_numpy().tolist():
+        if side.reversion is None or side.name not in results["side"].to_numpy().tolist():
             continue
         fallback = np.array([float(side.reversion.get(i, np.nan)) for i in issues])
         for deal in results["deal"].to_numpy().tolist():

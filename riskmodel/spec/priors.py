@@ -267,17 +267,28 @@ def _cache_file() -> Path:
     return Path(root) / "riskmodel" / "elicited-priors.json"
 
 
+@functools.cache
+def _preliz_version() -> str:
+    """The installed PreliZ version, read from package metadata (no import of PreliZ)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("preliz")
+    except PackageNotFoundError:
+        return "not-installed"
+
+
 @functools.lru_cache(maxsize=1024)
 def _fit_elicited(family: str, lower: float, upper: float, mass: float) -> Prior:
     """Maximum-entropy distribution of ``family`` with ``mass`` in [lower, upper] (PreliZ).
 
     A fit takes seconds (PreliZ compiles and optimises), so fitted parameters are kept in a
     small JSON cache keyed by the statement and the PreliZ version; a missing or unwritable
-    cache only costs time.
+    cache only costs time. The version comes from the installed package's metadata and PreliZ
+    itself is imported only on a cache miss: importing it costs more than the rest of a run's
+    set-up (it loads PyTensor, matplotlib and SciPy's stats).
     """
-    import preliz as pz
-
-    key = f"{pz.__version__}|{family}|{lower!r}|{upper!r}|{mass!r}"
+    key = f"{_preliz_version()}|{family}|{lower!r}|{upper!r}|{mass!r}"
     cache = _cache_file()
     try:
         cached = json.loads(cache.read_text()).get(key)
@@ -285,6 +296,8 @@ def _fit_elicited(family: str, lower: float, upper: float, mass: float) -> Prior
         cached = None
     if isinstance(cached, dict):
         return _elicited_prior(family, cached, lower, upper)
+
+    import preliz as pz
 
     match family:
         case "normal":

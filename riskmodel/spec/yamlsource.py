@@ -139,9 +139,14 @@ def _check_size(root: yaml.Node | None, file: str) -> None:
 def read_yaml(text: str, file: str) -> tuple[Any, dict[LinePath, int]]:
     """Parse YAML text safely; return the data and the line of every node."""
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        _check_size(node, file)
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        # one parse: the data are constructed from the composed (and size-checked) node tree
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            _check_size(node, file)
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

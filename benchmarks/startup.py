@@ -1,0 +1,167 @@
+"""Command-line latency: ``--help``, ``validate`` and ``run`` (warm, with the report, cold).
+
+Every command runs in a fresh interpreter, as a user would type it, and is timed against
+baselines measured in the same run on the same machine:
+
+- Python's own start-up (``python -c pass``);
+- ``python -c "import numpy"`` (the floor of any scientific Python command);
+- optionally the same commands on an older checkout (``--base PATH``: its package directory
+  is put first on ``PYTHONPATH``), for before/after ratios.
+
+Each figure is the median of ``--repeat`` runs, the trees taking turns so that a busy machine
+slows them alike (the machine may be shared: read the ratios).
+Peak memory is the child's maximum resident set (``VmHWM``), read with ``/usr/bin/time -f %M``
+when that program exists.
+
+"Cold" runs point numba's cache (``NUMBA_CACHE_DIR``) and riskmodel's cache of elicited priors
+(``XDG_CACHE_HOME``) at empty temporary folders, so nothing compiled or fitted before is reused;
+the user's own caches are left alone.
+
+Run: ``python benchmarks/startup.py [--quick] [--base /path/to/old/checkout]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "data" / "scenarios" / "usmca_2019.yaml"
+TIME = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
+
+
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float | None]:
+    """Wall seconds and peak resident MB (None when /usr/bin/time is missing) of one command."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        command = [TIME, "-f", "%M", "-o", report.name, *argv] if TIME else argv
+        started = time.perf_counter()
+        # `python -m` puts the working folder first on sys.path: run in the tree being measured
+        cwd = env.get("PYTHONPATH", str(ROOT))
+        done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - started
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+        peak = None
+        if TIME:
+            lines = [line for line in Path(report.name).read_text().splitlines() if line.strip().isdigit()]
+            peak = int(lines[-1]) / 1024 if lines else None
+    return wall, peak
+
+
+def interleaved(
+    repeat: int, argv_of: dict[str, list[str]], env_of: dict[str, dict[str, str]]
+) -> dict[str, tuple[float, float | None]]:
+    """Median wall time and peak memory of each tree's command, the trees taking turns.
+
+    Taking turns spreads whatever else the machine is doing evenly over the trees compared.
+    """
+    runs: dict[str, list[tuple[float, float | None]]] = {label: [] for label in argv_of}
+    for _ in range(repeat):
+        for label, argv in argv_of.items():
+            runs[label].append(timed(argv, env_of[label]))
+    result = {}
+    for label, measured in runs.items():
+        peaks = [peak for _, peak in measured if peak is not None]
+        result[label] = (statistics.median(wall for wall, _ in measured), max(peaks) if peaks else None)
+    return result
+
+
+def environment(pythonpath: Path, *, cold: Path | None = None) -> dict[str, str]:
+    env = dict(os.environ, PYTHONPATH=str(pythonpath))
+    if cold is not None:
+        env["NUMBA_CACHE_DIR"] = str(cold / "numba")
+        env["XDG_CACHE_HOME"] = str(cold / "xdg")
+    return env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="one run of each slow command")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each fast command (median)")
+    parser.add_argument("--base", type=Path, default=None, help="an older checkout to compare with")
+    parser.add_argument("--no-report", action="store_true", help="skip `run --report` (needs WeasyPrint)")
+    args = parser.parse_args()
+    python = sys.executable
+    fast = max(1, args.repeat)
+    slow = 1 if args.quick else 3
+    trees = [("this tree", ROOT)] + ([("base", args.base.resolve())] if args.base else [])
+
+    rows: list[tuple[str, str, float, float | None]] = []
+    env = environment(ROOT)
+    baselines = interleaved(
+        fast,
+        {"pass": [python, "-c", "pass"], "numpy": [python, "-c", "import numpy"]},
+        {"pass": env, "numpy": env},
+    )
+    startup, numpy_s = baselines["pass"][0], baselines["numpy"][0]
+    rows += [("baseline", "python -c pass", *baselines["pass"])]
+    rows += [("baseline", 'python -c "import numpy"', *baselines["numpy"])]
+
+    with tempfile.TemporaryDirectory(prefix="riskmodel-bench-") as scratch:
+        out = Path(scratch) / "out"
+        env_of = {label: environment(tree) for label, tree in trees}
+        cli = [python, "-m", "riskmodel"]
+        run = [*cli, "run", str(SCENARIO), "--out", str(out)]
+        for label in env_of:
+            timed(run, env_of[label])  # warms numba's cache and the prior cache of each tree
+        commands = [
+            ("riskmodel --help", [*cli, "--help"], fast),
+            ("riskmodel validate", [*cli, "validate", str(SCENARIO)], fast),
+            ("riskmodel run (warm, 4,000 worlds)", run, slow),
+        ]
+        if not args.no_report:
+            commands.append(("riskmodel run --report (warm)", [*run, "--report"], slow))
+        numpy_near: dict[str, float] = {}
+        for name, argv, repeat in commands:
+            # `import numpy` takes its turn too, so each command has a baseline measured beside it
+            argv_of = {**dict.fromkeys(env_of, argv), "numpy": [python, "-c", "import numpy"]}
+            measured = interleaved(repeat, argv_of, {**env_of, "numpy": env})
+            numpy_near[name] = measured["numpy"][0]
+            rows += [(label, name, *measured[label]) for label in env_of]
+        colds: dict[str, list[tuple[float, float | None]]] = {label: [] for label in env_of}
+        for attempt in range(slow):
+            for label, tree in trees:
+                cold = Path(scratch) / f"cold-{label.replace(' ', '-')}-{attempt}"
+                colds[label].append(timed(run, environment(tree, cold=cold)))
+        for label, measured in colds.items():
+            peaks = [peak for _, peak in measured if peak is not None]
+            rows.append(
+                (
+                    label,
+                    "riskmodel run (cold: empty caches)",
+                    statistics.median(wall for wall, _ in measured),
+                    max(peaks) if peaks else None,
+                )
+            )
+
+    print(
+        f"{'tree':<10} {'command':<40} {'wall s':>8} {'× python':>9} {'× numpy':>8} "
+        f"{'× base':>7} {'peak MB':>8}"
+    )
+    base_of = {command: wall for label, command, wall, _ in rows if label == "base"}
+    for label, command, wall, peak in rows:
+        versus = f"{wall / base_of[command]:6.2f}×" if label != "base" and command in base_of else ""
+        memory = f"{peak:8.0f}" if peak is not None else f"{'—':>8}"
+        print(
+            f"{label:<10} {command:<40} {wall:8.3f} {wall / startup:8.1f}× "
+            f"{wall / numpy_near.get(command, numpy_s):7.1f}× "
+            f"{versus:>7} {memory}"
+        )
+    print(
+        "Targets: --help ≤ 5× and validate ≤ 12× `import numpy`; warm run < 2 s (< 3.5 s with the "
+        "report); cold run < 5 s. × base < 1 is faster than the base checkout. × numpy is against "
+        "`import numpy` timed in turn with the command."
+    )
+
+
+if __name__ == "__main__":
+    main()
