@@ -28,6 +28,7 @@ from riskmodel.cli.options import (
     status,
     with_flags,
 )
+from riskmodel.cli.parsing import parse_assignments, parse_threshold
 from riskmodel.defaults import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS
 from riskmodel.errors import RiskmodelError
 
@@ -251,43 +252,6 @@ def sidepay(
     console.print(Text(f"Wrote {', '.join(map(str, written))}."), highlight=False)
 
 
-def _parse_threshold(text: str) -> str | int | float:
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        return float(text)
-    except ValueError:
-        return text
-
-
-def _parse_shift(items: list[str]) -> dict[str, float]:
-    shift = {}
-    for item in items:
-        issue, sep, value = item.partition("=")
-        try:
-            shift[issue.strip()] = float(value)
-        except ValueError:
-            sep = ""
-        if not sep:
-            raise RiskmodelError(f"--shift expects ISSUE=DELTA (issue units), got '{item}'")
-    return shift
-
-
-def _parse_power(items: list[str]) -> dict[str, float]:
-    power = {}
-    for item in items:
-        side, sep, value = item.partition("=")
-        try:
-            power[side.strip()] = float(value)
-        except ValueError:
-            sep = ""
-        if not sep:
-            raise RiskmodelError(f"--power expects SIDE=ALPHA with ALPHA in (0, 1), got '{item}'")
-    return power
-
-
 def bargain(
     scenario: Scenario,
     issues: Issues = None,
@@ -330,7 +294,10 @@ def bargain(
             "base": base,
             "grid": grid,
             "rounds": rounds,
-            "power": _parse_power(power or []) or None,
+            "power": parse_assignments(
+                power or [], option="--power", expects="SIDE=ALPHA with ALPHA in (0, 1)"
+            )
+            or None,
         }
         with status("Bargaining"):
             if tie is None:
@@ -343,9 +310,12 @@ def bargain(
                     simulation,
                     side=tie,
                     vote=vote,
-                    threshold=None if threshold is None else _parse_threshold(threshold),
+                    threshold=None if threshold is None else parse_threshold(threshold),
                     bloc=bloc,
-                    shift=_parse_shift(shift or []) or None,
+                    shift=parse_assignments(
+                        shift or [], option="--shift", expects="ISSUE=DELTA (issue units)"
+                    )
+                    or None,
                     **options,
                 )
                 solutions = {"free": experiment.free, "tied": experiment.tied}

@@ -10,9 +10,8 @@ import typer
 
 from riskmodel.cli.common import console, fail
 from riskmodel.cli.options import ReplicatesOption, SeedOption, WorldsOption, status
+from riskmodel.defaults import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS
 from riskmodel.errors import RiskmodelError
-from riskmodel.pipeline import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS, sample_worlds
-from riskmodel.spec.scenario import load_scenario
 
 __all__ = ["DEFAULT_PORT", "explore", "register"]
 
@@ -45,6 +44,8 @@ def explore(
 
     from riskmodel.explore import Explorer
     from riskmodel.explore.app import create_app
+    from riskmodel.pipeline import sample_worlds
+    from riskmodel.spec.scenario import load_scenario
 
     folder = out if out is not None else Path.cwd()
     if folder.exists() and not folder.is_dir():

@@ -17,7 +17,6 @@ from typing import Annotated, Any
 import typer
 
 from riskmodel.cli.common import console
-from riskmodel.io import write_atomic
 
 __all__ = ["format_pages", "register", "render_schema"]
 
@@ -293,6 +292,8 @@ def docs_formats(
     out: Annotated[Path, typer.Option("--out", help="Folder of the pages.")] = DOCS,
 ) -> None:
     """Write the file-format reference pages (docs/formats/*.md) from the code."""
+    from riskmodel.io import write_atomic
+
     for name, text in format_pages().items():
         write_atomic(out / name, lambda tmp, text=text: Path(tmp).write_text(text, encoding="utf-8"))
         console.print(f"Wrote {out / name}", highlight=False)
