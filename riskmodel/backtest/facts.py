@@ -6,8 +6,11 @@ rule of each vote, the recorded divisions and what really happened. :func:`check
 the scenario against the sheet and the sheet against itself (seat counts add up to the body's
 size, a recorded division's total equals the membership, the recorded yeas and nays pass or fail
 the cited rule as the record says, every ``source`` names an entry of the scenario's
-``sources:``). ``outcome`` entries feed the README gallery: the probability the model gave what
-really happened.
+``sources:``). Multilateral scenarios add Level-I records (which sides consented to a deal and
+whether the deal's ``agreement:`` rule passed on that record), weight tables (population
+weights of a qualified majority, votes per member) and outcomes of a deal's agreement as a
+whole. ``outcome`` entries feed the README gallery: the probability the model gave what really
+happened.
 """
 
 from __future__ import annotations
@@ -19,6 +22,13 @@ from typing import Annotated, Literal
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from riskmodel.backtest.levelone import (
+    LevelOneRecord,
+    WeightTable,
+    check_level_one,
+    deal_rule,
+    evaluated_sides,
+)
 from riskmodel.engine import needed_votes
 from riskmodel.errors import ScenarioError, format_location
 from riskmodel.spec.scenario import LoadedScenario
@@ -53,6 +63,9 @@ class ChamberFacts(_Model):
     left_out: Count = 0
     left_out_reason: str | None = None
     blocs: dict[str, Count]
+    weights: dict[str, Annotated[int, Field(ge=1, strict=True)]] | None = Field(
+        default=None, description="Votes per member of each bloc, where the record weights votes."
+    )
     date: dt.date
     source: str
 
@@ -72,7 +85,7 @@ class VoteFacts(_Model):
     """The rule of one vote, as cited."""
 
     threshold: Threshold
-    relative_to: Literal["voting", "seats"] = "voting"
+    relative_to: Literal["voting", "seats", "present"] = "voting"
     ties: Literal["fail", "pass"] = "fail"
     polarity: Literal["for", "against"] = "for"
     rule: str
@@ -105,9 +118,9 @@ class Division(_Model):
 
 
 class Outcome(_Model):
-    """What really happened to a deal on one side."""
+    """What really happened to a deal on one side, or (``side: null``) to its agreement as a whole."""
 
-    side: str
+    side: str | None
     deal: str
     ratified: bool
     date: dt.date
@@ -126,6 +139,8 @@ class FactSheet(_Model):
     chambers: dict[str, ChamberFacts] = Field(default_factory=dict)
     votes: dict[str, VoteFacts] = Field(default_factory=dict)
     recorded: list[Division] = Field(default_factory=list)
+    level_one: list[LevelOneRecord] = Field(default_factory=list)
+    weights: dict[str, WeightTable] = Field(default_factory=dict)
     outcome: list[Outcome] = Field(default_factory=list)
 
 
@@ -158,9 +173,10 @@ def rule_passes(facts: VoteFacts, yea: int, nay: int, *, seats: int | None = Non
 
     ``yea`` counts votes for the motion; with ``polarity: against`` the motion is one against
     the deal (a resolution of disapproval), and "passes" means the motion carried. Relative to
-    ``voting`` the base is yeas plus nays (members answering "present" are not counted).
+    ``voting`` or ``present`` the base is yeas plus nays (members answering "present" are not
+    counted).
     """
-    base = (yea + nay) if facts.relative_to == "voting" else seats
+    base = (yea + nay) if facts.relative_to in ("voting", "present") else seats
     if base is None:
         raise ValueError("a rule relative to seats needs the number of seats")
     rule = vote_rule(facts.threshold, relative_to=facts.relative_to, ties=facts.ties)
@@ -213,6 +229,12 @@ def check_facts(loaded: LoadedScenario, facts: FactSheet) -> list[str]:
             )
         if blocs != fact.blocs:
             problems.append(f"chambers.{key}: scenario blocs {blocs} differ from the record's {fact.blocs}")
+        if fact.weights is not None:
+            weights = {b.name: int(getattr(b, "weight", None) or 1) for b in chambers[key].blocs}
+            if weights != fact.weights:
+                problems.append(
+                    f"chambers.{key}: scenario bloc weights {weights} differ from the record's {fact.weights}"
+                )
     for key in votes:
         if key not in facts.votes:
             problems.append(f"vote {key} has no entry in the fact sheet")
@@ -258,14 +280,20 @@ def check_facts(loaded: LoadedScenario, facts: FactSheet) -> list[str]:
                 f"{where}: under the cited rule the division {'passes' if passed else 'fails'}, "
                 f"but the record says passed={division.passed}"
             )
+    problems.extend(check_level_one(spec, facts.level_one, facts.weights, cite))
     sides = {s.name for s in spec.sides}
+    deal_specs = {d.name: d for d in spec.deals}
     for k, outcome in enumerate(facts.outcome):
         where = f"outcome[{k}]"
         cite(where, outcome.source)
-        if outcome.side not in sides:
+        if outcome.side is not None and outcome.side not in sides:
             problems.append(f"{where}: side '{outcome.side}' is not in the scenario")
         if outcome.deal not in deals:
             problems.append(f"{where}: deal '{outcome.deal}' is not in the scenario")
+        elif outcome.side in sides:
+            parties, _ = deal_rule(spec, deal_specs[outcome.deal])
+            if outcome.side not in evaluated_sides(spec, parties):
+                problems.append(f"{where}: side '{outcome.side}' is not a party of '{outcome.deal}'")
         cutoff = outcome.as_of or facts.as_of
         if cutoff >= outcome.date:
             problems.append(

@@ -1,10 +1,12 @@
 """The gallery of bundled cases: each scenario run once, its headline numbers and what really happened.
 
 For every scenario with a fact sheet (:mod:`riskmodel.backtest.facts`), :func:`gallery_rows` runs the
-scenario and reports, per deal, the probability of each side's ratification and of the joint
-agreement (with MCSE). For every ``outcome`` in the fact sheet it adds the probability the model
-gave *what really happened* (P(ratified) when the side ratified, 1 − P otherwise) and its Brier
-score. :func:`gallery_markdown` renders the README table.
+scenario and reports, per deal, the probability of each evaluated side's ratification (the deal's
+parties and the members of nested parties; other sides are NaN in the results and left out) and
+of the deal's agreement (with MCSE). For every ``outcome`` in the fact sheet it adds the
+probability the model gave *what really happened* (P(ratified) when the side ratified, 1 − P
+otherwise; an outcome without a side is the deal's agreement) and its Brier score.
+:func:`gallery_markdown` renders the README table.
 """
 
 from __future__ import annotations
@@ -37,12 +39,16 @@ def outcome_rows(results: xr.Dataset, facts: FactSheet) -> list[dict[str, object
     """
     rows: list[dict[str, object]] = []
     for outcome in facts.outcome:
-        p = float(results["ratification_probability"].sel(side=outcome.side, deal=outcome.deal))
-        mcse = float(results["ratification_mcse"].sel(side=outcome.side, deal=outcome.deal))
+        if outcome.side is None:
+            p = float(results["agreement_probability"].sel(deal=outcome.deal))
+            mcse = float(results["agreement_mcse"].sel(deal=outcome.deal))
+        else:
+            p = float(results["ratification_probability"].sel(side=outcome.side, deal=outcome.deal))
+            mcse = float(results["ratification_mcse"].sel(side=outcome.side, deal=outcome.deal))
         happened = p if outcome.ratified else 1.0 - p
         rows.append(
             {
-                "side": outcome.side,
+                "side": outcome.side if outcome.side is not None else "agreement",
                 "deal": outcome.deal,
                 "ratified": outcome.ratified,
                 "p_ratified": p,
@@ -54,6 +60,16 @@ def outcome_rows(results: xr.Dataset, facts: FactSheet) -> list[dict[str, object
             }
         )
     return rows
+
+
+def _sides(results: xr.Dataset, deal: object) -> str:
+    """``side p; side p`` over the sides evaluated for the deal (non-parties are NaN)."""
+    p = results["ratification_probability"].sel(deal=deal)
+    return "; ".join(
+        f"{side} {float(p.sel(side=side)):.2f}"
+        for side in results["side"].to_numpy()
+        if np.isfinite(float(p.sel(side=side)))
+    )
 
 
 def gallery_rows(
@@ -92,10 +108,7 @@ def gallery_rows(
                 "as_of": str(facts.as_of),
                 "p_agreement": float(results["agreement_probability"].sel(deal=deal)),
                 "mcse_agreement": float(results["agreement_mcse"].sel(deal=deal)),
-                "sides": "; ".join(
-                    f"{side} {float(results['ratification_probability'].sel(side=side, deal=deal)):.2f}"
-                    for side in results["side"].to_numpy()
-                ),
+                "sides": _sides(results, deal),
                 "seconds": round(wall, 1),
             }
             headlines.append(row)
