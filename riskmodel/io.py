@@ -9,20 +9,33 @@ are all netCDF (h5netcdf engine) and go through :func:`save_netcdf` and :func:`l
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import re
+import signal
+import stat
 import tempfile
+import time
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import xarray as xr
 
-from riskmodel.errors import RiskmodelError
+from riskmodel.errors import RiskmodelError, escape_text
+from riskmodel.resultsfile import check_results
 
 __all__ = [
+    "check_output_folder",
+    "input_message",
+    "input_problem",
     "load_netcdf",
     "load_results",
+    "os_error_message",
     "package_versions",
+    "remove_stale_temp_files",
+    "remove_temp_files_on_signals",
     "save_netcdf",
     "save_results",
     "write_atomic",
@@ -53,21 +66,227 @@ def package_versions() -> dict[str, str]:
     return found
 
 
-def write_atomic(path: str | Path, write: Callable[..., object]) -> Path:
-    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+_TEMP = re.compile(r"^\\..+\\.riskmodel-(?P<pid>\\d+)-[^/]*\\.tmp$")
+# temporary files of versions that did not yet name their process: removed once clearly abandoned
+_LEGACY_TEMP = re.compile(r"^\\..+\\.[A-Za-z0-9_]{8}\\.tmp$")
+_LEGACY_AGE = 3600.0
+
+_live: set[Path] = set()
+"""Temporary files this process is writing now (removed by the signal handlers)."""
+
+_HINTS = {
+    errno.ENOSPC: "no space left on the device; free some space or write elsewhere",
+    errno.EDQUOT: "disk quota exceeded; free some space or write elsewhere",
+    errno.EROFS: "the file system is read-only; write elsewhere",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ENAMETOOLONG: "the file name is too long",
+    errno.ENOTDIR: "a part of the path is a file, not a folder",
+    errno.EISDIR: "this is a folder; a file was expected",
+    errno.ELOOP: "too many levels of symbolic links (a symlink loop?)",
+    errno.ENOENT: "not found",
+    errno.EEXIST: "already exists",
+}
+
+
+def os_error_message(exc: OSError, path: str | Path | None = None) -> str:
+    """One line naming the file and what the operating system refused, for any ``OSError``."""
+    name = path if path is not None else exc.filename
+    hint = _HINTS.get(exc.errno or -1) or exc.strerror or str(exc) or type(exc).__name__
+    where = f"{escape_text(name)}: " if name is not None else ""
+    return f"{where}{escape_text(hint)}"
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
     try:
-        write(Path(tmp))
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def remove_stale_temp_files(folder: str | Path) -> list[Path]:
+    """Remove temporary files left in ``folder`` by writes whose process was killed.
+
+    A file of the ``.NAME.riskmodel-PID-XXXX.tmp`` pattern is stale when process PID no longer
+    runs (a concurrent writer's file is left alone); an older-style ``.NAME.XXXXXXXX.tmp``
+    file when it is more than an hour old. Returns the files removed.
+    """
+    folder = Path(folder)
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        match = _TEMP.match(entry.name)
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            if match is not None:
+                stale = not _process_alive(int(match["pid"]))
+            elif _LEGACY_TEMP.match(entry.name):
+                stale = now - entry.stat(follow_symlinks=False).st_mtime > _LEGACY_AGE
+            else:
+                continue
+            if stale:
+                Path(entry.path).unlink(missing_ok=True)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue  # cleaning up is a courtesy; it never fails a run
+    return removed
+
+
+def _remove_live_and_reraise(signum: int, frame: object) -> None:
+    for tmp in list(_live):
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+    # die of the same signal, as the caller expects (exit status 128 + signum)
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+def remove_temp_files_on_signals() -> None:
+    """Remove this process's temporary files when SIGTERM, SIGHUP or SIGQUIT stops it.
+
+    SIGINT (Ctrl-C) raises ``KeyboardInterrupt``, which :func:`write_atomic` already cleans
+    up after. Only the main thread can install handlers; elsewhere this does nothing.
+    """
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for name in ("SIGTERM", "SIGHUP", "SIGQUIT"):
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) in (signal.SIG_DFL, None):
+            signal.signal(signum, _remove_live_and_reraise)
+
+
+def _first_existing(path: Path) -> Path:
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    return probe
+
+
+def check_output_folder(folder: str | Path, *, option: str = "--out") -> Path:
+    """Refuse, before any work, an output folder that cannot be created or written.
+
+    Checks that no part of the path is a file, that every name fits the file system's limit
+    and that the nearest existing folder is writable. Nothing is created.
+
+    Raises
+    ------
+    RiskmodelError
+        One line naming the folder, the option and the problem.
+    """
+    folder = Path(folder)
+    shown = escape_text(folder)
+    try:
+        existing = _first_existing(folder.absolute())
+        if not existing.is_dir():
+            problem = (
+                "this is a file" if existing == folder.absolute() else f"{escape_text(existing)} is a file"
+            )
+            raise RiskmodelError(f"{shown}: {option} must be a folder, and {problem}")
+        limit = os.pathconf(existing, "PC_NAME_MAX")
+        for part in folder.parts:
+            if len(os.fsencode(part)) > limit:
+                raise RiskmodelError(
+                    f"{shown}: {option} has a name longer than the file system allows ({limit} bytes)"
+                )
+        if not os.access(existing, os.W_OK | os.X_OK):
+            reason = "read-only file system" if _read_only(existing) else "permission denied"
+            raise RiskmodelError(f"{shown}: {option} cannot be written ({escape_text(existing)}: {reason})")
+    except OSError as exc:
+        raise RiskmodelError(f"{shown}: {option}: {os_error_message(exc, None)}") from None
+    return folder
+
+
+def _read_only(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def input_problem(path: str | Path) -> str | None:
+    """Why ``path`` cannot be read as an input file, in a few words; ``None`` when it can.
+
+    Tells apart a missing file, a folder, a FIFO or device (``/dev/zero``), a symlink loop
+    and a file the user may not read.
+    """
+    path = Path(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            return "a symbolic link to a file that does not exist"
+        return "not found"
+    except OSError as exc:
+        return _HINTS.get(exc.errno or -1) or exc.strerror or str(exc)
+    if stat.S_ISDIR(info.st_mode):
+        return "this is a folder; a file was expected"
+    if stat.S_ISFIFO(info.st_mode):
+        return "this is a named pipe (FIFO), not a regular file"
+    if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):
+        return "this is a device, not a regular file"
+    if stat.S_ISSOCK(info.st_mode):
+        return "this is a socket, not a regular file"
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file"
+    if not os.access(path, os.R_OK):
+        return "cannot be read (permission denied)"
+    return None
+
+
+def input_message(problem: str, what: str) -> str:
+    """``"<what> file not found"`` or ``"<what> file: <problem>"`` for :func:`input_problem`'s answer."""
+    return f"{what} file not found" if problem == "not found" else f"{what} file: {problem}"
+
+
+def write_atomic(path: str | Path, write: Callable[..., object]) -> Path:
+    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it into place.
+
+    The final file is always whole: either the old file or the new one. File-system failures
+    (full disk, read-only folder ...) raise :class:`RiskmodelError` with one line.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RiskmodelError(os_error_message(exc, exc.filename or path.parent)) from None
+    if path.is_dir():
+        raise RiskmodelError(f"{escape_text(path)}: this is a folder; a file name was expected")
+    remove_stale_temp_files(path.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{path.name[:180]}.riskmodel-{os.getpid()}-", suffix=".tmp", dir=path.parent
+        )
+    except OSError as exc:
+        raise RiskmodelError(os_error_message(exc, path)) from None
+    tmp = Path(tmp_name)
+    _live.add(tmp)
+    try:
+        os.close(fd)
+        write(tmp)
         umask = os.umask(0)
         os.umask(umask)
-        Path(tmp).chmod(0o666 & ~umask)  # mkstemp makes files private; results are for sharing
-        Path(tmp).replace(path)
+        tmp.chmod(0o666 & ~umask)  # mkstemp makes files private; results are for sharing
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise RiskmodelError(os_error_message(exc, path)) from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+    finally:
+        _live.discard(tmp)
     return path
 
 
@@ -92,13 +311,15 @@ def load_netcdf(path: str | Path, *, kind: str = "riskmodel netCDF") -> xr.Datas
         The file is missing or is not netCDF.
     """
     path = Path(path)
-    if not path.is_file():
-        raise RiskmodelError(f"{path}: {kind} file not found")
+    problem = input_problem(path)
+    if problem is not None:
+        raise RiskmodelError(f"{escape_text(path)}: {input_message(problem, kind)}")
     try:
         with xr.open_dataset(path, engine="h5netcdf") as ds:
             return ds.load()
-    except (OSError, ValueError) as exc:
-        raise RiskmodelError(f"{path}: not a {kind} file ({exc})") from None
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        detail = " ".join(str(exc).split())[:200]
+        raise RiskmodelError(f"{escape_text(path)}: not a {kind} file ({escape_text(detail)})") from None
 
 
 def save_results(results: xr.Dataset, path: str | Path) -> Path:
@@ -107,5 +328,18 @@ def save_results(results: xr.Dataset, path: str | Path) -> Path:
 
 
 def load_results(path: str | Path) -> xr.Dataset:
-    """Load results saved by :func:`save_results`."""
-    return load_netcdf(path, kind="riskmodel results")
+    """Load results saved by :func:`save_results`, checking their attributes and variables.
+
+    Raises
+    ------
+    RiskmodelError
+        The file is missing, not netCDF, or not results as riskmodel writes them (a foreign
+        or tampered file), in one line.
+    """
+    dataset = load_netcdf(path, kind="riskmodel results")
+    problem = check_results(dataset)
+    if problem is not None:
+        raise RiskmodelError(
+            f"{escape_text(path)}: not riskmodel results as written by `riskmodel run` ({problem})"
+        )
+    return dataset

@@ -1,6 +1,7 @@
 """The ``riskmodel`` command line: a thin layer over the Python API.
 
-Errors the user caused (bad scenario, bad option) print one message and exit with code 2.
+Errors the user caused (bad scenario, bad option, an unwritable output folder, a run too large
+for the memory limit) print one line and exit with code 2; ``--debug`` shows tracebacks instead.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from riskmodel.cli.common import console, errors, fail
+from riskmodel.cli.common import SafeGroup, console, errors, fail, set_debug
 from riskmodel.cli.options import (
     OutOption,
     ReplicatesOption,
@@ -39,7 +40,18 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=SafeGroup,
 )
+
+
+@app.callback()
+def _options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback of an error instead of one line.")
+    ] = False,
+) -> None:
+    """Forecast whether international agreements survive domestic ratification."""
+    set_debug(debug)
 
 
 def _format_table(results_table: object, title: str) -> Table:
