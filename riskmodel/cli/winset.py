@@ -86,7 +86,9 @@ def winset(
     from riskmodel.plots.winset import plot_winset, plot_winset_size
 
     try:
-        loaded, simulation = load_and_sample(scenario, worlds=worlds, replicates=replicates, seed=seed)
+        loaded, simulation = load_and_sample(
+            scenario, worlds=worlds, replicates=replicates, seed=seed, deals=grid * grid
+        )
         folder = out_folder(out, loaded)
         started = time.perf_counter()
         with status(f"Mapping {grid}×{grid} deals"):
