@@ -84,7 +84,6 @@ _HINTS = {
     errno.ENOTDIR: "a part of the path is a file, not a folder",
     errno.EISDIR: "this is a folder; a file was expected",
     errno.ELOOP: "too many levels of symbolic links (a symlink loop?)",
-    errno.ENOENT: "not found",
     errno.EEXIST: "already exists",
 }
 
@@ -203,8 +202,11 @@ def check_output_folder(folder: str | Path, *, option: str = "--out") -> Path:
         if not os.access(existing, os.W_OK | os.X_OK):
             reason = "read-only file system" if _read_only(existing) else "permission denied"
             raise RiskmodelError(f"{shown}: {option} cannot be written ({escape_text(existing)}: {reason})")
+        # some folders pass every check and still refuse new entries (/proc, full inode tables)
+        Path(tempfile.mkdtemp(prefix=".riskmodel-probe-", dir=existing)).rmdir()
     except OSError as exc:
-        raise RiskmodelError(f"{shown}: {option}: {os_error_message(exc, None)}") from None
+        hint = _HINTS.get(exc.errno or -1) or exc.strerror or str(exc)
+        raise RiskmodelError(f"{shown}: {option} cannot be written ({escape_text(hint)})") from None
     return folder
 
 

@@ -39,6 +39,7 @@ FACADE = ("riskmodel", "riskmodel.__main__")
 # Stages in the order data flows.
 STAGES = (
     "spec",
+    "budget",
     "model",
     "inference",
     "worlds",
@@ -54,6 +55,7 @@ STAGES = (
 
 _BELOW_PIPELINE = (
     "riskmodel.spec",
+    "riskmodel.budget",
     "riskmodel.model",
     "riskmodel.inference",
     "riskmodel.worlds",
@@ -66,6 +68,8 @@ _BELOW_PIPELINE = (
 # "riskmodel.model.layout" allows only that module).
 ALLOWED: dict[str, tuple[str, ...]] = {
     "spec": (),
+    # the memory a run will need, estimated from the scenario before anything is allocated
+    "budget": ("riskmodel.spec",),
     "model": ("riskmodel.spec",),
     "inference": ("riskmodel.model", "riskmodel.spec"),
     "worlds": ("riskmodel.model", "riskmodel.spec"),

@@ -6,6 +6,7 @@ for the memory limit) print one line and exit with code 2; ``--debug`` shows tra
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Annotated
@@ -15,8 +16,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from riskmodel.budget import LIMIT_ENV, check_budget, estimate_scenario, parse_size
 from riskmodel.cli.common import SafeGroup, console, errors, fail, set_debug
 from riskmodel.cli.options import (
+    MemoryLimitOption,
     OutOption,
     ReplicatesOption,
     SeedOption,
@@ -28,6 +31,7 @@ from riskmodel.errors import RiskmodelError
 from riskmodel.io import save_results, write_atomic
 from riskmodel.pipeline import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS, evaluate_deals, sample_worlds
 from riskmodel.results.tables import summary_table
+from riskmodel.spec.names import ALLOW_OUTSIDE_ENV
 from riskmodel.spec.scenario import LoadedScenario, load_scenario
 
 __all__ = ["app"]
@@ -49,9 +53,21 @@ def _options(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show the full traceback of an error instead of one line.")
     ] = False,
+    memory_limit: MemoryLimitOption = None,
+    allow_outside_tables: Annotated[
+        bool,
+        typer.Option(
+            "--allow-outside-tables",
+            help="Let scenarios read member tables outside their own folder (trusted scenarios only).",
+        ),
+    ] = False,
 ) -> None:
     """Forecast whether international agreements survive domestic ratification."""
     set_debug(debug)
+    if memory_limit is not None:
+        os.environ[LIMIT_ENV] = str(parse_size(memory_limit))
+    if allow_outside_tables:
+        os.environ[ALLOW_OUTSIDE_ENV] = "1"
 
 
 def _format_table(results_table: object, title: str) -> Table:
@@ -114,12 +130,16 @@ def run(
     report: Annotated[
         bool, typer.Option("--report", help="Also write report.html and report.pdf beside the results.")
     ] = False,
+    memory_limit: MemoryLimitOption = None,
 ) -> None:
     """Sample worlds, evaluate every named deal, print the table and write the results."""
+    if memory_limit is not None:
+        os.environ[LIMIT_ENV] = str(parse_size(memory_limit))
     path = scenario if scenario is not None else BUNDLED_EXAMPLE
     loaded = _load(path)
     try:
         out_dir = out_folder(out, loaded)
+        check_budget(estimate_scenario(loaded, worlds=worlds, replicates=replicates))
     except RiskmodelError as exc:
         raise fail(exc) from None
     started = time.perf_counter()

@@ -16,8 +16,10 @@ from rich.console import Console
 from rich.text import Text
 from typer.core import TyperGroup
 
+from riskmodel.budget import LIMIT_ENV
 from riskmodel.errors import RiskmodelError, escape_text
 from riskmodel.io import os_error_message, remove_temp_files_on_signals
+from riskmodel.spec.names import ALLOW_OUTSIDE_ENV
 
 __all__ = ["SafeGroup", "console", "debug_enabled", "errors", "fail", "set_debug"]
 
@@ -85,6 +87,8 @@ class SafeGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         """Run the command; any failure becomes one line (a traceback only with ``--debug``)."""
         remove_temp_files_on_signals()
+        # global options (--debug, --allow-outside-tables) last for this invocation only
+        saved = {name: os.environ.get(name) for name in (ALLOW_OUTSIDE_ENV, LIMIT_ENV)}
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort):
@@ -100,6 +104,13 @@ class SafeGroup(TyperGroup):
                 raise
             _print_error("interrupted")
             raise typer.Exit(code=EXIT_INTERRUPTED) from None
+        finally:
+            set_debug(False)
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 def _usage_exit(exc: Any) -> typer.Exit:
