@@ -17,9 +17,10 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from riskmodel.budget import LIMIT_ENV
-from riskmodel.errors import RiskmodelError, escape_text
+from riskmodel.errors import RiskmodelError, ScenarioError, escape_text
 from riskmodel.io import os_error_message, remove_temp_files_on_signals
 from riskmodel.spec.names import ALLOW_OUTSIDE_ENV
+from riskmodel.spec.yamlsource import located
 
 __all__ = ["SafeGroup", "console", "debug_enabled", "errors", "fail", "set_debug"]
 
@@ -61,7 +62,7 @@ def fail(exc: Exception | str) -> typer.Exit:
     control characters in them are shown escaped so they can neither drive the terminal nor
     split the line.
     """
-    _print_error(str(exc))
+    _print_error(str(located(exc) if isinstance(exc, ScenarioError) else exc))
     return typer.Exit(code=EXIT_USER_ERROR)
 
 
@@ -125,6 +126,8 @@ def _usage_exit(exc: Any) -> typer.Exit:
 
 
 def _exit_for(exc: Exception) -> typer.Exit:
+    if isinstance(exc, ScenarioError):
+        return fail(located(exc))
     if isinstance(exc, RiskmodelError):
         return fail(exc)
     if isinstance(exc, OSError):
