@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import re
 import signal
@@ -66,9 +67,9 @@ def package_versions() -> dict[str, str]:
     return found
 
 
-_TEMP = re.compile(r"^\\..+\\.riskmodel-(?P<pid>\\d+)-[^/]*\\.tmp$")
+_TEMP = re.compile(r"^\..+\.riskmodel-(?P<pid>\d+)-[^/]*\.tmp$")
 # temporary files of versions that did not yet name their process: removed once clearly abandoned
-_LEGACY_TEMP = re.compile(r"^\\..+\\.[A-Za-z0-9_]{8}\\.tmp$")
+_LEGACY_TEMP = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
 _LEGACY_AGE = 3600.0
 
 _live: set[Path] = set()
@@ -252,6 +253,53 @@ def input_message(problem: str, what: str) -> str:
     return f"{what} file not found" if problem == "not found" else f"{what} file: {problem}"
 
 
+def _write_checked(tmp: Path, write: Callable[..., object]) -> None:
+    """Call ``write(tmp)`` and fail if any part of the write failed, even silently.
+
+    Some writers (HDF5's, under netCDF) report a failed flush only when their objects are
+    garbage-collected, as an "exception ignored" on stderr, and return normally with a file
+    that is cut short; such a file must never be renamed into place.
+    """
+    import gc
+    import sys
+
+    ignored: list[str] = []  # text only: keeping the exceptions would keep their file objects alive
+    previous = sys.unraisablehook
+
+    def collect(unraisable: object) -> None:
+        ignored.append(str(getattr(unraisable, "exc_value", "")))
+
+    # the writer's own report of such a failure (a traceback) is held back: it becomes our one line
+    held = io.StringIO()
+    sys.unraisablehook = collect
+    try:
+        with contextlib.redirect_stderr(held):
+            try:
+                write(tmp)
+            finally:
+                # close the writer's file objects now, while their failures can be seen
+                gc.collect()
+    finally:
+        sys.unraisablehook = previous
+    if not ignored and held.getvalue():
+        sys.stderr.write(held.getvalue())  # warnings of a write that worked are the user's to see
+    if ignored:
+        text = ignored[0]
+        found = re.search(r"errno = (\d+)", text)
+        code = int(found.group(1)) if found else errno.EIO
+        raise OSError(code, os.strerror(code))
+
+
+def _undo(tmp: Path, created: list[Path]) -> None:
+    """Remove the temporary file and the folders this write created (if still empty)."""
+    tmp.unlink(missing_ok=True)
+    for folder in created:  # deepest first
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+
+
 def write_atomic(path: str | Path, write: Callable[..., object]) -> Path:
     """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it into place.
 
@@ -259,11 +307,12 @@ def write_atomic(path: str | Path, write: Callable[..., object]) -> Path:
     (full disk, read-only folder ...) raise :class:`RiskmodelError` with one line.
     """
     path = Path(path)
+    created = [folder for folder in (path.parent, *path.parent.parents) if not os.path.exists(folder)]
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RiskmodelError(os_error_message(exc, exc.filename or path.parent)) from None
-    if path.is_dir():
+    if os.path.isdir(path):
         raise RiskmodelError(f"{escape_text(path)}: this is a folder; a file name was expected")
     remove_stale_temp_files(path.parent)
     try:
@@ -276,16 +325,16 @@ def write_atomic(path: str | Path, write: Callable[..., object]) -> Path:
     _live.add(tmp)
     try:
         os.close(fd)
-        write(tmp)
+        _write_checked(tmp, write)
         umask = os.umask(0)
         os.umask(umask)
         tmp.chmod(0o666 & ~umask)  # mkstemp makes files private; results are for sharing
         tmp.replace(path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        _undo(tmp, created)
         raise RiskmodelError(os_error_message(exc, path)) from None
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _undo(tmp, created)
         raise
     finally:
         _live.discard(tmp)
@@ -293,8 +342,20 @@ def write_atomic(path: str | Path, write: Callable[..., object]) -> Path:
 
 
 def save_netcdf(dataset: xr.Dataset, path: str | Path) -> Path:
-    """Save a Dataset as netCDF (h5netcdf), atomically."""
-    return write_atomic(path, lambda tmp: dataset.to_netcdf(tmp, engine="h5netcdf"))
+    """Save a Dataset as netCDF (h5netcdf), atomically.
+
+    The file is built in memory and written with plain file I/O: HDF5 writing straight to disk
+    reports a full disk only when its file is closed, at exit, where it can crash the process.
+    """
+    content = dataset.to_netcdf(engine="h5netcdf")
+
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as file:
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
+
+    return write_atomic(path, write)
 
 
 def load_netcdf(path: str | Path, *, kind: str = "riskmodel netCDF") -> xr.Dataset:
