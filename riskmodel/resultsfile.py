@@ -18,7 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from riskmodel.errors import escape_text
 
-__all__ = ["REQUIRED_VARIABLES", "ResultsAttrs", "check_results"]
+__all__ = ["ESS_MIN", "REQUIRED_VARIABLES", "RHAT_MAX", "ResultsAttrs", "check_results"]
+
+RHAT_MAX = 1.01
+"""The convergence gate's limit on rank-normalised R-hat (Vehtari et al. 2021): one value for
+the sampler that marks results and for the report that reads them."""
+
+ESS_MIN = 400
+"""The convergence gate's minimum bulk and tail effective sample size."""
 
 
 def _json_object(text: str) -> str:
