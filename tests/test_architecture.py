@@ -30,7 +30,14 @@ TESTS = ROOT / "tests"
 # ---------------------------------------------------------------------------------------------
 
 # Importable from anywhere; they import nothing of riskmodel but each other.
-SHARED = ("riskmodel.errors", "riskmodel.randomness", "riskmodel.io", "riskmodel.resultsfile")
+SHARED = (
+    "riskmodel.errors",
+    "riskmodel.randomness",
+    "riskmodel.io",
+    # what a path the user names is, and what a results file must hold
+    "riskmodel.paths",
+    "riskmodel.resultsfile",
+)
 
 # Entry points above every stage: the top package (lazy PEP 562 re-exports of the notebook
 # verbs) and ``python -m riskmodel``. Not held to a stage's rule.
