@@ -63,3 +63,39 @@ def toy_copy(folder: Path, text: str | None = None, *, name: str = "scenario.yam
 def toy_text() -> str:
     """The toy scenario's text."""
     return TOY.read_text()
+
+
+_PEAK_WRAPPER = """
+import atexit, re, runpy, sys
+from pathlib import Path
+
+record = Path(sys.argv[1])
+
+def _record():
+    status = Path("/proc/self/status").read_text()
+    record.write_text(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1))
+
+atexit.register(_record)
+sys.argv = ["riskmodel", *sys.argv[2:]]
+runpy.run_module("riskmodel", run_name="__main__", alter_sys=True)
+"""
+
+
+def run_measuring_peak(args: list[str], env: dict[str, str], folder: Path) -> tuple[int, int, str]:
+    """Exit code, peak resident memory (bytes) and stderr of ``riskmodel ARGS`` in a child process.
+
+    The peak is the child's own high-water mark (``VmHWM``), read as it exits: a child's
+    ``ru_maxrss`` would include the memory of the parent that forked it.
+    """
+    import subprocess
+    import sys
+
+    record = folder / "peak_kib.txt"
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK_WRAPPER, str(record), *args], env=env, capture_output=True, text=True
+    )
+    assert record.is_file(), f"the child recorded no peak: {done.stderr}"
+    peak = int(record.read_text()) * 1024
+    record.unlink()
+    assert peak > 100 * 2**20, peak  # Python with NumPy loaded: a real measurement
+    return done.returncode, peak, done.stderr

@@ -4,12 +4,10 @@ real peak memory, and runs over the limit are refused before anything is allocat
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from hostile import TOY, assert_refused, invoke
+from hostile import TOY, assert_refused, invoke, run_measuring_peak
 
 from riskmodel.budget import (
     BASE_BYTES,
@@ -101,13 +99,17 @@ def test_the_library_refuses_too_before_allocating() -> None:
 
 def _peak_of_run(tmp_path: Path, scenario: Path, worlds: int, limit: int) -> tuple[int, int, str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "300"}
-    command = [sys.executable, "-m", "riskmodel", "run", str(scenario), "--worlds", str(worlds)]
-    command += ["--out", str(tmp_path / "out"), "--memory-limit", str(limit)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    assert process.stderr is not None
-    stderr = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    return os.waitstatus_to_exitcode(status), usage.ru_maxrss * 1024, stderr
+    args = [
+        "run",
+        str(scenario),
+        "--worlds",
+        str(worlds),
+        "--out",
+        str(tmp_path / "out"),
+        "--memory-limit",
+        str(limit),
+    ]
+    return run_measuring_peak(args, env, tmp_path)
 
 
 @pytest.mark.parametrize(

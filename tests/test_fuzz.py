@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import copy
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from hostile import RAW_CONTROL, TOY, error_lines, invoke, toy_text
+from hostile import RAW_CONTROL, TOY, error_lines, invoke, run_measuring_peak, toy_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -454,22 +452,11 @@ RUN_CASES = {
 }
 
 
-def _run_with_rusage(command: list[str]) -> tuple[int, int, str]:
-    """Exit code, peak resident memory in bytes and stderr of a child process."""
-    process = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    assert process.stderr is not None
-    stderr = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, usage.ru_maxrss * 1024, stderr
-
-
 def _run_case(tmp_path: Path, name: str, worlds: int) -> None:
     path = _write(tmp_path, RUN_CASES[name])
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "riskmodel", "run", str(path), "--out", str(out)]
-    command += ["--worlds", str(worlds), "--replicates", "5", "--memory-limit", str(FUZZ_LIMIT)]
-    code, peak, stderr = _run_with_rusage(command)
+    args = ["run", str(path), "--out", str(out), "--worlds", str(worlds), "--replicates", "5"]
+    code, peak, stderr = run_measuring_peak([*args, "--memory-limit", str(FUZZ_LIMIT)], ENV, tmp_path)
     assert "Traceback" not in stderr, stderr
     assert code in (0, 2), stderr
     assert peak < FUZZ_LIMIT, f"peak {peak / 2**20:.0f} MiB over the limit"
