@@ -3,10 +3,45 @@
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["ParameterError", "RiskmodelError", "ScenarioError", "did_you_mean"]
+__all__ = ["ParameterError", "RiskmodelError", "ScenarioError", "did_you_mean", "escape_text"]
+
+
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    if char in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[char]
+    if code < 0x20 or 0x7F <= code <= 0x9F:
+        return f"\\x{code:02x}"
+    # format characters (bidi overrides and isolates, zero-width joiners ...), line and paragraph
+    # separators, surrogates and unassigned code points can reorder or hide what a terminal shows
+    if unicodedata.category(char) in ("Cf", "Zl", "Zp", "Cs", "Co", "Cn"):
+        return f"[U+{code:04X}]"
+    return char
+
+
+def escape_text(text: object) -> str:
+    r"""Text safe to print on one terminal line: control, format and bidi characters made visible.
+
+    C0 and C1 controls (ESC, NUL, newlines ...) become ``\x1b``-style escapes and Unicode
+    format characters (bidi overrides, zero-width characters) become ``[U+202E]``, so a
+    message quoting a file name or scenario text can neither move the cursor, recolour the
+    terminal, reorder the line nor split it in two.
+
+    Examples
+    --------
+    >>> escape_text("evil\x1b[2J name\u202e")
+    'evil\\x1b[2J name[U+202E]'
+    """
+    return "".join(
+        _escape_char(char) if not char.isprintable() or char == "\t" else char for char in str(text)
+    )
 
 
 class RiskmodelError(Exception):
@@ -73,17 +108,18 @@ class ScenarioError(RiskmodelError):
         super().__init__(self.__str__())
 
     def __str__(self) -> str:
-        where = self.file or "<scenario>"
+        where = escape_text(self.file or "<scenario>")
         if self.line is not None:
             where += f":{self.line}"
         if self.location:
-            where += f" at {self.location}"
-        return f"{where}: {self.message}"
+            where += f" at {escape_text(self.location)}"
+        return f"{where}: {escape_text(self.message)}"
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """Return ``' (did you mean 'x'?)'`` for the closest choice, or an empty string."""
-    matches = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    word = str(word)
+    matches = difflib.get_close_matches(word, [str(c) for c in choices if str(c) != word], n=1, cutoff=0.6)
     return f" (did you mean '{matches[0]}'?)" if matches else ""
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
+from riskmodel.budget import check_budget, estimate_scenario
 from riskmodel.defaults import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS
 from riskmodel.engine import evaluate_chunks, evaluate_in_order, full_attendance_needed
 from riskmodel.model.layout import Layout, build_layout
@@ -96,6 +97,7 @@ def sample_worlds(
 
     if n_worlds < 1 or n_replicates < 1:
         raise ValueError("n_worlds and n_replicates must be at least 1")
+    check_budget(estimate_scenario(scenario, worlds=n_worlds, replicates=n_replicates))
     root = as_seed_sequence(seed)
     draw_seed, shock_seed = root.spawn(2)
     layout = build_layout(scenario)

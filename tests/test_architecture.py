@@ -30,7 +30,15 @@ TESTS = ROOT / "tests"
 # ---------------------------------------------------------------------------------------------
 
 # Importable from anywhere; they import nothing of riskmodel but each other.
-SHARED = ("riskmodel.errors", "riskmodel.randomness", "riskmodel.io", "riskmodel.defaults")
+SHARED = (
+    "riskmodel.errors",
+    "riskmodel.randomness",
+    "riskmodel.io",
+    # what a path the user names is, and what a results file must hold
+    "riskmodel.paths",
+    "riskmodel.resultsfile",
+    "riskmodel.defaults",
+)
 
 # Entry points above every stage: the top package (lazy PEP 562 re-exports of the notebook
 # verbs) and ``python -m riskmodel``. Not held to a stage's rule.
@@ -39,6 +47,7 @@ FACADE = ("riskmodel", "riskmodel.__main__")
 # Stages in the order data flows.
 STAGES = (
     "spec",
+    "budget",
     "model",
     "inference",
     "worlds",
@@ -55,6 +64,7 @@ STAGES = (
 
 _BELOW_PIPELINE = (
     "riskmodel.spec",
+    "riskmodel.budget",
     "riskmodel.model",
     "riskmodel.inference",
     "riskmodel.worlds",
@@ -67,6 +77,8 @@ _BELOW_PIPELINE = (
 # "riskmodel.model.layout" allows only that module).
 ALLOWED: dict[str, tuple[str, ...]] = {
     "spec": (),
+    # the memory a run will need, estimated from the scenario before anything is allocated
+    "budget": ("riskmodel.spec",),
     "model": ("riskmodel.spec",),
     "inference": ("riskmodel.model", "riskmodel.spec"),
     "worlds": ("riskmodel.model", "riskmodel.spec"),

@@ -44,8 +44,9 @@ def test_uruguay_round_senate_vote_end_to_end(tmp_path: Path) -> None:
         assert isinstance(data[key], float)
     lo, hi = data["yea_interval_90"]
     assert 0 <= lo <= hi <= 100
-    assert data["convergence_gate"] == "passed" or data["convergence_gate"].startswith("failed: ")
-    assert ("FAILED" in result.output) == (data["convergence_gate"] != "passed")
+    # the seed fixes the fit: 100 draws are too few to converge, and the failure is announced
+    assert data["convergence_gate"].startswith("failed: R-hat"), data["convergence_gate"]
+    assert "FAILED" in result.output
     # party line: the most recent earlier Senate trade vote is NAFTA (D 27-28, R 34-10)
     party = data["baselines"]["party_line"]
     forecasts = {row["member_id"]: row for row in data["member_forecasts"]}

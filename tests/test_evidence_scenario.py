@@ -89,9 +89,8 @@ def test_posterior_worlds_with_every_kind_of_evidence(tmp_path: Path) -> None:
     assert posterior.evidence == "posterior" and not posterior.worlds.independent_draws
     results = evaluate_deals(posterior)
     assert results.attrs["evidence"] == "posterior"
-    assert results.attrs["convergence_gate"] == "passed" or results.attrs["convergence_gate"].startswith(
-        "failed: "
-    )
+    # seed 1 fixes the fit: 300 draws do not reach the gate, and the results say so
+    assert results.attrs["convergence_gate"].startswith("failed: R-hat"), results.attrs["convergence_gate"]
 
     post = posterior.draws["posterior"].to_dataset()
     prior_draws = prior.draws["prior"].to_dataset()

@@ -1,10 +1,12 @@
 """The ``riskmodel`` command line: a thin layer over the Python API.
 
-Errors the user caused (bad scenario, bad option) print one message and exit with code 2.
+Errors the user caused (bad scenario, bad option, an unwritable output folder, a run too large
+for the memory limit) print one line and exit with code 2; ``--debug`` shows tracebacks instead.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -14,9 +16,22 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from riskmodel.cli.common import JsonOption, console, emit_json, errors, fail, fold, records, say
+from riskmodel.budget import LIMIT_ENV, check_budget, estimate_scenario, parse_size
+from riskmodel.cli.common import (
+    JsonOption,
+    SafeGroup,
+    console,
+    emit_json,
+    errors,
+    fail,
+    fold,
+    records,
+    say,
+    set_debug,
+)
 from riskmodel.cli.helpstyle import tidy_help
 from riskmodel.cli.options import (
+    MemoryLimitOption,
     OutOption,
     ReplicatesOption,
     SeedOption,
@@ -32,6 +47,7 @@ from riskmodel.errors import RiskmodelError
 # `--help`, `--version` and `validate` start fast (tests/test_architecture.py checks it).
 if TYPE_CHECKING:
     from riskmodel.spec.scenario import LoadedScenario
+from riskmodel.spec.names import ALLOW_OUTSIDE_ENV
 
 __all__ = ["app"]
 
@@ -46,6 +62,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     # markdown joins a docstring's wrapped lines into one paragraph (rich mode keeps the breaks)
     rich_markup_mode="markdown",
+    cls=SafeGroup,
 )
 
 
@@ -63,8 +80,24 @@ def _main(
         bool,
         typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
     ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback of an error instead of one line.")
+    ] = False,
+    memory_limit: MemoryLimitOption = None,
+    allow_outside_tables: Annotated[
+        bool,
+        typer.Option(
+            "--allow-outside-tables",
+            help="Let scenarios read member tables outside their own folder (trusted scenarios only).",
+        ),
+    ] = False,
 ) -> None:
     """Forecast whether international agreements survive domestic ratification."""
+    set_debug(debug)
+    if memory_limit is not None:
+        os.environ[LIMIT_ENV] = str(parse_size(memory_limit))
+    if allow_outside_tables:
+        os.environ[ALLOW_OUTSIDE_ENV] = "1"
 
 
 def _format_table(results_table: object, title: str) -> Table:
@@ -134,6 +167,7 @@ def run(
         bool, typer.Option("--report", help="Also write report.html and report.pdf beside the results.")
     ] = False,
     as_json: JsonOption = False,
+    memory_limit: MemoryLimitOption = None,
 ) -> None:
     """Sample worlds, evaluate every named deal, print the table and write the results.
 
@@ -145,10 +179,13 @@ def run(
     from riskmodel.results.datatree import results_tree
     from riskmodel.results.tables import summary_table
 
+    if memory_limit is not None:
+        os.environ[LIMIT_ENV] = str(parse_size(memory_limit))
     path = scenario if scenario is not None else BUNDLED_EXAMPLE
     loaded = _load(path)
     try:
         out_dir = out_folder(out, loaded)
+        check_budget(estimate_scenario(loaded, worlds=worlds, replicates=replicates))
     except RiskmodelError as exc:
         raise fail(exc) from None
     started = time.perf_counter()

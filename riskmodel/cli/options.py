@@ -17,8 +17,10 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from riskmodel.budget import check_budget, estimate_scenario
 from riskmodel.cli.common import errors
 from riskmodel.errors import ParameterError, RiskmodelError
+from riskmodel.paths import check_output_folder
 
 # Imported where used: every command module imports this one, and `--help` must stay light.
 if TYPE_CHECKING:
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
     from riskmodel.spec.scenario import LoadedScenario
 
 __all__ = [
+    "MAX_SEED",
+    "MemoryLimitOption",
     "OutOption",
     "ReplicatesOption",
     "SeedOption",
@@ -44,9 +48,25 @@ WorldsOption = Annotated[int, typer.Option("--worlds", min=1, help="Possible wor
 ReplicatesOption = Annotated[
     int, typer.Option("--replicates", min=1, help="Shock replicates per epistemic draw.")
 ]
+MAX_SEED = 2**63 - 1
+"""Seeds are stored in the results as a 64-bit signed integer."""
+
 SeedOption = Annotated[
     int,
-    typer.Option("--seed", min=0, help="Seed of the worlds (the same seed gives the same worlds as `run`)."),
+    typer.Option(
+        "--seed",
+        min=0,
+        max=MAX_SEED,
+        help="Seed of the worlds (the same seed gives the same worlds as `run`).",
+    ),
+]
+MemoryLimitOption = Annotated[
+    str | None,
+    typer.Option(
+        "--memory-limit",
+        help="Refuse runs estimated to need more memory than this (e.g. 8GB; default: half the machine's).",
+        show_default=False,
+    ),
 ]
 OutOption = Annotated[
     Path | None, typer.Option("--out", help="Output folder (default: reports/<scenario name>).")
@@ -82,13 +102,19 @@ def progress_bar() -> Progress:
 
 
 def load_and_sample(
-    scenario: Path, *, worlds: int, replicates: int, seed: int
+    scenario: Path, *, worlds: int, replicates: int, seed: int, deals: int | None = None
 ) -> tuple[LoadedScenario, Simulation]:
-    """Load a scenario and sample its worlds (the same worlds as ``riskmodel run`` with this seed)."""
+    """Load a scenario and sample its worlds (the same worlds as ``riskmodel run`` with this seed).
+
+    ``deals`` is how many deals the command will evaluate on the worlds (a win-set grid's N×N),
+    checked with the worlds against the memory limit before anything is sampled.
+    """
     from riskmodel.pipeline import sample_worlds
     from riskmodel.spec.scenario import load_scenario
 
     loaded = load_scenario(scenario)
+    if deals is not None:
+        check_budget(estimate_scenario(loaded, worlds=worlds, replicates=replicates, deals=deals))
     with status("Sampling worlds (PyMC)"):
         simulation = sample_worlds(loaded, n_worlds=worlds, n_replicates=replicates, seed=seed)
     return loaded, simulation
@@ -97,9 +123,8 @@ def load_and_sample(
 def out_folder(out: Path | None, loaded: LoadedScenario) -> Path:
     """The output folder: ``--out`` or ``reports/<scenario name>`` (where ``run`` writes its results)."""
     folder = out if out is not None else Path("reports") / loaded.spec.name
-    if folder.exists() and not folder.is_dir():
-        raise RiskmodelError(f"{folder}: --out must be a folder, and this is a file")
-    return folder
+    # checked before any work, so a bad folder does not cost the user a whole simulation
+    return check_output_folder(folder, option="--out")
 
 
 def resampler(*, worlds: int, replicates: int) -> Sampler:

@@ -91,7 +91,9 @@ def winset(
     from riskmodel.results.tables import winset_table
 
     try:
-        loaded, simulation = load_and_sample(scenario, worlds=worlds, replicates=replicates, seed=seed)
+        loaded, simulation = load_and_sample(
+            scenario, worlds=worlds, replicates=replicates, seed=seed, deals=grid * grid
+        )
         folder = out_folder(out, loaded)
         started = time.perf_counter()
         with status(f"Mapping {grid}×{grid} deals"):

@@ -26,6 +26,7 @@ from pymc.pytensorf import compile as compile_pymc
 from pytensor.compile.mode import Mode
 from pytensor.graph.replace import vectorize_graph
 
+from riskmodel import resultsfile
 from riskmodel.randomness import SeedLike, as_seed_sequence
 
 __all__ = [
@@ -90,8 +91,8 @@ def draw_prior(model: pm.Model, n_draws: int, *, seed: SeedLike = None) -> xr.Da
 Sampler = Literal["auto", "nutpie", "pymc"]
 Method = Literal["nuts", "advi"]
 
-RHAT_MAX = 1.01
-ESS_MIN = 400
+# the gate's limits live with the results they mark, so the report reads the same values
+RHAT_MAX, ESS_MIN = resultsfile.RHAT_MAX, resultsfile.ESS_MIN
 
 
 def default_sampler() -> Literal["nutpie", "pymc"]:

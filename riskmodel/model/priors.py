@@ -269,16 +269,15 @@ def build_model(layout: Layout) -> pm.Model:
         named: dict[str, pt.TensorVariable] = {}
         for var, dims, index in planned:
             gathered = flat[np.asarray(index, dtype=np.int64)]
-            if len(dims) == 2:
+            if len(index) == 0:  # a zero-size reshape breaks PyTensor's rewrites of the draw graph
+                gathered = pt.zeros((0, len(issues)) if len(dims) == 2 else (0,))
+            elif len(dims) == 2:
                 gathered = gathered.reshape((len(index), len(issues)))
             named[var] = pm.Deterministic(var, gathered, dims=dims)
         rows = salience.build()
         for var, dim, index in sal_planned:
-            pm.Deterministic(
-                var,
-                rows[np.asarray(index, dtype=np.int64)].reshape((len(index), len(issues))),
-                dims=(dim, "issue"),
-            )
+            picked = rows[np.asarray(index, dtype=np.int64)].reshape((len(index), len(issues)))
+            pm.Deterministic(var, picked if len(index) else pt.zeros((0, len(issues))), dims=(dim, "issue"))
 
         n_members = len(layout.members)
         if n_members:

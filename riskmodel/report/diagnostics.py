@@ -16,10 +16,12 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from riskmodel import resultsfile
+
 __all__ = ["ESS_MIN", "RHAT_MAX", "diagnostics"]
 
-RHAT_MAX = 1.01
-ESS_MIN = 400
+# the sampler's gate values, not a copy of them
+RHAT_MAX, ESS_MIN = resultsfile.RHAT_MAX, resultsfile.ESS_MIN
 
 
 def _attr(results: xr.Dataset, name: str, default: Any = None) -> Any:

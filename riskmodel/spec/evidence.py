@@ -102,7 +102,9 @@ class Evidence(_Model):
     rollcalls: list[RollCallEvidence] = Field(default_factory=list)
     declared: list[DeclaredPositions] = Field(default_factory=list)
     polls: list[Poll] = Field(default_factory=list)
-    draws: Annotated[int, Field(ge=100)] = Field(default=1000, description="Posterior draws per chain.")
-    tune: Annotated[int, Field(ge=100)] = 1000
+    draws: Annotated[int, Field(ge=100, le=100_000)] = Field(
+        default=1000, description="Posterior draws per chain."
+    )
+    tune: Annotated[int, Field(ge=100, le=100_000)] = 1000
     chains: Annotated[int, Field(ge=1, le=16)] = 2
     method: Literal["nuts", "advi"] = "nuts"

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from riskmodel.errors import ScenarioError, did_you_mean
+from riskmodel.spec.names import check_member_names, resolve_table
 
 __all__ = ["MAX_TABLE_BYTES", "load_member_table", "read_member_csv"]
 
@@ -37,7 +38,7 @@ def load_member_table(
     file, too large, not a CSV); problems inside the table raise :class:`ScenarioError` naming
     the table. ``offset.<issue>`` columns come back as floats.
     """
-    file = (base_dir / members).resolve()
+    file = resolve_table(members, base_dir, fail)  # guards: riskmodel.spec.names
     if not file.is_file():
         fail(f"member table '{members}' not found (looked for {file})")
     if file.stat().st_size > MAX_TABLE_BYTES:
@@ -45,6 +46,7 @@ def load_member_table(
     if file.suffix.lower() != ".csv":
         fail(f"a member table must be a .csv file, got '{members}'")
     table = read_member_csv(file)
+    check_member_names(table, file)  # guards: riskmodel.spec.names
     for column in ("name", "bloc"):
         if column not in table.columns:
             raise ScenarioError(

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.errors import RiskmodelError
+from riskmodel.io import input_message, input_problem
 
 __all__ = [
     "RollCallDataError",
@@ -59,8 +60,9 @@ def read_checked_csv(path: str | Path, columns: Mapping[str, str], *, what: str)
     allowed), ``key`` (text, never empty). Line numbers in errors count the header as line 1.
     """
     path = Path(path)
-    if not path.is_file():
-        raise RollCallDataError(f"{what} file not found", file=path)
+    problem = input_problem(path)
+    if problem is not None:
+        raise RollCallDataError(input_message(problem, what), file=path)
     try:
         header = pd.read_csv(path, dtype=str, nrows=0).columns
         missing = [name for name in columns if name not in header]

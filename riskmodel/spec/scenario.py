@@ -18,6 +18,7 @@ import pandas as pd
 import pydantic
 
 from riskmodel.errors import ScenarioError, did_you_mean
+from riskmodel.io import input_message, input_problem
 from riskmodel.spec.members import load_member_table
 from riskmodel.spec.multilateral import check_multilateral, scenario_digest, table_votes
 from riskmodel.spec.priors import Fixed, Prior, prior_support
@@ -371,8 +372,9 @@ def load_scenario(path: str | Path) -> LoadedScenario:
         Naming the file, line and location of the first problem found.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError("scenario file not found", file=path)
+    problem = input_problem(path)
+    if problem is not None:
+        raise ScenarioError(input_message(problem, "scenario"), file=path)
     size = path.stat().st_size
     if size > MAX_SCENARIO_BYTES:
         raise ScenarioError(

@@ -42,6 +42,9 @@ Name = Annotated[
         description="An identifier: a letter, then letters, digits, '_' or '-'.",
     ),
 ]
+MAX_SEATS = 10_000
+"""Seats of one body: the largest legislature (China's NPC) has under 3,000; bounds memory."""
+
 Label = Annotated[str, Field(max_length=300)]
 Text = Annotated[str, Field(max_length=20_000)]
 
@@ -118,7 +121,7 @@ class Bloc(Preferences):
 
     name: Name
     label: Label | None = None
-    seats: Annotated[int, Field(ge=0, strict=True)] | None = None
+    seats: Annotated[int, Field(ge=0, le=MAX_SEATS, strict=True)] | None = None
     spread: Prior | dict[Name, Prior] = Field(
         default=0.0, description="SD of members' ideal points around the bloc's, issue units."
     )
@@ -145,7 +148,7 @@ class Chamber(_Model):
     name: Name
     label: Label | None = None
     kind: Literal["legislature", "cabinet", "council", "veto_player", "referendum"] = "legislature"
-    seats: Annotated[int, Field(ge=1, strict=True)] | None = Field(
+    seats: Annotated[int, Field(ge=1, le=MAX_SEATS, strict=True)] | None = Field(
         default=None, description="Declared size; checked against the blocs and member table."
     )
     blocs: list[Bloc] = Field(default_factory=list)
@@ -251,7 +254,7 @@ class Vote(_Model):
 
 
 class AtLeast(_Model):
-    k: Annotated[int, Field(ge=0, strict=True)]
+    k: Annotated[int, Field(ge=1, strict=True)]  # k = 0 would ratify whatever the votes
     of: list[Procedure]
 
 

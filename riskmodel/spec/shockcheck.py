@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from riskmodel.errors import did_you_mean
+from riskmodel.io import input_message, input_problem
 from riskmodel.spec.priors import prior_sd
 from riskmodel.spec.scenario import LoadedScenario
 from riskmodel.spec.schema import AllOf, AnyOf, AtLeastOf, NotOf, Side
@@ -216,13 +217,16 @@ def load_shocks(path: str | Path, scenario: LoadedScenario) -> ShockSet:
         Naming the file, line and location of the first problem found.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ShocksError("shocks file not found", file=path)
+    problem = input_problem(path)
+    if problem is not None:
+        raise ShocksError(input_message(problem, "shocks"), file=path)
     if path.stat().st_size > MAX_SHOCKS_BYTES:
         raise ShocksError(f"file is larger than {MAX_SHOCKS_BYTES:,} bytes", file=path)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ShocksError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=path) from None
+    except OSError as exc:
+        raise ShocksError(f"cannot be read: {exc.strerror or exc}", file=path) from None
     loaded = parse_shocks(text, scenario, file=path)
     return ShockSet(spec=loaded.spec, path=path)

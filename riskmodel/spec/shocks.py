@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from riskmodel.errors import ScenarioError, did_you_mean
 from riskmodel.spec.priors import Number, Prior
-from riskmodel.spec.schema import Label, Name, Salience, Threshold
+from riskmodel.spec.schema import MAX_SEATS, Label, Name, Salience, Threshold
 from riskmodel.spec.yamlsource import LinePath, line_for, named_location, read_yaml
 
 __all__ = [
@@ -128,7 +128,7 @@ class SetSeats(_Shock):
 
     kind: Literal["set_seats"]
     bloc: Name
-    seats: Annotated[int, Field(ge=0, strict=True)]
+    seats: Annotated[int, Field(ge=0, le=MAX_SEATS, strict=True)]
 
 
 class MoveSeats(_Shock):
@@ -137,7 +137,7 @@ class MoveSeats(_Shock):
     kind: Literal["move_seats"]
     from_bloc: Name
     to_bloc: Name
-    seats: Annotated[int, Field(ge=1, strict=True)]
+    seats: Annotated[int, Field(ge=1, le=MAX_SEATS, strict=True)]
 
 
 class SetThreshold(_Shock):

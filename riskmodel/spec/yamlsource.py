@@ -6,9 +6,11 @@ indexed so an error can name ``file:line at sides.us.chambers.house.blocs.dem.se
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pydantic
@@ -17,7 +19,7 @@ import yaml
 from riskmodel.errors import ScenarioError, did_you_mean, format_location
 from riskmodel.spec.schema import PROCEDURE_KEYS, THRESHOLD_FORMS, Scenario
 
-__all__ = ["LinePath", "error_from_validation", "line_for", "named_location", "read_yaml"]
+__all__ = ["LinePath", "error_from_validation", "line_for", "located", "named_location", "read_yaml"]
 
 LinePath = tuple[str | int, ...]
 """A location inside a YAML document: keys and list indices."""
@@ -328,3 +330,53 @@ def line_for(lines: Mapping[LinePath, int], path: LinePath) -> int | None:
         if path[:cut] in lines:
             return lines[path[:cut]]
     return None
+
+
+def _path_of(raw: Any, location: str) -> LinePath:
+    """The path of a dotted location (``evidence.rollcalls[0].side``, ``sides.us.chambers``)."""
+    path: list[str | int] = []
+    node = raw
+    for token in re.findall(r"\[(\d+)\]|([^.\[\]]+)", location):
+        index, key = token
+        if index:
+            part: str | int = int(index)
+        elif isinstance(node, list):
+            # a list item named by its 'name' (as named_location writes it)
+            found = [
+                i for i, item in enumerate(node) if isinstance(item, Mapping) and item.get("name") == key
+            ]
+            if not found:
+                break
+            part = found[0]
+        else:
+            part = key
+        in_mapping = isinstance(node, Mapping) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if not (in_mapping or in_list):
+            break
+        node = node[part]
+        path.append(part)
+    return tuple(path)
+
+
+def located(error: ScenarioError) -> ScenarioError:
+    """``error`` with the line of its location filled in from its file, when it lacks one.
+
+    Checks made after loading (evidence references, say) know the place in the scenario but
+    not the line; the file is read again to find it. Any failure leaves the error unchanged.
+    """
+    if error.line is not None or not error.location or not error.file:
+        return error
+    try:
+        path = Path(error.file)
+        if not path.is_file() or path.stat().st_size > 10_000_000:
+            return error
+        raw, lines = read_yaml(path.read_text(encoding="utf-8"), error.file)
+        line = line_for(lines, _path_of(raw, error.location))
+    except (ScenarioError, OSError, ValueError):
+        return error
+    if line is None:
+        return error
+    fixed = type(error).__new__(type(error))
+    ScenarioError.__init__(fixed, error.message, file=error.file, location=error.location, line=line)
+    return fixed
