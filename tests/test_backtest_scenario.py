@@ -136,3 +136,23 @@ def test_scenario_model_from_the_cli_keeps_the_json_keys(tmp_path: Path) -> None
     assert set(data["baselines"]) == {"party_line", "nominate_logistic"}
     probs = [row["prob"] for row in data["member_forecasts"]]
     assert all(0.0 <= p <= 1.0 for p in probs)
+
+
+@needs_data
+@pytest.mark.slow
+def test_the_suite_on_dask_is_bit_identical_to_serial() -> None:
+    from distributed import LocalCluster
+
+    from riskmodel.backtest.suite import run_suite
+
+    votes = ["s329-103.1994", "s395-103.1993"]
+    options = {
+        "settings": BacktestSettings(max_congress=103),
+        "model": "scenario",
+        "scenario_settings": SMALL,
+    }
+    serial = run_suite(DATA, votes, **options)  # type: ignore[arg-type]
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        remote = run_suite(DATA, votes, scheduler=cluster.scheduler_address, **options)  # type: ignore[arg-type]
+    assert [r["vote_id"] for r in remote] == votes
+    assert json.dumps(serial, sort_keys=True, default=str) == json.dumps(remote, sort_keys=True, default=str)

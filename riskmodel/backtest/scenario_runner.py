@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import tempfile
 import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,7 +87,7 @@ def forecast_by_scenario(
                     load_scenario(path),
                     n_worlds=s.n_worlds,
                     n_replicates=s.n_replicates,
-                    seed=np.random.SeedSequence([s.seed, attempt]),
+                    seed=np.random.SeedSequence([s.seed, zlib.crc32(vote_id.encode()), attempt]),
                 )
             gate = str(sim.draws.attrs.get("convergence_gate", "passed"))
             if gate == "passed" or attempt >= s.max_refits:

@@ -12,7 +12,8 @@ import typer
 from rich.table import Table
 
 from riskmodel.backtest.runner import BASELINES, Backtester, BacktestSettings, pooled_summary
-from riskmodel.backtest.scenario_runner import ScenarioSettings, forecast_by_scenario
+from riskmodel.backtest.scenario_runner import ScenarioSettings
+from riskmodel.backtest.suite import run_suite, score_vote
 from riskmodel.cli.common import console, errors, fail
 from riskmodel.errors import RiskmodelError
 from riskmodel.io import write_atomic
@@ -86,6 +87,12 @@ def backtest(
             "on earlier deals with known terms (data/agreements) and evaluated by the engine.",
         ),
     ] = "trade",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler", help="Suite: run on the Dask scheduler at this address (default: serially)."
+        ),
+    ] = None,
     shuffle_terms: Annotated[
         int | None,
         typer.Option(
@@ -117,17 +124,14 @@ def backtest(
     started = time.perf_counter()
     try:
         tester = Backtester(data, settings, log=lambda message: errors.print(message, style="dim"))
-
-        def score(vote_id: str) -> dict[str, Any]:
-            if model == "trade":
-                return tester.score(vote_id)
-            forecast = forecast_by_scenario(
-                tester, vote_id, settings=scenario_settings, shuffle_seed=shuffle_terms
-            )
-            return tester.score(vote_id, forecast=forecast)
-
         if vote is not None:
-            result = score(vote)
+            result = score_vote(
+                tester,
+                vote,
+                model=model,  # type: ignore[arg-type]
+                scenario_settings=scenario_settings,
+                shuffle_seed=shuffle_terms,
+            )
             console.print(_vote_table(result))
             console.print(
                 f"Recorded {result['actual_yea']}-{result['actual_nay']}; forecast yes count "
@@ -144,10 +148,16 @@ def backtest(
             votes = tester.trade.votes
             years = votes["date"].dt.year
             chosen = votes[(years >= (since or 0)) & (years <= (until or 9999))]["vote_id"].tolist()
-            results = []
-            for k, vote_id in enumerate(chosen):
-                errors.print(f"[{k + 1}/{len(chosen)}] {vote_id}", style="dim")
-                results.append(score(vote_id))
+            results = run_suite(
+                data,
+                chosen,
+                settings=settings,
+                model=model,  # type: ignore[arg-type]
+                scenario_settings=scenario_settings,
+                shuffle_seed=shuffle_terms,
+                scheduler=scheduler,
+                log=lambda message: errors.print(message, style="dim"),
+            )
             table = pooled_summary(results)
             out = csv_out or Path("backtest_trade.csv")
             write_atomic(out, lambda tmp: table.to_csv(tmp, index=False, float_format="%.4f"))
