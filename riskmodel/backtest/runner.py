@@ -62,7 +62,7 @@ class BacktestSettings:
     method: Literal["nuts", "advi"] = "nuts"
     sampler: Literal["auto", "nutpie", "pymc"] = "auto"
     seed: int = DEFAULT_BACKTEST_SEED
-    max_congress: int | None = 112
+    max_congress: int | None = None
 
 
 @dataclass
@@ -119,9 +119,14 @@ class Backtester:
         """The trade-vote index row of a vote id, or a clear error."""
         votes = self.trade.votes
         if vote_id not in set(votes["vote_id"]):
+            within = (
+                ""
+                if self.settings.max_congress is None
+                else f" (up to congress {self.settings.max_congress})"
+            )
             raise RiskmodelError(
-                f"vote '{vote_id}' is not in tables/trade_votes_index.csv (within congress "
-                f"{self.settings.max_congress}){did_you_mean(vote_id, votes['vote_id'])}"
+                f"vote '{vote_id}' is not in tables/trade_votes_index.csv{within}"
+                f"{did_you_mean(vote_id, votes['vote_id'])}"
             )
         return votes.iloc[self.trade.vote_index(vote_id)]
 
@@ -260,9 +265,13 @@ class Backtester:
 
     # ----------------------------------------------------------------------- scoring
 
-    def score(self, vote_id: str) -> dict[str, Any]:
-        """Forecast one vote, score it and its baselines: the ``--json`` object."""
-        forecast = self.forecast(vote_id)
+    def score(self, vote_id: str, *, forecast: VoteForecast | None = None) -> dict[str, Any]:
+        """Forecast one vote, score it and its baselines: the ``--json`` object.
+
+        ``forecast`` replaces the trade model's forecast (the scenario path gives its own).
+        """
+        if forecast is None:
+            forecast = self.forecast(vote_id)
         target = self.target(vote_id)
         members = forecast.members
         actual = members["yea"].to_numpy()
@@ -286,6 +295,7 @@ class Backtester:
             "convergence_gate": _combined_gate(forecast.irt_gate, forecast.trade_gate),
             "irt_gate": forecast.irt_gate,
             "trade_gate": forecast.trade_gate,
+            **forecast.extra,
             "baselines": {},
         }
         earlier = self.trade.votes["date"] < target["date"]

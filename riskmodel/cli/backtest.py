@@ -77,17 +77,42 @@ def backtest(
     ] = None,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed.")] = DEFAULT_BACKTEST_SEED,
     max_congress: Annotated[
-        int, typer.Option("--max-congress", min=1, help="Ignore trade votes after this congress.")
-    ] = 112,
+        int | None,
+        typer.Option("--max-congress", min=1, help="Ignore trade votes after this congress (default: none)."),
+    ] = None,
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            help="'trade': the hierarchical trade-vote model; 'scenario': the vote's scenario, conditioned "
+            "on earlier deals with known terms (data/agreements) and evaluated by the engine.",
+        ),
+    ] = "trade",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler", help="Suite: run on the Dask scheduler at this address (default: serially)."
+        ),
+    ] = None,
+    shuffle_terms: Annotated[
+        int | None,
+        typer.Option(
+            "--shuffle-terms", min=0, help="Scenario model, negative control: shuffle agreement terms (seed)."
+        ),
+    ] = None,
 ) -> None:
     """Forecast recorded trade votes from earlier information only, and score the forecasts."""
     from riskmodel.backtest.runner import Backtester, BacktestSettings, pooled_summary
+    from riskmodel.backtest.scenario_runner import ScenarioSettings
+    from riskmodel.backtest.suite import run_suite, score_vote
     from riskmodel.io import write_atomic
 
     if (vote is None) == (suite is None):
         raise fail(RiskmodelError("give exactly one of --vote VOTE_ID or --suite trade"))
     if suite is not None and suite != "trade":
         raise fail(RiskmodelError(f"unknown suite '{suite}'; the one suite is 'trade'"))
+    if model not in ("trade", "scenario"):
+        raise fail(RiskmodelError(f"--model must be trade or scenario, not '{model}'"))
     if method not in ("nuts", "advi") or sampler not in ("auto", "nutpie", "pymc"):
         raise fail(RiskmodelError("--method must be nuts or advi; --sampler auto, nutpie or pymc"))
     settings = BacktestSettings(
@@ -99,11 +124,20 @@ def backtest(
     )
     if draws is not None:
         settings = replace(settings, irt_draws=draws, irt_tune=draws, trade_draws=draws, trade_tune=draws)
+    scenario_settings = ScenarioSettings(seed=seed)
+    if draws is not None:
+        scenario_settings = replace(scenario_settings, draws=draws, tune=draws)
     started = time.perf_counter()
     try:
         tester = Backtester(data, settings, log=lambda message: errors.print(message, style="dim"))
         if vote is not None:
-            result = tester.score(vote)
+            result = score_vote(
+                tester,
+                vote,
+                model=model,  # type: ignore[arg-type]
+                scenario_settings=scenario_settings,
+                shuffle_seed=shuffle_terms,
+            )
             console.print(_vote_table(result))
             console.print(
                 f"Recorded {result['actual_yea']}-{result['actual_nay']}; forecast yes count "
@@ -120,10 +154,16 @@ def backtest(
             votes = tester.trade.votes
             years = votes["date"].dt.year
             chosen = votes[(years >= (since or 0)) & (years <= (until or 9999))]["vote_id"].tolist()
-            results = []
-            for k, vote_id in enumerate(chosen):
-                errors.print(f"[{k + 1}/{len(chosen)}] {vote_id}", style="dim")
-                results.append(tester.score(vote_id))
+            results = run_suite(
+                data,
+                chosen,
+                settings=settings,
+                model=model,  # type: ignore[arg-type]
+                scenario_settings=scenario_settings,
+                shuffle_seed=shuffle_terms,
+                scheduler=scheduler,
+                log=lambda message: errors.print(message, style="dim"),
+            )
             table = pooled_summary(results)
             out = csv_out or Path("backtest_trade.csv")
             write_atomic(out, lambda tmp: table.to_csv(tmp, index=False, float_format="%.4f"))

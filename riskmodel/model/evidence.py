@@ -6,6 +6,8 @@ built, as potentials and observed variables over its named deterministics:
 * **roll calls** → a 2PL IRT (:mod:`riskmodel.model.irt`) whose linked members' ideology is
   ``bloc shift + ρ·member_z[:, issue] + √(1 − ρ²)·η``: the roll calls move ``member_z`` and
   through it ``member_ideal`` (issue position = loading × ideology + bloc offset);
+* **earlier deals** → each member's recorded vote on a deal with known terms, through the
+  engine's net gain (:mod:`riskmodel.model.spatial`);
 * **declared positions** → for each member, P(yes) = Φ(Δ_i(deal) / shock scale) from the same
   net gain the engine uses, and a statement matches the vote with probability ``reliability``
   (``undecided`` is likelier the closer the member is to indifference: 4·p·(1 − p));
@@ -31,7 +33,8 @@ from riskmodel.model.gain_graph import member_net_gain, public_share
 from riskmodel.model.irt import ideal_point_terms, vote_matrix
 from riskmodel.model.layout import Layout
 from riskmodel.model.priors import concrete_prior
-from riskmodel.spec.evidence import DeclaredPositions, Evidence, Poll, RollCallEvidence
+from riskmodel.model.spatial import deal_vote_gain, earlier_votes_loglik
+from riskmodel.spec.evidence import DeclaredPositions, EarlierDeals, Evidence, Poll, RollCallEvidence
 from riskmodel.spec.priors import Prior, prior_support
 from riskmodel.spec.rollcalls import RollCallDataError, read_clerk_member_votes, read_voteview_votes
 
@@ -97,8 +100,9 @@ def check_evidence(layout: Layout, evidence: Evidence) -> None:
     def fail(where: str, message: str) -> None:
         raise ScenarioError(message, file=file, location=f"evidence.{where}")
 
-    groups: tuple[tuple[str, Sequence[RollCallEvidence | DeclaredPositions | Poll]], ...] = (
+    groups: tuple[tuple[str, Sequence[RollCallEvidence | EarlierDeals | DeclaredPositions | Poll]], ...] = (
         ("rollcalls", evidence.rollcalls),
+        ("earlier_deals", evidence.earlier_deals),
         ("declared", evidence.declared),
         ("polls", evidence.polls),
     )
@@ -131,6 +135,8 @@ def check_evidence(layout: Layout, evidence: Evidence) -> None:
                         f"the member table of {item.side}.{item.chamber} has no column '{item.member_key}'"
                         f"{did_you_mean(item.member_key, columns)}",
                     )
+            if isinstance(item, EarlierDeals):
+                _check_earlier_deals(layout, item, where, fail)
             if isinstance(item, DeclaredPositions):
                 members = _member_index(layout, item.side, item.chamber)
                 for name in item.positions:
@@ -174,6 +180,79 @@ def _add_rollcalls(model: pm.Model, layout: Layout, item: RollCallEvidence, k: i
         )
         _, loglik = ideal_point_terms(matrix, n_dims=item.dims, prefix=prefix, ideal_raw=raw)
         pm.Potential(f"{prefix}_loglik", loglik)
+
+
+def _check_earlier_deals(layout: Layout, item: EarlierDeals, where: str, fail: Any) -> None:
+    table = layout.scenario.member_tables.get((item.side, item.chamber))
+    if table is None or item.member_key not in table.columns:
+        columns = [] if table is None else list(table.columns)
+        fail(
+            f"{where}.member_key",
+            f"the member table of {item.side}.{item.chamber} has no column '{item.member_key}'"
+            f"{did_you_mean(item.member_key, columns)}",
+        )
+    for j, deal in enumerate(item.deals):
+        for part in ("deal", "reversion"):
+            for issue in getattr(deal, part):
+                if issue not in layout.issues:
+                    fail(
+                        f"{where}.deals[{j}].{part}.{issue}",
+                        f"unknown issue '{issue}'{did_you_mean(issue, layout.issues)}",
+                    )
+
+
+def _add_earlier_deals(model: pm.Model, layout: Layout, item: EarlierDeals, k: int) -> None:
+    base = layout.scenario.path.parent if layout.scenario.path is not None else Path.cwd()
+    where = f"evidence.earlier_deals[{k}]"
+    try:
+        votes = read_member_votes(base / item.votes)
+    except RollCallDataError as exc:
+        raise ScenarioError(str(exc), location=f"{where}.votes") from None
+    table = layout.scenario.member_tables[(item.side, item.chamber)]
+    members = _member_index(layout, item.side, item.chamber)
+    key_to_member = {
+        str(key): members[str(name)]
+        for key, name in zip(table[item.member_key], table["name"], strict=True)
+        if str(key)
+    }
+    side = layout.sides.index(item.side)
+    by_vote = {str(v): rows for v, rows in votes.groupby("vote_id", sort=False)}
+    gains, scales, yeas = [], [], []
+    with model:
+        for j, earlier in enumerate(item.deals):
+            if earlier.vote_id not in by_vote:
+                raise ScenarioError(
+                    f"vote '{earlier.vote_id}' is not in {item.votes}"
+                    f"{did_you_mean(earlier.vote_id, by_vote)}",
+                    file=str(layout.scenario.path or "<scenario>"),
+                    location=f"{where}.deals[{j}].vote_id",
+                )
+            rows = by_vote[earlier.vote_id]
+            member = rows["member_id"].astype(str).map(key_to_member)
+            keep = member.notna().to_numpy() & rows["vote"].notna().to_numpy()
+            if not keep.any():
+                continue
+            index = member.to_numpy()[keep].astype(np.int64)
+            reversion = layout.reversion[side].copy()
+            for issue, value in earlier.reversion.items():
+                reversion[layout.issues.index(issue)] = value
+            point = reversion.copy()
+            for issue, value in earlier.deal.items():
+                point[layout.issues.index(issue)] = value
+            gains.append(
+                deal_vote_gain(model, layout, layout.to_unit(point), layout.to_unit(reversion), index)
+            )
+            scales.append(model[mv.CHAMBER_SHOCK_SCALE][layout.member_chamber[index]])
+            yeas.append(rows["vote"].to_numpy()[keep])
+        if not gains:
+            raise ScenarioError(
+                f"no member of {item.side}.{item.chamber} has a recorded yea or nay in {item.votes} "
+                f"(is member_key '{item.member_key}' the id the file uses?)",
+                file=str(layout.scenario.path or "<scenario>"),
+                location=f"{where}.member_key",
+            )
+        loglik = earlier_votes_loglik(pt.concatenate(gains), pt.concatenate(scales), np.concatenate(yeas))
+        pm.Potential(f"earlier{k}_loglik", loglik)
 
 
 def _add_declared(model: pm.Model, layout: Layout, item: DeclaredPositions, k: int) -> None:
@@ -230,6 +309,8 @@ def add_evidence(model: pm.Model, layout: Layout, evidence: Evidence) -> pm.Mode
     check_evidence(layout, evidence)
     for k, rollcalls in enumerate(evidence.rollcalls):
         _add_rollcalls(model, layout, rollcalls, k)
+    for k, earlier in enumerate(evidence.earlier_deals):
+        _add_earlier_deals(model, layout, earlier, k)
     for k, declared in enumerate(evidence.declared):
         _add_declared(model, layout, declared, k)
     for k, poll in enumerate(evidence.polls):

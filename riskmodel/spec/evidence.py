@@ -1,4 +1,4 @@
-"""Scenario evidence: roll calls, declared positions (whip counts) and polls.
+"""Scenario evidence: roll calls, earlier deals, declared positions (whip counts) and polls.
 
 Each kind is optional; every item conditions the scenario's PyMC model
 (:func:`riskmodel.model.evidence.add_evidence`). Checked here field by field; names that refer to
@@ -8,13 +8,14 @@ the rest of the scenario (sides, chambers, members, deals) are checked by
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from riskmodel.spec.priors import Beta, Prior, Uniform
 
-__all__ = ["DeclaredPositions", "Evidence", "Poll", "RollCallEvidence"]
+__all__ = ["DeclaredPositions", "EarlierDeal", "EarlierDeals", "Evidence", "Poll", "RollCallEvidence"]
 
 _CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
@@ -59,6 +60,48 @@ class RollCallEvidence(_Model):
     source: str | None = None
 
 
+class EarlierDeal(_Model):
+    """One recorded vote on an earlier deal whose terms are known."""
+
+    vote_id: str = Field(description="The vote's id in the votes file (e.g. h781-112.2011).")
+    deal: dict[str, float] = Field(
+        description="The deal voted on, issue → value in the scenario's issue units; an issue left "
+        "out is unchanged from the reversion."
+    )
+    reversion: dict[str, float] = Field(
+        default_factory=dict,
+        description="What a failed vote left in place, issue → value; an issue left out takes the "
+        "side's reversion.",
+    )
+    label: str | None = None
+    date: dt.date | None = None
+    source: str | None = None
+
+
+class EarlierDeals(_Model):
+    """Recorded votes of one chamber's members on earlier deals with known terms.
+
+    Each member's recorded yea or nay is a likelihood term P(yea) = Φ(Δ_i / shock scale), with
+    Δ_i the net gain the engine uses — utility of the deal over its reversion, plus the chief's
+    and the public's pull and the lobbies', plus the bloc's valence — evaluated at the earlier
+    deal's terms. Members' positions, salience, party pull and the shock scale are learned from
+    how they voted on deals whose terms differed. Members of the votes file who are not in the
+    chamber's member table are left out.
+    """
+
+    side: Name
+    chamber: Name
+    votes: str = Field(
+        description="Member votes CSV (path relative to the scenario) in the clerk layout "
+        "(vote_id, member_id, party, state, position)."
+    )
+    member_key: str = Field(
+        description="Column of the chamber's member table holding the ids used in the votes file."
+    )
+    deals: Annotated[list[EarlierDeal], Field(min_length=1)]
+    source: str | None = None
+
+
 class DeclaredPositions(_Model):
     """Members' stated intentions on a named deal (a whip count)."""
 
@@ -100,6 +143,7 @@ class Evidence(_Model):
     """Data that condition the priors; worlds then come from the posterior."""
 
     rollcalls: list[RollCallEvidence] = Field(default_factory=list)
+    earlier_deals: list[EarlierDeals] = Field(default_factory=list)
     declared: list[DeclaredPositions] = Field(default_factory=list)
     polls: list[Poll] = Field(default_factory=list)
     draws: Annotated[int, Field(ge=100, le=100_000)] = Field(

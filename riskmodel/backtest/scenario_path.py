@@ -1,0 +1,283 @@
+"""Backtests through the scenario path: a recorded trade vote forecast as a ``riskmodel`` scenario.
+
+For a target vote the scenario has the chamber's members on that day (those recorded yea or
+nay, with party and state), the agreement record's deal and reversion, and, as
+``evidence: earlier_deals``, every member's recorded votes on earlier trade agreements whose
+terms are known from their records (any chamber, dated before the target, never a vote on the
+target's own agreement). Its worlds come from the posterior of the scenario's PyMC model and
+the engine decides each member's vote in each world: a member's P(yes) is the share of
+worlds in which the engine has the member vote yes.
+
+The issue space (coding manual: ``data/agreements/README.md``): ``labour``, ``environment``
+and ``opening`` from the record's terms; ``president`` (+1 a Republican president sends the
+measure, −1 a Democratic one); ``dem_leaders`` and ``rep_leaders`` (+1 the party's floor
+leadership in that chamber announced support, −1 opposition, 0 split, neutral or unknown).
+The last three carry what the two-level game calls the chief's pull and the party's agenda
+control as positions on the deal, so every term a member weighs is known before the vote.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from riskmodel.backtest.agreements import Agreement, AgreementBook
+from riskmodel.backtest.trade_model import TradeVotes
+
+__all__ = ["ISSUES", "PRIORS", "ScenarioPlan", "agreement_terms", "plan_scenario", "write_scenario"]
+
+ISSUES: dict[str, tuple[float, float]] = {
+    "labour": (0.0, 4.0),
+    "environment": (0.0, 4.0),
+    "opening": (0.0, 1.0),
+    "president": (-1.0, 1.0),
+    "dem_leaders": (-1.0, 1.0),
+    "rep_leaders": (-1.0, 1.0),
+}
+
+_POSITION = {"support": 1.0, "oppose": -1.0, "split": 0.0, "neutral": 0.0, "unknown": 0.0}
+
+
+def _normal(mu: float, sigma: float) -> dict[str, Any]:
+    return {"dist": "normal", "mu": mu, "sigma": sigma}
+
+
+# Judgement priors, written with the coding manual; the same for every target vote. Democrats
+# favour enforceable labour and environmental terms and are warier of opening; each party
+# leans towards its own president and its own leaders. A member's pull towards a deal at x
+# against a reversion at 0 is w·(2θx − x²): an ideal of ±0.5 on ``president`` is
+# indifference, so the party's lean sits at ±1 (corrected after the first two votes were
+# scored: the first version had ±0.5, which contradicted the stated intent).
+PRIORS: dict[str, dict[str, Any]] = {
+    "dem": {
+        "ideal": {
+            "labour": _normal(3.0, 1.0),
+            "environment": _normal(3.0, 1.0),
+            "opening": _normal(0.4, 0.3),
+            "president": _normal(-1.0, 0.5),
+            "dem_leaders": _normal(0.8, 0.4),
+            "rep_leaders": _normal(0.0, 0.3),
+        },
+    },
+    "rep": {
+        "ideal": {
+            "labour": _normal(0.5, 1.0),
+            "environment": _normal(0.5, 1.0),
+            "opening": _normal(0.9, 0.3),
+            "president": _normal(1.0, 0.5),
+            "dem_leaders": _normal(0.0, 0.3),
+            "rep_leaders": _normal(0.8, 0.4),
+        },
+    },
+}
+_SPREAD = {
+    "labour": 1.0,
+    "environment": 1.0,
+    "opening": 0.3,
+    "president": 0.4,
+    "dem_leaders": 0.4,
+    "rep_leaders": 0.4,
+}
+# Fixed: with a free shock scale the fits on few earlier votes failed the convergence gate
+# with divergences (the scale trades off against the spread of positions); the spatial
+# evidence itself can learn it (tests/test_spatial.py), this backtest does not yet.
+_SHOCK = 0.1
+_VALENCE = _normal(0.0, 0.1)
+
+
+def agreement_terms(record: Agreement, chamber: str) -> tuple[dict[str, float], dict[str, float]]:
+    """The record's deal and reversion on :data:`ISSUES` for a vote in ``chamber`` (house/senate)."""
+    lead = record.leadership[chamber]  # type: ignore[index]
+    by_party = {
+        lead.majority.party: lead.majority.position.value,
+        lead.minority.party: lead.minority.position.value,
+    }
+    deal = {
+        "labour": float(record.labour.value),
+        "environment": float(record.environment.value),
+        "opening": float(record.opening.value),
+        "president": 1.0 if record.president_party.value == "R" else -1.0,
+        "dem_leaders": _POSITION[by_party.get("D", "unknown")],
+        "rep_leaders": _POSITION[by_party.get("R", "unknown")],
+    }
+    t = record.reversion_terms
+    reversion = {
+        "labour": t.labour,
+        "environment": t.environment,
+        "opening": t.opening,
+        "president": 0.0,
+        "dem_leaders": 0.0,
+        "rep_leaders": 0.0,
+    }
+    return deal, reversion
+
+
+def _chamber_of(vote_id: str) -> str:
+    return "house" if vote_id.startswith("h") else "senate"
+
+
+@dataclass
+class ScenarioPlan:
+    """What a target vote's scenario holds, before it is written."""
+
+    vote_id: str
+    record: Agreement
+    roster: pd.DataFrame  # member_id, person_key, party, state, yea (recorded; for scoring only)
+    earlier: pd.DataFrame  # the evidence votes: vote_id, label, date, chamber
+    earlier_rows: pd.DataFrame  # vote_id, person_key, party, state, yea
+    terms: dict[str, tuple[dict[str, float], dict[str, float]]]  # vote_id → (deal, reversion)
+
+
+def plan_scenario(
+    trade: TradeVotes,
+    book: AgreementBook,
+    vote_id: str,
+    *,
+    shuffle: np.random.Generator | None = None,
+) -> ScenarioPlan:
+    """Gather the target's members and the earlier votes it may learn from.
+
+    Leave one agreement out: no vote on the target's agreement (earlier or later) and nothing
+    dated on or after the target's day is used. ``shuffle`` permutes the agreement records
+    among the earlier votes' agreements (the negative control: terms that do not belong to
+    the votes).
+    """
+    votes = trade.votes
+    target = votes[votes["vote_id"] == vote_id].iloc[0]
+    day = pd.Timestamp(target["date"]).normalize()
+    record = book[str(target["label"])]
+    record.check_known_before(day, chamber=_chamber_of(vote_id))
+    rows = trade.rows.assign(vote_id=votes["vote_id"].to_numpy()[trade.rows["vote"].to_numpy()])
+    roster = rows[rows["vote_id"] == vote_id]
+    roster = roster.assign(person_key=np.asarray(trade.persons)[roster["person"].to_numpy()])
+    state_names = np.asarray(trade.states)
+    roster = roster.assign(state=state_names[roster["state"].to_numpy()])
+    earlier = votes[(votes["date"].dt.normalize() < day) & (votes["label"] != target["label"])]
+    earlier = earlier[earlier["label"].isin(book.labels())].copy()
+    labels = sorted(earlier["label"].unique())
+    mapping = dict(zip(labels, labels, strict=True))
+    if shuffle is not None and len(labels) > 1:
+        mapping = dict(zip(labels, [labels[i] for i in shuffle.permutation(len(labels))], strict=True))
+    terms = {}
+    for item in earlier.itertuples():
+        chamber = _chamber_of(str(item.vote_id))
+        record_of = book[mapping[str(item.label)]]
+        book[str(item.label)].check_known_before(item.date, chamber=chamber)
+        terms[str(item.vote_id)] = agreement_terms(record_of, chamber)
+    earlier_rows = rows[rows["vote_id"].isin(earlier["vote_id"])]
+    earlier_rows = earlier_rows.assign(
+        person_key=np.asarray(trade.persons)[earlier_rows["person"].to_numpy()],
+        state=state_names[earlier_rows["state"].to_numpy()],
+    )
+    return ScenarioPlan(
+        vote_id=vote_id,
+        record=record,
+        roster=roster[["member_id", "person_key", "party_label", "state", "yea"]]
+        .rename(columns={"party_label": "party"})
+        .reset_index(drop=True),
+        earlier=earlier[["vote_id", "label", "date", "chamber"]].reset_index(drop=True),
+        earlier_rows=earlier_rows[["vote_id", "person_key", "party_label", "state", "yea"]].rename(
+            columns={"party_label": "party"}
+        ),
+        terms=terms,
+    )
+
+
+def _bloc(party: str) -> str:
+    # independents in these congresses caucused with the Democrats except Goode (R from 2002)
+    return "rep" if party == "R" else "dem"
+
+
+def write_scenario(
+    plan: ScenarioPlan,
+    folder: str | Path,
+    *,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 2,
+) -> Path:
+    """Write the plan as a scenario (``scenario.yaml``, ``members.csv``, ``earlier_votes.csv``)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    chamber = _chamber_of(plan.vote_id)
+    roster = plan.roster
+    pd.DataFrame(
+        {
+            "name": [f"m_{k}" for k in roster["person_key"]],
+            "bloc": [_bloc(p) for p in roster["party"]],
+            "state": roster["state"],
+            "person_key": roster["person_key"],
+        }
+    ).to_csv(folder / "members.csv", index=False)
+    rows = plan.earlier_rows
+    pd.DataFrame(
+        {
+            "vote_id": rows["vote_id"],
+            "member_id": rows["person_key"],
+            "party": rows["party"],
+            "state": rows["state"],
+            "position": np.where(rows["yea"].to_numpy() == 1, "Yea", "Nay"),
+        }
+    ).to_csv(folder / "earlier_votes.csv", index=False)
+    deal, reversion = agreement_terms(plan.record, chamber)
+    present = {_bloc(p) for p in roster["party"]}
+    blocs = [
+        {
+            "name": name,
+            "ideal": PRIORS[name]["ideal"],
+            "spread": _SPREAD,
+            "valence": _VALENCE,
+        }
+        for name in ("dem", "rep")
+        if name in present
+    ]
+    deals = [
+        {"vote_id": v, "deal": plan.terms[v][0], "reversion": plan.terms[v][1]}
+        for v in plan.earlier["vote_id"]
+        if v in set(rows["vote_id"])
+    ]
+    spec: dict[str, Any] = {
+        "name": f"backtest_{plan.vote_id.replace('.', '_').replace('-', '_')}",
+        "title": f"{plan.record.agreement}: {chamber} vote {plan.vote_id}",
+        "issues": [{"name": k, "range": list(v)} for k, v in ISSUES.items()],
+        "deals": [{"name": "target", "values": deal}],
+        "sides": [
+            {
+                "name": "us",
+                "reversion": reversion,
+                "chambers": [
+                    {"name": chamber, "members": "members.csv", "shock_scale": _SHOCK, "blocs": blocs}
+                ],
+                "votes": [{"name": "passage", "chamber": chamber, "threshold": "majority"}],
+            }
+        ],
+    }
+    if deals:
+        spec["evidence"] = {
+            "draws": draws,
+            "tune": tune,
+            "chains": chains,
+            "earlier_deals": [
+                {
+                    "side": "us",
+                    "chamber": chamber,
+                    "votes": "earlier_votes.csv",
+                    "member_key": "person_key",
+                    "deals": deals,
+                }
+            ],
+        }
+    path = folder / "scenario.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+def n_draws_for(n_worlds: int, n_replicates: int) -> int:
+    """Epistemic draws for ``n_worlds`` worlds."""
+    return math.ceil(n_worlds / n_replicates)

@@ -1,0 +1,158 @@
+"""Backtests through the scenario path: leave one agreement out, no leakage, JSON keys, controls."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from riskmodel.backtest.agreements import AgreementBook, load_agreements
+from riskmodel.backtest.runner import Backtester, BacktestSettings
+from riskmodel.backtest.scenario_path import plan_scenario, write_scenario
+from riskmodel.backtest.scenario_runner import ScenarioSettings, forecast_by_scenario
+from riskmodel.cli.app import app
+from riskmodel.errors import RiskmodelError
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "rollcalls"
+needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="shared roll-call data not present")
+SMALL = ScenarioSettings(draws=100, tune=100, n_worlds=400, n_replicates=4, max_refits=0)
+
+
+@pytest.fixture(scope="module")
+def tester_103() -> Backtester:
+    return Backtester(DATA, BacktestSettings(max_congress=103))
+
+
+@needs_data
+def test_the_plan_leaves_the_agreement_out_and_sees_nothing_on_or_after_the_day(
+    tester_103: Backtester,
+) -> None:
+    plan = plan_scenario(tester_103.trade, load_agreements(), "s329-103.1994")
+    assert plan.record.label == "Uruguay Round/WTO"
+    assert set(plan.earlier["label"]) == {"NAFTA"}
+    assert (plan.earlier["date"] < tester_103.target("s329-103.1994")["date"]).all()
+    assert len(plan.roster) == 100 and plan.roster["yea"].sum() == 76
+    # the target's own agreement is left out even when an earlier vote on it exists
+    plan = plan_scenario(tester_103.trade, load_agreements(), "s395-103.1993")
+    assert "NAFTA" not in set(plan.earlier["label"])
+    assert len(plan.earlier) == 0
+
+
+@needs_data
+def test_a_vote_without_an_agreement_record_is_a_clear_error(tester_103: Backtester) -> None:
+    book = load_agreements()
+    partial = AgreementBook([r for r in book.records.values() if r.label != "NAFTA"], book.sources, book.path)
+    with pytest.raises(RiskmodelError, match="no agreement record with label 'NAFTA'"):
+        plan_scenario(tester_103.trade, partial, "h575-103.1993")
+
+
+@needs_data
+def test_shuffled_terms_move_the_earlier_deals(tmp_path: Path) -> None:
+    tester = Backtester(DATA, BacktestSettings(max_congress=109))
+    honest = plan_scenario(tester.trade, load_agreements(), "h443-109.2005")
+    shuffled = plan_scenario(
+        tester.trade, load_agreements(), "h443-109.2005", shuffle=np.random.default_rng(3)
+    )
+    assert honest.terms.keys() == shuffled.terms.keys()
+    assert any(honest.terms[v] != shuffled.terms[v] for v in honest.terms)
+    write_scenario(honest, tmp_path / "honest")
+    assert (tmp_path / "honest" / "scenario.yaml").read_text().count("vote_id") == len(honest.earlier)
+
+
+@needs_data
+@pytest.mark.slow
+def test_reversing_every_vote_on_or_after_the_day_changes_no_bit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vote = "s329-103.1994"
+    honest = Backtester(DATA, BacktestSettings(max_congress=103))
+    before = forecast_by_scenario(honest, vote, settings=SMALL, keep_dir=tmp_path / "before")
+    day = honest.target(vote)["date"]
+    tampered = Backtester(DATA, BacktestSettings(max_congress=103))
+    original = tampered.archive.member_votes
+
+    def reversed_after(congress: int):  # type: ignore[no-untyped-def]
+        votes = original(congress).copy()
+        later = (votes["date"] >= day) & votes["vote"].notna()
+        votes.loc[later, "vote"] = 1 - votes.loc[later, "vote"]
+        return votes
+
+    monkeypatch.setattr(tampered.archive, "member_votes", reversed_after)
+    after = forecast_by_scenario(tampered, vote, settings=SMALL, keep_dir=tmp_path / "after")
+    assert (after.members["yea"].to_numpy() != before.members["yea"].to_numpy()).all()
+    for name in ("scenario.yaml", "members.csv", "earlier_votes.csv"):
+        assert filecmp.cmp(tmp_path / "before" / name, tmp_path / "after" / name, shallow=False)
+    np.testing.assert_array_equal(after.members["prob"].to_numpy(), before.members["prob"].to_numpy())
+    np.testing.assert_array_equal(after.yes_draws, before.yes_draws)
+
+
+@needs_data
+@pytest.mark.slow
+def test_scenario_model_from_the_cli_keeps_the_json_keys(tmp_path: Path) -> None:
+    out = tmp_path / "result.json"
+    result = CliRunner().invoke(
+        app,
+        [
+            "backtest",
+            "--data",
+            str(DATA),
+            "--vote",
+            "s329-103.1994",
+            "--model",
+            "scenario",
+            "--draws",
+            "100",
+            "--max-congress",
+            "103",
+            "--json",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    for key in (
+        "vote_id",
+        "n_members",
+        "actual_yea",
+        "actual_nay",
+        "accuracy",
+        "apre",
+        "brier",
+        "log_score",
+        "ece",
+        "yea_interval_90",
+        "p_pass",
+        "baselines",
+        "member_forecasts",
+        "convergence_gate",
+    ):
+        assert key in data
+    assert data["model"] == "scenario" and data["earlier_votes"] == 2
+    assert (data["n_members"], data["actual_yea"]) == (100, 76)
+    assert set(data["baselines"]) == {"party_line", "nominate_logistic"}
+    probs = [row["prob"] for row in data["member_forecasts"]]
+    assert all(0.0 <= p <= 1.0 for p in probs)
+
+
+@needs_data
+@pytest.mark.slow
+def test_the_suite_on_dask_is_bit_identical_to_serial() -> None:
+    from distributed import LocalCluster
+
+    from riskmodel.backtest.suite import run_suite
+
+    votes = ["s329-103.1994", "s395-103.1993"]
+    options = {
+        "settings": BacktestSettings(max_congress=103),
+        "model": "scenario",
+        "scenario_settings": SMALL,
+    }
+    serial = run_suite(DATA, votes, **options)  # type: ignore[arg-type]
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        remote = run_suite(DATA, votes, scheduler=cluster.scheduler_address, **options)  # type: ignore[arg-type]
+    assert [r["vote_id"] for r in remote] == votes
+    assert json.dumps(serial, sort_keys=True, default=str) == json.dumps(remote, sort_keys=True, default=str)
