@@ -277,3 +277,47 @@ def test_stress_sensitivity_and_report_with_a_nested_side(tmp_path) -> None:
         "collective": "agreement (its Level-I rule over us, asean)",
         "spoke": "agreement (its Level-I rule over us, idn)",
     }
+
+
+def _agreement_after_shift(loaded, side: str, shift: float, seed: int = 29) -> tuple[float, float, float]:
+    """P(agreement) of the first deal with ``side``'s only bloc moved by ``shift``: (before, after, MCSE)."""
+    from riskmodel.analyses.constituency import Constituency, shifted_worlds
+    from riskmodel.results.mcse import mean_and_mcse
+    from riskmodel.worlds.crn import baseline_of
+
+    simulation = sample_worlds(loaded, n_worlds=N_WORLDS, n_replicates=20, seed=seed)
+    base = baseline_of(simulation)
+    layout = base.layout
+    bloc = layout.blocs.index(f"{side}.m0")
+    constituency = Constituency("bloc", bloc, layout.blocs[bloc], layout.sides.index(side))
+    worlds = shifted_worlds(base, constituency, np.full((base.worlds.n_draws, 1), shift))
+    deals = deal_parties(layout, [layout.deals[0]])
+    before = party_outcomes(layout, base.worlds, deals)[-1, :, 0]
+    after = party_outcomes(layout, worlds, deals)[-1, :, 0]
+    mean, mcse = mean_and_mcse(after, axis=0, worlds=worlds)
+    return float(before.mean()), float(mean), float(mcse)
+
+
+def test_moving_a_bloc_with_its_own_fallback_against_the_analytic_gain() -> None:
+    """The bloc weighs the deal (0.5) against its own fallback (0.2), not its side's (0.5)."""
+    side = fixed_side("a", [0.5])
+    side["chambers"][0]["blocs"][0].update(ideal={"x": 0.7}, valence=0.0, reversion={"x": 0.2})
+    loaded = fixed_scenario([side], [{"name": "deal"}])
+    before, after, mcse = _agreement_after_shift(loaded, "a", -0.2)
+    gain = lambda ideal: -((0.5 - ideal) ** 2) + (0.2 - ideal) ** 2  # noqa: E731
+    assert abs(before - stats.norm.cdf(gain(0.7))) <= 4 * mcse
+    assert abs(after - stats.norm.cdf(gain(0.5))) <= 4 * mcse, (after, stats.norm.cdf(gain(0.5)))
+
+
+def test_moving_a_bloc_moves_its_reversion_if_shift_too() -> None:
+    """The later deal's fallback 0.1 (once the earlier deal holds) is weighed from the moved ideal."""
+    first = fixed_side("vnm", [0.6])
+    later = fixed_side("tha", [0.5], reversion=0.5)
+    later["chambers"][0]["blocs"][0].update(ideal={"x": 0.7}, valence=0.0)
+    later["reversion_if"] = [{"ratified": "us_vnm", "then": {"x": 0.1}}]
+    deals = [{"name": "us_tha", "parties": ["tha"]}, {"name": "us_vnm", "parties": ["vnm"]}]
+    _, after, mcse = _agreement_after_shift(fixed_scenario([first, later], deals), "tha", -0.2)
+    ideal = 0.5
+    default, sequel = (-((0.5 - ideal) ** 2) + (q - ideal) ** 2 for q in (0.5, 0.1))
+    exact = 0.6 * stats.norm.cdf(sequel) + 0.4 * stats.norm.cdf(default)
+    assert abs(after - exact) <= 4 * mcse, (after, exact)

@@ -127,12 +127,16 @@ def party_outcomes(
     return out[..., columns] / worlds.n_replicates
 
 
-def mask_outcomes(result: xr.Dataset, deals: DealParties, variables: Sequence[str]) -> xr.Dataset:
+def mask_outcomes(
+    result: xr.Dataset, deals: DealParties, variables: Sequence[str] | None = None
+) -> xr.Dataset:
     """An analysis Dataset with ``variables`` NaN where a deal does not evaluate the side.
 
-    ``variables`` have dims ``outcome`` (sides, then the agreement) and ``deal``; ``party`` and
-    ``evaluated`` (side, deal) are added.
+    ``variables`` have dims ``outcome`` (sides, then the agreement) and ``deal`` (by default,
+    every data variable that has both); ``party`` and ``evaluated`` (side, deal) are added.
     """
+    if variables is None:
+        variables = [str(n) for n, v in result.data_vars.items() if {"outcome", "deal"} <= set(v.dims)]
     keep = xr.DataArray(deals.outcome_mask(), dims=("outcome", "deal"))
     for name in variables:
         result[name] = result[name].where(keep)

@@ -124,7 +124,9 @@ def _sobol(
     out = np.zeros((4, *base_pe.shape[::2]))
     if group_varies(base, constituency):
         draws = recombined_draws(base, constituency, permutation)
-        worlds = rebuild_worlds(base, draws, members=touched_members(base.layout, constituency))
+        # with reversion_if, every sequence shift is rebuilt with the coefficients (members=None)
+        members = None if base.worlds.sequences else touched_members(base.layout, constituency)
+        worlds = rebuild_worlds(base, draws, members=members)
         mixed = party_outcomes(base.layout, worlds, parties)
         out[0], out[2] = pick_freeze_indices(base_pe, base_pe[:, permutation], mixed, axis=1)
         out[1], out[3] = pick_freeze_standard_errors(
@@ -267,8 +269,7 @@ def analyse_sensitivity(
 
 def _mask_non_parties(ds: xr.Dataset, parties: DealParties) -> xr.Dataset:
     """NaN for every number about a side a deal does not evaluate (its constituencies, members)."""
-    outcome_dims = [str(n) for n, v in ds.data_vars.items() if {"outcome", "deal"} <= set(v.dims)]
-    ds = mask_outcomes(ds, parties, outcome_dims)
+    ds = mask_outcomes(ds, parties)
     side = {name: s for s, name in enumerate(ds["side"].to_numpy().tolist())}
     groups = [side[str(s)] for s in ds["constituency_side"].to_numpy()]
     ds[list(PIVOTALITY_GROUP)] = ds[list(PIVOTALITY_GROUP)].where(

@@ -58,7 +58,6 @@ __all__ = ["DEFAULT_STRESS_SEED", "apply_shocks", "dask_client", "save_stress", 
 DEFAULT_STRESS_SEED = 11
 AGREEMENT = "agreement"
 _IDEAL_SHIFTS = frozenset({"shift_bloc", "shift_lobby", "shift_public", "shift_chief"})
-STRESS_OUTCOME_VARIABLES = ("baseline_probability", "baseline_mcse", "probability", "change", "change_mcse")
 FloatArray = npt.NDArray[np.float64]
 Progress = Callable[[int, int], None]
 
@@ -172,9 +171,10 @@ def apply_shocks(
     if not reshaped and preference and all(shock.kind in _IDEAL_SHIFTS for shock in preference):
         worlds = _shifted(Baseline(layout, draws, base.worlds), preference)
     else:
-        touched = np.zeros(0, dtype=np.int64)
+        touched: npt.NDArray[np.int64] | None = None  # with reversion_if, rebuild every shift too
         if preference:
             draws, touched = apply_preferences(Baseline(layout, draws, base.worlds), preference)
+            touched = None if base.worlds.sequences else touched
         if reshaped:
             worlds = realign_worlds(base, layout, draws, rng)
         elif preference:
@@ -328,7 +328,7 @@ def stress_test(
         shocked = client.gather(futures)
     result = _assemble(base, base_pe, np.stack(shocked), units, names, values, seed)
     if parties.restricted:  # sides a deal does not bind are not evaluated for it (NaN)
-        result = mask_outcomes(result, parties, STRESS_OUTCOME_VARIABLES)
+        result = mask_outcomes(result, parties)
     world_seed = getattr(simulation, "seed", None)  # a report checks the sweep ran on its results' worlds
     return result.assign_attrs(seed=-1 if world_seed is None else int(world_seed))
 
