@@ -321,3 +321,28 @@ def test_moving_a_bloc_moves_its_reversion_if_shift_too() -> None:
     default, sequel = (-((0.5 - ideal) ** 2) + (q - ideal) ** 2 for q in (0.5, 0.1))
     exact = 0.6 * stats.norm.cdf(sequel) + 0.4 * stats.norm.cdf(default)
     assert abs(after - exact) <= 4 * mcse, (after, exact)
+
+
+def test_a_new_veto_player_in_a_scenario_with_multilateral_variables() -> None:
+    """A veto player added to a side whose chamber has a common shock and whose bloc its own fallback."""
+    a = fixed_side("a", [0.7], reversion=0.2)
+    a["chambers"][0]["common_shock"] = 0.5
+    a["chambers"][0]["blocs"][0]["reversion"] = {"x": 0.3}
+    loaded = fixed_scenario(
+        [a, fixed_side("b", [0.6])], [{"name": "ab"}, {"name": "b_only", "parties": ["b"]}]
+    )
+    simulation = sample_worlds(loaded, n_worlds=2_000, n_replicates=20, seed=31)
+    shocks = parse_shocks(
+        "shocks:\n"
+        "  - {name: friend, kind: add_veto, side: a, player: friend, shock_scale: 0.001, ideal: {x: 0.5}}\n"
+        "  - {name: foe, kind: add_veto, side: a, player: foe, shock_scale: 0.001, ideal: {x: 0.0}}\n",
+        loaded,
+        file="shocks.yaml",
+    )
+    stress = stress_test(simulation, shocks)
+    agreement = stress.probability.sel(outcome="agreement")
+    base = stress.baseline_probability.sel(outcome="agreement")
+    # against a's fallback 0.2 the friend gains 0.09 from the deal and always signs; the foe loses 0.21
+    np.testing.assert_array_equal(agreement.sel(shock="friend"), base)
+    assert agreement.sel(shock="foe", deal="ab").item() == 0.0
+    assert agreement.sel(shock="foe", deal="b_only").item() == base.sel(deal="b_only").item()

@@ -40,6 +40,7 @@ from riskmodel.analyses.constituency import (
     touched_members,
 )
 from riskmodel.analyses.parties import DealParties, deal_parties, mask_outcomes, party_outcomes
+from riskmodel.analyses.realigned import realigned_draws
 from riskmodel.errors import RiskmodelError
 from riskmodel.io import save_netcdf
 from riskmodel.model import variables as mv
@@ -50,13 +51,12 @@ from riskmodel.spec.shocks import STRUCTURAL_KINDS, ShockSet
 from riskmodel.spec.structural import restructured_scenario
 from riskmodel.worlds.arrays import Worlds
 from riskmodel.worlds.crn import Baseline, baseline_of, flat_draws, rebuild_worlds, restore_draws
-from riskmodel.worlds.realign import realign_draws, realign_worlds
+from riskmodel.worlds.realign import realign_worlds
 from riskmodel.worlds.rules import drop_vetoes
 
 __all__ = ["DEFAULT_STRESS_SEED", "apply_shocks", "dask_client", "save_stress", "stress_test"]
 
 DEFAULT_STRESS_SEED = 11
-AGREEMENT = "agreement"
 _IDEAL_SHIFTS = frozenset({"shift_bloc", "shift_lobby", "shift_public", "shift_chief"})
 FloatArray = npt.NDArray[np.float64]
 Progress = Callable[[int, int], None]
@@ -166,7 +166,7 @@ def apply_shocks(
         base.layout.chambers,
     )
     if reshaped:
-        draws = realign_draws(base, layout, rng)
+        draws = realigned_draws(base, layout, rng)
     worlds: Worlds
     if not reshaped and preference and all(shock.kind in _IDEAL_SHIFTS for shock in preference):
         worlds = _shifted(Baseline(layout, draws, base.worlds), preference)
@@ -380,7 +380,7 @@ def _assemble(
             "shock": [name for name, _, _ in units],
             "shock_kind": ("shock", [kind for _, kind, _ in units]),
             "shock_parts": ("shock", [" + ".join(s.name for s in shocks) for _, _, shocks in units]),
-            "outcome": [*base.layout.sides, AGREEMENT],
+            "outcome": [*base.layout.sides, "agreement"],
             "deal": names,
             "issue": base.layout.issues,
         },
