@@ -212,7 +212,9 @@ def test_an_analysis_file_beside_the_results_is_embedded(
         "ValueError: cannot draw this"
     )
     # the registered table does not fit this file: a visible warning, not a missing section
-    assert winset["problems"][1].startswith("riskmodel.results.tables.winset_table failed: KeyError")
+    assert winset["problems"][1].startswith(
+        "riskmodel.report.analysis_tables.winset_report_table failed: KeyError"
+    )
     assert all(a["status"] == "not_run" for a in context["analyses"][1:])
     assert "cannot draw this" in render_html(context)
 

@@ -24,8 +24,9 @@ from riskmodel.model.variables import ideal_of, salience_of
 from riskmodel.spec.priors import Prior
 from riskmodel.spec.priors import prior_sd as _prior_sd
 from riskmodel.worlds.arrays import Worlds
-from riskmodel.worlds.crn import Baseline, flat_draws, restore_draws, side_members
+from riskmodel.worlds.crn import Baseline, flat_draws, rebuild_worlds, restore_draws, side_members
 from riskmodel.worlds.gains import gain_coefficients
+from riskmodel.worlds.multilateral import bloc_reversion
 
 __all__ = [
     "Constituency",
@@ -176,6 +177,10 @@ def shifted_worlds(base: Baseline, constituency: Constituency, shift: FloatArray
     responsiveness for a public and the party pull for a chief.
     """
     layout, draws, worlds = base.layout, base.draws, base.worlds
+    if worlds.sequences:
+        # a reversion_if shift is a difference of constant terms, which depend on the ideal
+        # points: rebuild coefficients and shifts together rather than update one of them
+        return rebuild_worlds(base, shifted_draws(base, constituency, shift))
     kind, index = constituency.kind, constituency.index
     links = layout.link_pairs
     n_draws = worlds.n_draws
@@ -184,6 +189,9 @@ def shifted_worlds(base: Baseline, constituency: Constituency, shift: FloatArray
     delta = shift / layout.issue_span
     salience = flat_draws(draws, salience_of(kind))[:, index]
     reversion = layout.to_unit(layout.reversion)[constituency.side]
+    if kind == "bloc" and mv.BLOC_REVERSION in draws:
+        # a bloc with a fallback of its own weighs its members' own gain against it
+        reversion = bloc_reversion(layout, draws)[:, index]
     change = gain_coefficients(theta + delta, salience, reversion, interaction, links) - gain_coefficients(
         theta, salience, reversion, interaction, links
     )  # (D, F)

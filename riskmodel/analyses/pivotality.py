@@ -22,7 +22,17 @@ Lobbies and chiefs cast no votes of their own.
 
 Per-member votes come from the engine (:func:`riskmodel.engine.member_votes`, the same float32
 comparison as its counts), one deal at a time, and pass through the engine's own vote rules and
-procedures.
+procedures (:func:`riskmodel.engine.vote_outcomes`), nested sides included.
+
+Weighted chambers count a member's vote ``weight`` times, everywhere: in the chamber's yes count,
+in what one member switching adds or takes away, and in a bloc's votes. In a chamber with an
+abstention band a member votes for, against, or abstains (a present member whose net gain plus
+shock lies inside the band, as the engine decides it); abstentions are counted per chamber and
+passed to the engine, so ``relative_to: present`` leaves them out of the base exactly as in the
+results. A member is then decisive when its voting for and its voting against give different
+outcomes (whatever it did in the world), and its swing weighs each of its three votes by how
+often it casts it. A member of a ``block: true`` bloc is treated as if it could vote alone; its
+bloc's figures are the ones to read.
 
 Axis order: ``D`` epistemic draws, ``R`` shock replicates, ``M`` members, ``C`` chambers,
 ``Q`` referendums, ``S`` sides, ``V`` votes.
@@ -35,7 +45,15 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from riskmodel.engine import evaluate_procedure, member_votes, referendum_share, vote_outcomes
+from riskmodel.engine import (
+    evaluate_procedure,
+    member_gain,
+    member_votes,
+    prepare,
+    referendum_share,
+    vote_outcomes,
+)
+from riskmodel.engine.chunks import nest_sides
 from riskmodel.model.layout import Layout
 from riskmodel.worlds.arrays import Worlds, deal_features
 
@@ -44,6 +62,7 @@ __all__ = [
     "bloc_decisive",
     "bloc_swing",
     "deal_votes",
+    "member_outcomes",
     "member_pivotal",
     "member_swing",
     "public_decisive",
@@ -51,6 +70,7 @@ __all__ = [
 ]
 
 BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -66,53 +86,98 @@ class DealVotes:
     present
         ``(D, R, M)`` the member votes at all.
     yes
-        ``(D, R, C)`` members voting for the deal per chamber.
+        ``(D, R, C)`` votes for the deal per chamber (weighted).
     share
         ``(D, R, Q)`` yes share of each referendum (from the engine).
     ratified
         ``(S, D, R)`` whether each side ratifies with these votes.
+    weight
+        ``(M,)`` votes each member casts.
+    abstain
+        ``(D, R, M)`` the member abstains; ``None`` when no chamber has an abstention band.
+    abstained
+        ``(D, R, C)`` weighted abstentions per chamber, or ``None``.
     """
 
     layout: Layout
     worlds: Worlds
     votes: BoolArray
     present: BoolArray
-    yes: npt.NDArray[np.int64]
+    yes: IntArray
     share: npt.NDArray[np.float64]
     ratified: BoolArray
+    weight: IntArray | None = None
+    abstain: BoolArray | None = None
+    abstained: IntArray | None = None
 
     def outcome(
-        self, yes: npt.NDArray[np.int64] | None = None, share: npt.NDArray[np.float64] | None = None
+        self,
+        yes: IntArray | None = None,
+        share: npt.NDArray[np.float64] | None = None,
+        abstained: IntArray | None = None,
     ) -> BoolArray:
-        """``(S, D, R)`` each side's outcome with other yes counts or referendum shares."""
+        """``(S, D, R)`` each side's outcome with other yes counts, shares or abstentions."""
         return _side_outcomes(
             self.worlds,
             self.yes if yes is None else yes,
             self.share if share is None else share,
+            self.abstained if abstained is None else abstained,
         )
 
 
-def _side_outcomes(worlds: Worlds, yes: npt.NDArray[np.int64], share: npt.NDArray[np.float64]) -> BoolArray:
+def _side_outcomes(
+    worlds: Worlds, yes: IntArray, share: npt.NDArray[np.float64], abstained: IntArray | None = None
+) -> BoolArray:
     """``(S, D, R)`` each side's outcome from yes counts ``(D, R, C)`` and shares ``(D, R, Q)``."""
     passed, _, _ = vote_outcomes(
-        worlds, worlds.vote_rules, yes[:, :, None, :].astype(np.int32), share[:, :, None, :]
+        worlds,
+        worlds.vote_rules,
+        yes[:, :, None, :].astype(np.int32),
+        share[:, :, None, :],
+        None if abstained is None else abstained[:, :, None, :],
     )
-    return np.stack([evaluate_procedure(expr, passed)[..., 0] for expr in worlds.procedures])
+    sides = np.stack([evaluate_procedure(expr, passed)[..., 0] for expr in worlds.procedures])
+    nest_sides(worlds, sides)
+    return sides
+
+
+def _per_chamber(worlds: Worlds, flags: BoolArray, weight: IntArray) -> IntArray:
+    """``(D, R, C)`` the weighted count of members flagged ``(D, R, M)`` in each chamber."""
+    out = np.zeros((*flags.shape[:2], worlds.n_chambers), dtype=np.int64)
+    for c in range(worlds.n_chambers):
+        members = worlds.member_chamber == c
+        out[..., c] = flags[..., members].astype(np.int64) @ weight[members]
+    return out
 
 
 def deal_votes(layout: Layout, worlds: Worlds, deal: npt.ArrayLike) -> DealVotes:
     """Per-member votes on one deal (issue units ``(K,)``) in every world, as the engine casts them."""
     unit = layout.to_unit(np.asarray(deal, dtype=np.float64))[None, :]
     features = deal_features(unit, worlds.link_pairs)
-    votes = member_votes(worlds, features)[:, :, 0, :]  # (D, R, M)
+    prepared = prepare(worlds)
+    votes = member_votes(worlds, features, prepared=prepared)[:, :, 0, :]  # (D, R, M)
     present = np.isfinite(worlds.member_shock)
-    n_chambers = worlds.n_chambers
-    yes = np.zeros((*votes.shape[:2], n_chambers), dtype=np.int64)
-    for c in range(n_chambers):
-        yes[..., c] = votes[..., worlds.member_chamber == c].sum(axis=-1)
+    n_members = worlds.member_chamber.shape[0]
+    weighted = worlds.member_weight is not None
+    weight = np.ones(n_members, dtype=np.int64) if worlds.member_weight is None else worlds.member_weight
+    abstain = abstained = None
+    if worlds.abstention_band is not None:
+        # the engine's own test (engine.weighted): float32 |gain + shock| strictly inside the band
+        gain = member_gain(worlds, features, prepared=prepared)[:, 0, :]  # (D, M)
+        band = worlds.abstention_band[:, worlds.member_chamber]  # (D, M)
+        abstain = present & (np.abs(gain[:, None, :] - prepared.neg_shocks) < band[:, None, :])
+        votes = votes & ~abstain
+        abstained = _per_chamber(worlds, abstain, weight)
+    yes = _per_chamber(worlds, votes, weight)
     share = referendum_share(worlds, unit, features)[:, :, 0, :]  # (D, R, Q)
-    ratified = _side_outcomes(worlds, yes, share)
-    return DealVotes(layout, worlds, votes, present, yes, share, ratified)
+    ratified = _side_outcomes(worlds, yes, share, abstained)
+    return DealVotes(
+        layout, worlds, votes, present, yes, share, ratified, weight if weighted else None, abstain, abstained
+    )
+
+
+def _weights(votes: DealVotes) -> IntArray:
+    return votes.weight if votes.weight is not None else np.ones(votes.votes.shape[-1], dtype=np.int64)
 
 
 def bloc_decisive(votes: DealVotes, bloc: int) -> BoolArray:
@@ -123,12 +188,18 @@ def bloc_decisive(votes: DealVotes, bloc: int) -> BoolArray:
         return np.zeros(votes.yes.shape[:2], dtype=bool)
     chamber = int(layout.member_chamber[members][0])
     side = int(layout.bloc_side[bloc])
-    bloc_yes = votes.votes[..., members].sum(axis=-1)
-    bloc_present = votes.present[..., members].sum(axis=-1)
+    weight = _weights(votes)[members]
+    bloc_yes = votes.votes[..., members].astype(np.int64) @ weight
+    bloc_present = votes.present[..., members].astype(np.int64) @ weight
     all_for, all_against = votes.yes.copy(), votes.yes.copy()
     all_for[..., chamber] += bloc_present - bloc_yes
     all_against[..., chamber] -= bloc_yes
-    return votes.outcome(yes=all_for)[side] != votes.outcome(yes=all_against)[side]
+    abstained = None
+    if votes.abstain is not None and votes.abstained is not None:
+        abstained = votes.abstained.copy()  # the bloc votes: none of it abstains
+        abstained[..., chamber] -= votes.abstain[..., members].astype(np.int64) @ weight
+    for_outcome = votes.outcome(yes=all_for, abstained=abstained)[side]
+    return for_outcome != votes.outcome(yes=all_against, abstained=abstained)[side]
 
 
 def public_decisive(votes: DealVotes, side: int) -> BoolArray | None:
@@ -146,24 +217,52 @@ def public_decisive(votes: DealVotes, side: int) -> BoolArray | None:
     return votes.outcome(share=won)[side] != votes.outcome(share=lost)[side]
 
 
-def member_pivotal(votes: DealVotes) -> BoolArray:
-    """``(D, R, M)`` whether switching the member's vote switches its side's outcome."""
-    layout = votes.layout
-    pivotal = np.zeros(votes.votes.shape, dtype=bool)
+def member_outcomes(votes: DealVotes) -> BoolArray:
+    """``(3, D, R, M)`` the member's side's outcome had the member voted for, against, or abstained.
+
+    Everyone else votes as in the world; the member's own vote counts ``weight`` times. Where
+    the member is absent all three are the world's outcome (it casts no vote to change), and so
+    is "abstains" in a chamber without an abstention band.
+    """
+    layout, weight = votes.layout, _weights(votes)
+    abstain = votes.abstain if votes.abstain is not None else np.zeros_like(votes.votes)
+    no = votes.present & ~votes.votes & ~abstain
+    out = np.empty((3, *votes.votes.shape), dtype=bool)
     for c in range(votes.worlds.n_chambers):
-        members = layout.member_chamber == c
-        if not members.any():
+        in_chamber = layout.member_chamber == c
+        if not in_chamber.any():
             continue
         side = int(layout.chamber_side[c])
-        one_less, one_more = votes.yes.copy(), votes.yes.copy()
-        one_less[..., c] -= 1
-        one_more[..., c] += 1
-        now = votes.ratified[side]
-        yes_pivotal = now != votes.outcome(yes=one_less)[side]  # a yes voter switching to no
-        no_pivotal = now != votes.outcome(yes=one_more)[side]  # a no voter switching to yes
-        chosen = np.where(votes.votes[..., members], yes_pivotal[..., None], no_pivotal[..., None])
-        pivotal[..., members] = chosen & votes.present[..., members]
-    return pivotal
+        now = votes.ratified[side][..., None]
+        for w in np.unique(weight[in_chamber]).tolist():
+            members = in_chamber & (weight == w)
+
+            def moved(d_yes: int, d_abstain: int, c: int = c, side: int = side) -> BoolArray:
+                yes = votes.yes.copy()
+                yes[..., c] += d_yes
+                abstained = None
+                if votes.abstained is not None:
+                    abstained = votes.abstained.copy()
+                    abstained[..., c] += d_abstain
+                return votes.outcome(yes=yes, abstained=abstained)[side][..., None]
+
+            is_yes, is_no, is_abstain = votes.votes[..., members], no[..., members], abstain[..., members]
+            # (current vote → target): the change in the chamber's yes and abstention counts
+            if votes.abstained is None:
+                out[0][..., members] = np.where(is_no, moved(w, 0), now)
+                out[1][..., members] = np.where(is_yes, moved(-w, 0), now)
+                out[2][..., members] = now
+                continue
+            out[0][..., members] = np.where(is_no, moved(w, 0), np.where(is_abstain, moved(w, -w), now))
+            out[1][..., members] = np.where(is_yes, moved(-w, 0), np.where(is_abstain, moved(0, -w), now))
+            out[2][..., members] = np.where(is_yes, moved(-w, w), np.where(is_no, moved(0, w), now))
+    return out
+
+
+def member_pivotal(votes: DealVotes) -> BoolArray:
+    """``(D, R, M)`` whether the member voting for rather than against switches its side's outcome."""
+    outcomes = member_outcomes(votes)
+    return (outcomes[0] != outcomes[1]) & votes.present
 
 
 def member_swing(votes: DealVotes, decisive: BoolArray | None = None) -> npt.NDArray[np.float64]:
@@ -172,8 +271,19 @@ def member_swing(votes: DealVotes, decisive: BoolArray | None = None) -> npt.NDA
     The mean over worlds of ``decisive × P(vote ≠ this world's vote)``, where the member's
     probability of voting for the deal is taken over every world (absences count as not voting
     for it): 0 for a member that always votes the same way, however decisive its vote.
-    ``decisive`` is :func:`member_pivotal` of ``votes``, when the caller has it already.
+    ``decisive`` is :func:`member_pivotal` of ``votes``, when the caller has it already. In a
+    chamber with an abstention band the redrawn vote is for, against or an abstention, each with
+    the member's frequency over every world, and the outcome each gives is compared with the
+    world's.
     """
+    if votes.abstain is not None:
+        outcomes = member_outcomes(votes)
+        p_yes = votes.votes.mean(axis=(0, 1))
+        p_abstain = votes.abstain.mean(axis=(0, 1))
+        p_no = 1.0 - p_yes - p_abstain  # absences count as not voting for, as below
+        now = np.where(votes.votes, outcomes[0], np.where(votes.abstain, outcomes[2], outcomes[1]))
+        flips = p_yes * (outcomes[0] != now) + p_no * (outcomes[1] != now) + p_abstain * (outcomes[2] != now)
+        return np.asarray((flips * votes.present).mean(axis=(0, 1)), dtype=np.float64)
     decisive = member_pivotal(votes) if decisive is None else decisive
     p_yes = votes.votes.mean(axis=(0, 1))  # (M,)
     differs = np.where(votes.votes, 1.0 - p_yes, p_yes)
@@ -192,11 +302,19 @@ def bloc_swing(votes: DealVotes, bloc: int, pairing: npt.NDArray[np.int64]) -> B
         return np.zeros(votes.yes.shape[:2], dtype=bool)
     chamber = int(layout.member_chamber[members][0])
     side = int(layout.bloc_side[bloc])
-    bloc_yes = votes.votes[..., members].sum(axis=-1)
+    weight = _weights(votes)[members]
+    bloc_yes = votes.votes[..., members].astype(np.int64) @ weight
     elsewhere = bloc_yes.reshape(-1)[pairing].reshape(bloc_yes.shape)
     redrawn = votes.yes.copy()
     redrawn[..., chamber] += elsewhere - bloc_yes
-    return votes.outcome(yes=redrawn)[side] != votes.ratified[side]
+    abstained = None
+    if votes.abstain is not None and votes.abstained is not None:
+        bloc_abstain = votes.abstain[..., members].astype(np.int64) @ weight
+        abstained = votes.abstained.copy()
+        abstained[..., chamber] += (
+            bloc_abstain.reshape(-1)[pairing].reshape(bloc_abstain.shape) - bloc_abstain
+        )
+    return votes.outcome(yes=redrawn, abstained=abstained)[side] != votes.ratified[side]
 
 
 def public_swing(votes: DealVotes, side: int, pairing: npt.NDArray[np.int64]) -> BoolArray | None:

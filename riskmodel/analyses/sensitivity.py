@@ -49,13 +49,13 @@ from riskmodel.analyses.constituency import (
     tornado_shift,
     touched_members,
 )
+from riskmodel.analyses.parties import DealParties, deal_parties, mask_outcomes, party_outcomes
 from riskmodel.analyses.sobol import derangement, pick_freeze_indices, pick_freeze_standard_errors
 from riskmodel.defaults import DEFAULT_SENSITIVITY_SEED
 from riskmodel.errors import ParameterError, RiskmodelError
 from riskmodel.io import load_netcdf, save_netcdf
 from riskmodel.randomness import SeedLike, as_seed_sequence
 from riskmodel.results.mcse import mean_and_mcse
-from riskmodel.results.perdraw import per_draw_outcomes
 from riskmodel.worlds.crn import Baseline, baseline_of, rebuild_worlds
 
 __all__ = [
@@ -70,6 +70,8 @@ MIN_VARYING_DRAWS = 10
 """Sobol indices are NaN unless at least this many draws' p_e differ from the median p_e."""
 AGREEMENT = "agreement"
 DIRECTIONS = ("toward", "away")
+PIVOTALITY_GROUP = ("pivotality", "pivotality_mcse", "decisive", "decisive_mcse")
+PIVOTALITY_MEMBER = ("member_pivotality", "member_decisive", "member_yes_probability")
 
 Progress = Callable[[int, int], None]
 FloatArray = npt.NDArray[np.float64]
@@ -88,9 +90,10 @@ def _deal_selection(base: Baseline, deals: Sequence[str] | None) -> tuple[list[s
 
 
 def _tornado(
-    base: Baseline, constituency: Constituency, values: FloatArray, base_pe: FloatArray
+    base: Baseline, constituency: Constituency, parties: DealParties, base_pe: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
     """Change and MCSE ``(direction, outcome, deal)`` of moving the ideal point."""
+    values = base.layout.deal_values[parties.index]
     shape = (len(DIRECTIONS), base_pe.shape[0], values.shape[0])
     change, mcse = np.zeros(shape), np.zeros(shape)
     sd = ideal_prior_sd(base.layout, constituency)
@@ -102,7 +105,7 @@ def _tornado(
         for d, direction in enumerate(DIRECTIONS):
             shift = tornado_shift(base, constituency, deal, toward=direction == "toward", prior_sd=sd)
             worlds = shifted_worlds(base, constituency, shift)
-            moved = per_draw_outcomes(base.layout, worlds, deal[None, :])[..., 0]
+            moved = party_outcomes(base.layout, worlds, parties, which=[n])[..., 0]
             change[d, :, n], mcse[d, :, n] = mean_and_mcse(moved - base_pe[..., n], axis=1, worlds=worlds)
     return change, mcse
 
@@ -110,7 +113,7 @@ def _tornado(
 def _sobol(
     base: Baseline,
     constituency: Constituency,
-    values: FloatArray,
+    parties: DealParties,
     base_pe: FloatArray,
     permutation: npt.NDArray[np.int64],
     *,
@@ -121,8 +124,10 @@ def _sobol(
     out = np.zeros((4, *base_pe.shape[::2]))
     if group_varies(base, constituency):
         draws = recombined_draws(base, constituency, permutation)
-        worlds = rebuild_worlds(base, draws, members=touched_members(base.layout, constituency))
-        mixed = per_draw_outcomes(base.layout, worlds, values)
+        # with reversion_if, every sequence shift is rebuilt with the coefficients (members=None)
+        members = None if base.worlds.sequences else touched_members(base.layout, constituency)
+        worlds = rebuild_worlds(base, draws, members=members)
+        mixed = party_outcomes(base.layout, worlds, parties)
         out[0], out[2] = pick_freeze_indices(base_pe, base_pe[:, permutation], mixed, axis=1)
         out[1], out[3] = pick_freeze_standard_errors(
             base_pe, base_pe[:, permutation], mixed, axis=1, n_bootstrap=n_bootstrap, seed=seed
@@ -167,7 +172,8 @@ def analyse_sensitivity(
     names, values = _deal_selection(base, deals)
     if worlds.n_draws < 4:
         raise ParameterError("sensitivity needs at least 4 epistemic draws (raise {n_worlds})")
-    base_pe = per_draw_outcomes(layout, worlds, values)  # (O, D, N)
+    parties = deal_parties(layout, names)
+    base_pe = party_outcomes(layout, worlds, parties)  # (O, D, N)
     baseline, baseline_mcse = mean_and_mcse(base_pe, axis=1, worlds=worlds)
     permute_seed, boot_seed, pair_seed = as_seed_sequence(seed).spawn(3)
     permutation = derangement(worlds.n_draws, permute_seed)
@@ -185,9 +191,9 @@ def analyse_sensitivity(
     decides = np.full((n_groups, n_deals), np.nan)
     decides_mcse = np.full((n_groups, n_deals), np.nan)
     for g, constituency in enumerate(groups):
-        change[:, g], change_mcse[:, g] = _tornado(base, constituency, values, base_pe)
+        change[:, g], change_mcse[:, g] = _tornado(base, constituency, parties, base_pe)
         sobol[:, g] = _sobol(
-            base, constituency, values, base_pe, permutation, n_bootstrap=n_bootstrap, seed=boot_seeds[g]
+            base, constituency, parties, base_pe, permutation, n_bootstrap=n_bootstrap, seed=boot_seeds[g]
         )
         for n, deal_votes in enumerate(votes):
             decisive = _decisive(deal_votes, constituency)
@@ -258,6 +264,21 @@ def analyse_sensitivity(
     }
     ds = xr.Dataset(data, coords=coords, attrs=attrs)
     ds["deal_value"] = (("deal", "issue"), values)
+    return _mask_non_parties(ds, parties) if parties.restricted else ds
+
+
+def _mask_non_parties(ds: xr.Dataset, parties: DealParties) -> xr.Dataset:
+    """NaN for every number about a side a deal does not evaluate (its constituencies, members)."""
+    ds = mask_outcomes(ds, parties)
+    side = {name: s for s, name in enumerate(ds["side"].to_numpy().tolist())}
+    groups = [side[str(s)] for s in ds["constituency_side"].to_numpy()]
+    ds[list(PIVOTALITY_GROUP)] = ds[list(PIVOTALITY_GROUP)].where(
+        xr.DataArray(parties.evaluated[groups], dims=("constituency", "deal"))
+    )
+    members = [side[str(s)] for s in ds["member_side"].to_numpy()]
+    ds[list(PIVOTALITY_MEMBER)] = ds[list(PIVOTALITY_MEMBER)].where(
+        xr.DataArray(parties.evaluated[members], dims=("member", "deal"))
+    )
     return ds
 
 

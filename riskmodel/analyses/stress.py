@@ -39,6 +39,8 @@ from riskmodel.analyses.constituency import (
     shifted_worlds,
     touched_members,
 )
+from riskmodel.analyses.parties import DealParties, deal_parties, mask_outcomes, party_outcomes
+from riskmodel.analyses.realigned import realigned_draws
 from riskmodel.defaults import DEFAULT_STRESS_SEED
 from riskmodel.errors import RiskmodelError
 from riskmodel.io import save_netcdf
@@ -46,17 +48,15 @@ from riskmodel.model import variables as mv
 from riskmodel.model.layout import Layout, build_layout
 from riskmodel.randomness import SeedLike, as_seed_sequence
 from riskmodel.results.mcse import mean_and_mcse
-from riskmodel.results.perdraw import per_draw_outcomes
 from riskmodel.spec.shocks import STRUCTURAL_KINDS, ShockSet
 from riskmodel.spec.structural import restructured_scenario
 from riskmodel.worlds.arrays import Worlds
 from riskmodel.worlds.crn import Baseline, baseline_of, flat_draws, rebuild_worlds, restore_draws
-from riskmodel.worlds.realign import realign_draws, realign_worlds
+from riskmodel.worlds.realign import realign_worlds
 from riskmodel.worlds.rules import drop_vetoes
 
 __all__ = ["DEFAULT_STRESS_SEED", "apply_shocks", "dask_client", "save_stress", "stress_test"]
 
-AGREEMENT = "agreement"
 _IDEAL_SHIFTS = frozenset({"shift_bloc", "shift_lobby", "shift_public", "shift_chief"})
 FloatArray = npt.NDArray[np.float64]
 Progress = Callable[[int, int], None]
@@ -166,14 +166,15 @@ def apply_shocks(
         base.layout.chambers,
     )
     if reshaped:
-        draws = realign_draws(base, layout, rng)
+        draws = realigned_draws(base, layout, rng)
     worlds: Worlds
     if not reshaped and preference and all(shock.kind in _IDEAL_SHIFTS for shock in preference):
         worlds = _shifted(Baseline(layout, draws, base.worlds), preference)
     else:
-        touched = np.zeros(0, dtype=np.int64)
+        touched: npt.NDArray[np.int64] | None = None  # with reversion_if, rebuild every shift too
         if preference:
             draws, touched = apply_preferences(Baseline(layout, draws, base.worlds), preference)
+            touched = None if base.worlds.sequences else touched
         if reshaped:
             worlds = realign_worlds(base, layout, draws, rng)
         elif preference:
@@ -184,11 +185,11 @@ def apply_shocks(
 
 
 def _run_unit(
-    base: Baseline, shocks: tuple[Any, ...], seed: np.random.SeedSequence, deal_values: FloatArray, where: str
+    base: Baseline, shocks: tuple[Any, ...], seed: np.random.SeedSequence, deals: DealParties, where: str
 ) -> FloatArray:
     """``(outcome, draw, deal)`` p_e of one unit of work (runs on a Dask worker)."""
     layout, worlds = apply_shocks(base, shocks, seed=seed, where=where)
-    return per_draw_outcomes(layout, worlds, deal_values)
+    return party_outcomes(layout, worlds, deals)
 
 
 def _warm_worker() -> bool:
@@ -303,13 +304,14 @@ def stress_test(
                 f"unknown deal '{name}'; the scenario's deals are: {', '.join(layout.deals)}"
             )
     values = layout.deal_values[[layout.deals.index(name) for name in names]]
+    parties = deal_parties(layout, names)
     units = [(name, kind, _in_issue_units(layout, shocks)) for name, kind, shocks in shock_set.units()]
     seeds = as_seed_sequence(seed).spawn(len(units))
-    base_pe = per_draw_outcomes(layout, base.worlds, values)
+    base_pe = party_outcomes(layout, base.worlds, parties)
     if client is None:
         shocked = []
         for i, ((name, _, shocks), unit_seed) in enumerate(zip(units, seeds, strict=True)):
-            shocked.append(_run_unit(base, shocks, unit_seed, values, name))
+            shocked.append(_run_unit(base, shocks, unit_seed, parties, name))
             if progress is not None:
                 progress(i + 1, len(units))
     else:
@@ -317,7 +319,7 @@ def stress_test(
 
         shared = client.scatter(base, broadcast=True)
         futures = [
-            client.submit(_run_unit, shared, shocks, unit_seed, values, name, pure=False)
+            client.submit(_run_unit, shared, shocks, unit_seed, parties, name, pure=False)
             for (name, _, shocks), unit_seed in zip(units, seeds, strict=True)
         ]
         for done, _ in enumerate(as_completed(futures), start=1):
@@ -325,6 +327,8 @@ def stress_test(
                 progress(done, len(units))
         shocked = client.gather(futures)
     result = _assemble(base, base_pe, np.stack(shocked), units, names, values, seed)
+    if parties.restricted:  # sides a deal does not bind are not evaluated for it (NaN)
+        result = mask_outcomes(result, parties)
     world_seed = getattr(simulation, "seed", None)  # a report checks the sweep ran on its results' worlds
     return result.assign_attrs(seed=-1 if world_seed is None else int(world_seed))
 
@@ -376,7 +380,7 @@ def _assemble(
             "shock": [name for name, _, _ in units],
             "shock_kind": ("shock", [kind for _, kind, _ in units]),
             "shock_parts": ("shock", [" + ".join(s.name for s in shocks) for _, _, shocks in units]),
-            "outcome": [*base.layout.sides, AGREEMENT],
+            "outcome": [*base.layout.sides, "agreement"],
             "deal": names,
             "issue": base.layout.issues,
         },

@@ -19,6 +19,8 @@ __all__ = [
     "CARRIES_COLOR",
     "FALLS_SHORT_COLOR",
     "JOINT_COLOR",
+    "PARTIES_JOINT",
+    "joint_label",
     "plot_deal_side_heatmap",
     "plot_risk_summary",
     "plot_vote_distribution",
@@ -29,6 +31,22 @@ CARRIES_COLOR = "#0072B2"
 FALLS_SHORT_COLOR = "#D55E00"
 JOINT_COLOR = "#000000"
 _BAND_SHADES = ("#f3f3f3", "#ffffff")
+
+
+PARTIES_JOINT = "agreement of the parties"
+"""The joint figure's name for a deal among some of the sides (its parties' Level-I rule)."""
+
+
+def joint_label(results: xr.Dataset, deal: str) -> str:
+    """How a deal's joint figure reads: every side ratifies, or the agreement of its parties.
+
+    Results whose deals bind a subset of the sides carry ``evaluated`` (side, deal); a deal
+    that leaves some side unevaluated is decided by its parties alone.
+    """
+    evaluated = results.get("evaluated")
+    if evaluated is not None and not bool(evaluated.sel(deal=deal).all()):
+        return PARTIES_JOINT
+    return "all sides (joint)"
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
@@ -90,7 +108,7 @@ def plot_risk_summary(
         rows.append(
             (
                 deal,
-                "all sides (joint)",
+                joint_label(results, deal),
                 results["agreement_probability"].sel(deal=deal),
                 results["agreement_conditional_quantile"].sel(deal=deal),
                 True,
@@ -275,7 +293,8 @@ def plot_deal_side_heatmap(
     shown = values.copy()
     for i, j in marked:
         shown[i, j] = np.nan
-    columns = [*(side_labels or sides), "joint"]
+    # with parties the last column is each deal's own rule over its parties, not "every side"
+    columns = [*(side_labels or sides), "agreement" if "evaluated" in results else "joint"]
     rows = list(deal_labels or deals)
     longest = max((len(label) for label in rows), default=0)
     width = min(7.4, 0.6 + 0.065 * longest + 0.62 * len(columns))

@@ -7,13 +7,24 @@ and put each estimate and its uncertainty in one cell.
 
 from __future__ import annotations
 
+import itertools
+
+import numpy as np
 import pandas as pd
 import xarray as xr
 
+from riskmodel.plots.votes import PARTIES_JOINT
 from riskmodel.plots.winset import deals_on_map
-from riskmodel.results.tables import sensitivity_table, stress_table
+from riskmodel.results.tables import OVERLAP, sensitivity_table, stress_table, winset_table
 
-__all__ = ["sensitivity_report_table", "stress_helps_table", "stress_hurts_table", "winset_deals_table"]
+__all__ = [
+    "sensitivity_report_table",
+    "stress_helps_table",
+    "stress_hurts_table",
+    "winset_deals_table",
+    "winset_pairs_table",
+    "winset_report_table",
+]
 
 
 def _change(value: float, mcse: float) -> str:
@@ -54,9 +65,31 @@ def stress_helps_table(stress: xr.Dataset) -> pd.DataFrame:
     return _stress(stress, "helps")
 
 
+def _evaluated_constituencies(sensitivity: xr.Dataset, frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of constituencies whose side the deal evaluates (all, without ``evaluated``)."""
+    if "evaluated" not in sensitivity:
+        return frame
+    side_of = dict(
+        zip(
+            sensitivity["constituency"].to_numpy().tolist(),
+            sensitivity["constituency_side"].to_numpy().tolist(),
+            strict=True,
+        )
+    )
+    evaluated = sensitivity["evaluated"]
+    keep = [
+        bool(evaluated.sel(side=side_of[str(c)], deal=str(d)))
+        for c, d in zip(frame["constituency"], frame["deal"], strict=True)
+    ]
+    return frame[keep].reset_index(drop=True)
+
+
 def sensitivity_report_table(sensitivity: xr.Dataset) -> pd.DataFrame:
-    """Per deal and constituency: tornado changes, Sobol indices with intervals, pivotality."""
-    frame = sensitivity_table(sensitivity)
+    """Per deal and constituency: tornado changes, Sobol indices with intervals, pivotality.
+
+    A deal among some of the sides lists only the constituencies of the sides it evaluates.
+    """
+    frame = _evaluated_constituencies(sensitivity, sensitivity_table(sensitivity))
     return pd.DataFrame(
         {
             "deal": frame["deal"].astype(str),
@@ -89,3 +122,48 @@ def winset_deals_table(winset: xr.Dataset) -> pd.DataFrame:
         name, _, where = entry.partition(" (")
         rows.append({"deal": name, "on the map": "no", "other issues": where.rstrip(")")})
     return pd.DataFrame(rows, columns=["deal", "on the map", "other issues"])
+
+
+def _evaluated_sides(winset: xr.Dataset) -> list[str]:
+    sides = [str(s) for s in winset["side"].to_numpy()]
+    if "evaluated" not in winset.coords and "evaluated" not in winset:
+        return sides
+    return [side for side, ok in zip(sides, winset["evaluated"].to_numpy().tolist(), strict=True) if ok]
+
+
+def winset_report_table(winset: xr.Dataset) -> pd.DataFrame:
+    """Win-set size per side and of their overlap, for the sides the map's base deal evaluates.
+
+    Around a deal among some of the sides, the other sides' rows (not evaluated) are left out
+    and the overlap row is the agreement of the deal's parties.
+    """
+    frame = winset_table(winset)
+    sides = _evaluated_sides(winset)
+    if len(sides) == winset.sizes["side"]:
+        return frame
+    frame = frame[frame["win-set"].isin([*sides, OVERLAP])].reset_index(drop=True)
+    frame.loc[frame["win-set"] == OVERLAP, "win-set"] = PARTIES_JOINT
+    return frame
+
+
+def winset_pairs_table(winset: xr.Dataset) -> pd.DataFrame:
+    """Each pair of evaluated sides: the share of the map both are likely to ratify.
+
+    ``both P ≥ 50%`` and ``both P ≥ 90%`` are the shares of the map's deals where each of the
+    two sides' P(ratify) reaches that level: where a bilateral bargain between them is open,
+    whatever the other sides do. Empty with a single side.
+    """
+    sides = _evaluated_sides(winset)
+    columns = ["pair", "both P ≥ 50%", "both P ≥ 90%"]
+    if len(sides) < 2:
+        return pd.DataFrame(columns=columns)
+    p = {side: winset["ratification_probability"].sel(side=side).to_numpy() for side in sides}
+    rows = [
+        {
+            "pair": f"{a} & {b}",
+            "both P ≥ 50%": float(np.mean((p[a] >= 0.5) & (p[b] >= 0.5))),
+            "both P ≥ 90%": float(np.mean((p[a] >= 0.9) & (p[b] >= 0.9))),
+        }
+        for a, b in itertools.combinations(sides, 2)
+    ]
+    return pd.DataFrame(rows, columns=columns)

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from riskmodel.errors import RiskmodelError
 from riskmodel.io import load_results, package_versions
-from riskmodel.plots.votes import plot_risk_summary, plot_vote_distribution
+from riskmodel.plots.votes import joint_label, plot_risk_summary, plot_vote_distribution
 from riskmodel.report.assumptions import prior_rows, provenance
 from riskmodel.report.diagnostics import diagnostics
 from riskmodel.report.figures import FigureFormat, figure_uri
@@ -104,24 +104,60 @@ def _labels(results: xr.Dataset, loaded: LoadedScenario | None) -> dict[str, dic
     return labels
 
 
+def _joint_phrase(results: xr.Dataset, deal: str, labels: dict[str, dict[str, str]], spec: Any) -> str:
+    """What a deal's joint probability is the probability of, in words."""
+    party = results.get("party")
+    named = None
+    if party is not None and not bool(party.sel(deal=deal).all()):
+        chosen = party.sel(deal=deal)
+        named = [labels["side"].get(str(s), str(s)) for s in chosen["side"].to_numpy()[chosen.to_numpy()]]
+    own_rule = spec is not None and (
+        spec.agreement is not None
+        or any(d.name == deal and d.agreement is not None for d in spec.deals)
+        or any(side.members for side in spec.sides)
+    )
+    if own_rule:
+        return (
+            f"agreement (its Level-I rule over {', '.join(named)})"
+            if named
+            else "agreement (its Level-I rule)"
+        )
+    return (
+        f"agreement of its parties ({', '.join(named)} all ratify)"
+        if named
+        else "agreement (every side ratifies)"
+    )
+
+
 def _summary(
-    results: xr.Dataset, labels: dict[str, dict[str, str]], no_change: list[tuple[str, str]]
+    results: xr.Dataset,
+    labels: dict[str, dict[str, str]],
+    no_change: list[tuple[str, str]],
+    spec: Any = None,
 ) -> list[dict[str, Any]]:
     table = summary_table(results)
+    every_side = [*(str(s) for s in results["side"].to_numpy()), "joint"]
+    blank: dict[str, Any] = dict.fromkeys(map(str, table.columns), math.nan)
     deals = []
     for deal, rows in table.groupby("deal", sort=False):
+        by_side: dict[str, dict[str, Any]] = {
+            str(row["side"]): {str(k): v for k, v in row.items()} for row in rows.to_dict("records")
+        }
+        joint_text = joint_label(results, str(deal))
         entries = []
-        for row in rows.to_dict("records"):
+        for side in every_side:
+            # a side the deal does not evaluate is left out of the summary table: keep its
+            # column (marked "not party") so every row of the report lines up with the header
+            row = by_side.get(side, {**blank, "deal": deal, "side": side})
             p, mcse = row["probability"], row["mcse"]
-            side = str(row["side"])
             entries.append(
                 {
                     **row,
-                    "side_label": "all sides (joint)" if side == "joint" else labels["side"].get(side, side),
+                    "side_label": joint_text if side == "joint" else labels["side"].get(side, side),
                     "joint": side == "joint",
                     "mc_low": max(0.0, p - 1.96 * mcse),
                     "mc_high": min(1.0, p + 1.96 * mcse),
-                    "rating": risk_rating(p, mcse),
+                    "rating": risk_rating(p, mcse) if p == p else None,
                     # the deal is this side's fallback: its P is a coin flip of indifferent voters
                     "no_change": (str(deal), side) in no_change,
                     "party": p == p,  # NaN: the side is not party to the deal
@@ -135,7 +171,9 @@ def _summary(
                 "label": labels["deal"].get(str(deal), str(deal)),
                 "rows": entries,
                 "joint": entries[-1],
+                "joint_phrase": _joint_phrase(results, str(deal), labels, spec),
                 "weakest": weakest,
+                "n_evaluated": len([e for e in entries if e["party"] and not e["joint"]]),
             }
         )
     return deals
@@ -314,7 +352,7 @@ def build_report_context(
             {"lower": b.lower, "upper": upper, "label": b.label, "risk": b.risk}
             for b, upper in zip(RATING_BANDS, [1.0] + [b.lower for b in RATING_BANDS[:-1]], strict=True)
         ],
-        "summary": _summary(dataset, labels, no_change),
+        "summary": _summary(dataset, labels, no_change, spec),
         "summary_figure": figure_uri(fig, fmt=figure_format, dpi=FIGURE_DPI),
         "summary_per_side": per_side,
         "sides": sides,

@@ -77,8 +77,8 @@ def no_change_pairs(results: xr.Dataset, loaded: LoadedScenario | None) -> list[
     issues = [str(i) for i in results["issue"].to_numpy()]
     pairs = []
     for side in loaded.spec.sides:
-        if side.reversion is None or side.name not in results["side"].to_numpy().tolist():
-            continue
+        if side.name not in results["side"].to_numpy().tolist() or side.reversion is None:
+            continue  # a nested side without a reversion of its own has no fallback to equal
         fallback = np.array([float(side.reversion.get(i, np.nan)) for i in issues])
         for deal in results["deal"].to_numpy().tolist():
             values = results["deal_value"].sel(deal=deal).to_numpy().astype(float)

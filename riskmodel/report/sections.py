@@ -33,6 +33,8 @@ from riskmodel.report.analysis_tables import (
     stress_helps_table,
     stress_hurts_table,
     winset_deals_table,
+    winset_pairs_table,
+    winset_report_table,
 )
 from riskmodel.report.figures import FigureFormat, figure_uri
 from riskmodel.report.findings import (
@@ -42,7 +44,7 @@ from riskmodel.report.findings import (
     side_payment_budget_table,
     side_payment_curve_table,
 )
-from riskmodel.results.tables import swing_members_table, winset_table
+from riskmodel.results.tables import swing_members_table
 
 __all__ = [
     "ANALYSES",
@@ -127,7 +129,12 @@ ANALYSES: tuple[AnalysisSpec, ...] = (
             SectionFigure(plot_winset_size, "Distribution of win-set size across worlds"),
         ),
         tables=(
-            SectionTable(winset_table, "Win-set size per side and their overlap"),
+            SectionTable(winset_report_table, "Win-set size per side and their overlap"),
+            SectionTable(
+                winset_pairs_table,
+                "Overlap of each pair of sides' win-sets (share of the map both are likely to ratify)",
+                when_empty="One side only: no pair of win-sets to overlap.",
+            ),
             SectionTable(
                 winset_deals_table,
                 "Named deals on the map: a deal whose other issues differ from the base deal is not "
