@@ -303,9 +303,11 @@ def test_report_refuses_a_foreign_netcdf(tmp_path: Path) -> None:
 
 
 def test_report_refuses_probabilities_outside_zero_one(small_results: Path, tmp_path: Path) -> None:
-    with xr.open_dataset(small_results, engine="h5netcdf") as ds:
-        data = ds.load()
-    data["ratification_probability"][:] = 7.0
+    with xr.open_datatree(small_results, engine="h5netcdf") as tree:
+        data = tree.load()
+    outcomes = data["outcomes"].to_dataset()
+    outcomes["ratification_probability"][:] = 7.0
+    data["outcomes"] = xr.DataTree(outcomes)
     path = tmp_path / "results.nc"
     data.to_netcdf(path, engine="h5netcdf")
     assert_refused(invoke("report", path), contains=("outside [0, 1]",))
@@ -326,12 +328,13 @@ def test_report_on_a_missing_results_file_is_not_found(tmp_path: Path) -> None:
 
 
 def test_a_bug_is_one_line_without_debug_and_a_traceback_with_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    import riskmodel.cli.app as cli_app
+    import riskmodel.spec.scenario as scenario_module
 
     def broken(path: object) -> None:
         raise ZeroDivisionError("planted")
 
-    monkeypatch.setattr(cli_app, "load_scenario", broken)
+    # the command imports load_scenario when it runs, so the planted bug is found there
+    monkeypatch.setattr(scenario_module, "load_scenario", broken)
     plain = invoke("validate", TOY)
     assert plain.exit_code == 1 and "Traceback" not in plain.output
     (line,) = [line for line in plain.output.splitlines() if line.strip()]
