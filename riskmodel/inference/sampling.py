@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import time
+import warnings
 from collections.abc import Hashable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -268,9 +269,12 @@ def convergence_gate(
             return float("nan")
         return float(flat.max() if reduce == "max" else flat.min())
 
-    max_rhat = worst(arviz_stats.rhat(posterior, method="rank"), "max")
-    ess_bulk = worst(arviz_stats.ess(posterior, method="bulk"), "min")
-    ess_tail = worst(arviz_stats.ess(posterior, method="tail"), "min")
+    with warnings.catch_warnings():
+        # a variable that is constant across draws has no R-hat (0/0); worst() drops its NaN
+        warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+        max_rhat = worst(arviz_stats.rhat(posterior, method="rank"), "max")
+        ess_bulk = worst(arviz_stats.ess(posterior, method="bulk"), "min")
+        ess_tail = worst(arviz_stats.ess(posterior, method="tail"), "min")
     divergences = 0
     if "sample_stats" in draws.children and "diverging" in draws["sample_stats"].to_dataset():
         divergences = int(draws["sample_stats"]["diverging"].to_numpy().sum())
