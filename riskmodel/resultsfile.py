@@ -99,6 +99,9 @@ def check_results(dataset: xr.Dataset) -> str | None:
         if not np.issubdtype(variable.dtype, np.floating):
             return f"variable '{name}' is {variable.dtype}, expected floating-point probabilities"
         values = variable.to_numpy()
-        if values.size and not (np.isfinite(values).all() and values.min() >= 0 and values.max() <= 1):
+        # NaN marks a side a deal does not evaluate (not one of its parties); anything else
+        # that is not a probability means the file was not written by riskmodel
+        known = values[~np.isnan(values)]
+        if known.size and not (np.isfinite(known).all() and known.min() >= 0 and known.max() <= 1):
             return f"variable '{name}' holds values outside [0, 1]"
     return None
