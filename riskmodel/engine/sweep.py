@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from riskmodel.engine.chunks import level_one, nest_sides
+from riskmodel.engine.kernel import cached_for
 from riskmodel.engine.procedure import evaluate_procedure
 from riskmodel.engine.referendum import referendum_share
 from riskmodel.engine.sweep_kernels import grid_polynomials, sweep_passed
@@ -130,7 +131,11 @@ def sweep_chunks(
     vote_chamber = np.array([-1 if r.chamber in referendum else r.chamber for r in rules], dtype=np.int64)
     vote_for = np.array([r.polarity_for for r in rules], dtype=np.bool_)
     poly = grid_polynomials(worlds.member_coef, base, x_index, y_index, worlds.link_pairs)
-    thresholds = np.ascontiguousarray(np.moveaxis(-worlds.member_shock.astype(np.float64), 1, 2))
+    thresholds = cached_for(
+        "sweep_thresholds",
+        worlds.member_shock,
+        lambda: np.ascontiguousarray(np.moveaxis(-worlds.member_shock.astype(np.float64), 1, 2)),
+    )
     chamber_of = np.ascontiguousarray(worlds.member_chamber, dtype=np.int64)
     rows_per_chunk = max(1, chunk_size // n_cols)
     width = min(n_cols, chunk_size)
