@@ -10,11 +10,12 @@ O(world × member × deal), with the same answer as the engine at every grid poi
 a member is indifferent to within rounding (the engine works in float32; the tests allow one
 count in a thousand to differ by one and find none on the scenarios).
 
-The counts then meet each vote's threshold — taken from the engine's own
-:func:`riskmodel.engine.votes.needed_counts`, once per world since it does not depend on the deal —
-and the sides' procedures (:func:`riskmodel.engine.procedure.evaluate_procedure`). Chunks leave as
-:class:`SweepChunk` objects: :class:`riskmodel.engine.ChunkOutcome` without the support and
-margin arrays, which a map does not need.
+The counts meet each vote's threshold inside the sweep kernel — needed votes from the engine's
+own :func:`riskmodel.engine.votes.needed_counts`, once per (vote, world) since they do not depend
+on the deal — and the sides' procedures and the agreement rule run compiled
+(:func:`riskmodel.engine.program.level_outcomes`). Chunks leave as :class:`SweepChunk` objects:
+:class:`riskmodel.engine.ChunkOutcome` without the support and margin arrays, which a map does
+not need.
 """
 
 from __future__ import annotations
@@ -25,12 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from riskmodel.engine.chunks import level_one, nest_sides
 from riskmodel.engine.kernel import cached_for
-from riskmodel.engine.procedure import evaluate_procedure
+from riskmodel.engine.program import level_outcomes
 from riskmodel.engine.referendum import referendum_share
 from riskmodel.engine.sweep_kernels import grid_polynomials, sweep_passed
-from riskmodel.engine.votes import needed_counts, vote_outcomes
+from riskmodel.engine.votes import needed_counts, referendum_outcomes
 from riskmodel.worlds.arrays import Expression, VoteRule, Worlds
 
 __all__ = ["SweepChunk", "grid_polynomials", "outcome_bytes_per_deal", "sweep_chunks"]
@@ -169,19 +169,12 @@ def sweep_chunks(
             deals = np.tile(base, (n_deals, 1))
             deals[:, x_index] = np.tile(xs[col0:col1], row1 - row0)
             deals[:, y_index] = np.repeat(ys[row0:row1], col1 - col0)
-            share = referendum_share(worlds, deals)
-            # vote_outcomes reads only the shape of the counts for a referendum
-            counts = np.broadcast_to(
-                np.zeros((1, 1, 1, 1), dtype=np.int32), (*passed.shape[1:], worlds.n_chambers)
-            )
-            for v in np.flatnonzero(vote_chamber < 0).tolist():
-                passed[v] = vote_outcomes(worlds, [rules[v]], counts, share)[0][0]
-        sides = np.stack([evaluate_procedure(expr, passed) for expr in procedures])
-        nest_sides(worlds, sides)
+            referendum_outcomes(worlds, rules, referendum_share(worlds, deals), passed)
+        sides, agreed = level_outcomes(worlds, procedures, passed, agreement)
         first = row0 * n_cols + col0
         yield SweepChunk(
             deal_slice=slice(first, first + n_deals),
             vote_passed=passed,
             side_ratified=sides,
-            agreed=level_one(worlds, sides, agreement),
+            agreed=agreed,
         )

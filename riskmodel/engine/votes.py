@@ -90,12 +90,13 @@ def referendum_outcomes(
     rules: Sequence[VoteRule],
     share: npt.NDArray[np.float64],
     passed: npt.NDArray[np.bool_],
-    support: npt.NDArray[np.float64],
-    margin: npt.NDArray[np.float64],
+    support: npt.NDArray[np.float64] | None = None,
+    margin: npt.NDArray[np.float64] | None = None,
 ) -> None:
     """Write the referendum votes' ``(passed, support, margin)`` (V, D, R, N) in place.
 
-    ``share`` ``(D, R, N, Q)`` is the yes share of each referendum; other votes are left alone.
+    ``share`` ``(D, R, N, Q)`` is the yes share of each referendum; other votes are left alone, and
+    so are support and margin when not given (a map needs only whether the vote passed).
     """
     ref_slot = {int(c): q for q, c in enumerate(worlds.referendum_chambers)}
     for v, rule in enumerate(rules):
@@ -108,8 +109,9 @@ def referendum_outcomes(
         ok = worlds.referendum_turnout_ok[:, q][:, None, None]
         carried = yes_share > fraction if rule.strict else yes_share >= fraction
         passed[v] = carried & ok
-        support[v] = yes_share
-        margin[v] = yes_share - fraction
+        if support is not None and margin is not None:
+            support[v] = yes_share
+            margin[v] = yes_share - fraction
 
 
 def needed_counts(worlds: Worlds, rules: Sequence[VoteRule]) -> npt.NDArray[np.int64]:
