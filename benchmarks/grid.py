@@ -119,15 +119,34 @@ def main() -> None:
     )
     parser.add_argument("--deals", type=int, default=100_000, help="deals of the pipeline grid")
     parser.add_argument("--map", type=int, default=1000, help="points per axis of the win-set map")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per checkout, alternating; best kept")
     parser.add_argument("--quick", action="store_true", help="10⁴ deals and a 300×300 map")
     parser.add_argument("--skip", action="append", default=[], choices=["grid", "map", "sensitivity"])
+    parser.add_argument(
+        "--dask",
+        type=int,
+        default=0,
+        metavar="ROWS",
+        help="also map 10⁵ × ROWS deals on 2 local Dask workers",
+    )
     args = parser.parse_args()
     n_deals, grid = (10_000, 300) if args.quick else (args.deals, args.map)
     roots = [("this checkout", ROOT)] + [(str(path), path.resolve()) for path in args.baseline]
 
     def table(title: str, measure, fields: list[tuple[str, str, bool]]) -> None:
-        print(title)
-        rows = [(name, measure(root)) for name, root in roots]
+        print(title, flush=True)
+        best: dict[str, dict[str, float]] = {}
+        for _ in range(args.repeat):  # roots alternate, so a busy spell on the machine hits them all
+            for name, root in roots:
+                try:
+                    figures = measure(root)
+                except RuntimeError as exc:  # an old checkout without the feature
+                    print(f"  {name}: not measured ({exc})")
+                    continue
+                key, _, higher_better = fields[0]
+                if name not in best or (figures[key] > best[name][key]) == higher_better:
+                    best[name] = figures
+        rows = [(name, best[name]) for name, _ in roots if name in best]
         for key, unit, higher_better in fields:
             new = rows[0][1][key]
             for name, figures in rows:
@@ -154,6 +173,62 @@ def main() -> None:
             lambda root: run_python(root, code),
             [("sensitivity", "s", False), ("stress", "s", False)],
         )
+    if args.dask:
+        dask_grid(args.dask)
+
+
+DASK = (
+    """
+import json, time, numpy as np
+from distributed import LocalCluster, Client
+from riskmodel.analyses.winset import compute_winset
+from riskmodel.spec.scenario import load_scenario
+from riskmodel.pipeline import sample_worlds
+"""
+    + _PEAK
+    + """
+def worker_peak_mb(dask_worker=None):
+    return high_water_mb()
+sim = sample_worlds(load_scenario(SCENARIO), n_worlds=400, n_replicates=20, seed=1)
+options = dict(x="auto_rvc", y="labour_enforcement", quantiles=False)
+# the map's first and last rows (y exactly at either end of its range), serially: 2 x N_X deals
+start = time.perf_counter()
+serial = compute_winset(sim, grid=(N_X, 2), **options)
+serial_rate = 2 * N_X / (time.perf_counter() - start)
+with LocalCluster(n_workers=2, threads_per_worker=1, memory_limit=BUDGET, dashboard_address=None) as cluster:
+    with Client(cluster) as client:
+        start = time.perf_counter()
+        full = compute_winset(sim, grid=(N_X, N_Y), client=client, **options)
+        seconds = time.perf_counter() - start
+        peaks = client.run(worker_peak_mb)
+ends = full.isel(y=[0, N_Y - 1])
+same = bool(np.array_equal(ends["y"], serial["y"])) and all(
+    np.array_equal(ends[name].to_numpy(), serial[name].to_numpy(), equal_nan=True)
+    for name in serial.data_vars if "y" in serial[name].dims
+)
+print(json.dumps({"seconds": seconds, "rate": N_X * N_Y / seconds, "serial_rate": serial_rate,
+                  "worker_peak_mb": max(peaks.values()), "client_peak_mb": high_water_mb(), "same": same}))
+"""
+)
+DASK_BUDGET = "1.5GB"
+
+
+def dask_grid(n_rows: int, n_cols: int = 100_000) -> None:
+    """A map of ``n_cols × n_rows`` deals (10⁷ by default) on a 2-worker local cluster, a memory limit each.
+
+    The baseline is the serial map of its first and last rows (2 × 10⁵ deals) in the same run:
+    deals per second, and those rows' results bit for bit.
+    """
+    code = DASK.replace("SCENARIO", repr(str(SCENARIO))).replace("BUDGET", repr(DASK_BUDGET))
+    figures = run_python(ROOT, code.replace("N_X", str(n_cols)).replace("N_Y", str(n_rows)))
+    print(
+        f"{n_cols * n_rows:,}-deal map on 2 Dask workers (limit {DASK_BUDGET} each), 400 worlds: "
+        f"{figures['seconds']:.0f} s, {figures['rate']:.3g} deals/s = "
+        f"{figures['rate'] / figures['serial_rate']:.2f}× the serial rate on its first and last rows; "
+        f"worker peak {figures['worker_peak_mb']:,.0f} MB, client peak {figures['client_peak_mb']:,.0f} MB; "
+        f"those rows bit-identical to serial: {figures['same']}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -56,3 +56,22 @@ def test_programs_match_the_numpy_walker(data, seed) -> None:
     np.testing.assert_array_equal(sides, expected)
     for n, rule in enumerate(per_deal):
         np.testing.assert_array_equal(agreed[..., n], level_one(worlds, expected[..., n], rule))
+
+
+def test_parallel_and_serial_passes_agree(monkeypatch) -> None:
+    from riskmodel.engine import program
+
+    procedures = [
+        AtLeast(2, (VoteRef(0), Not(VoteRef(1)), VoteRef(2))),
+        WeightedCount(((VoteRef(1), 0.3), (VoteRef(3), 0.7)), 0.5, True),
+    ]
+    worlds = dataclasses.replace(
+        fixed_probability_worlds([[0.5]], n_draws=30, n_replicates=20), agreement=None
+    )
+    passed = np.random.default_rng(1).random((4, 30, 20, 50)) < 0.6
+    serial = level_outcomes(worlds, procedures, passed)
+    monkeypatch.setattr(program, "PARALLEL_FROM", 0)
+    parallel = level_outcomes(worlds, procedures, passed)
+    for one, other in zip(serial, parallel, strict=True):
+        np.testing.assert_array_equal(one, other)
+    assert 0 < serial[1].mean() < 1

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from riskmodel.worlds.arrays import All, AtLeast, Expression, Not, VoteRef, WeightedCount, Worlds
 
-__all__ = ["Programs", "compile_programs", "level_outcomes"]
+__all__ = ["PARALLEL_FROM", "Programs", "compile_programs", "level_outcomes"]
 
 _REF, _NOT, _AT_LEAST, _WEIGHTED = range(4)
 
@@ -87,7 +87,7 @@ def compile_programs(expressions: Sequence[Expression]) -> Programs:
     )
 
 
-@numba.njit(cache=True)
+@numba.njit(inline="always")
 def _run(
     ops: npt.NDArray[np.int64],
     numbers: npt.NDArray[np.float64],
@@ -134,8 +134,7 @@ def _run(
     return stack[0]
 
 
-@numba.njit(parallel=True, cache=True)
-def _level_kernel(
+def _level_loop(
     passed: npt.NDArray[np.bool_],
     ops: npt.NDArray[np.int64],
     numbers: npt.NDArray[np.float64],
@@ -168,6 +167,14 @@ def _level_kernel(
                 sides[s, w, n] = outcome[s]
             p = deal_program[n]
             agreed[w, n] = _run(ops, numbers, start[p], start[p + 1], outcome, stack)
+
+
+# The work per world and deal is a few dozen operations: below about a million of them, starting
+# the threads costs more than it saves (an analysis evaluating a few deals calls this hundreds of
+# times), so small chunks run on one thread. Both give the same numbers.
+_level_parallel = numba.njit(parallel=True, cache=True)(_level_loop)
+_level_serial = numba.njit(cache=True)(_level_loop)
+PARALLEL_FROM = 1 << 20
 
 
 def level_outcomes(
@@ -207,7 +214,8 @@ def level_outcomes(
     programs = compile_programs([*procedures, *(rule for _, rule in worlds.nested), *rules])
     sides = np.empty((n_sides, n_draws, n_replicates, n_deals), dtype=bool)
     agreed = np.empty((n_draws, n_replicates, n_deals), dtype=bool)
-    _level_kernel(
+    kernel = _level_parallel if n_draws * n_replicates * n_deals >= PARALLEL_FROM else _level_serial
+    kernel(
         passed.reshape(n_votes, n_draws * n_replicates, n_deals),
         programs.ops,
         programs.numbers,
