@@ -60,3 +60,21 @@ def test_map_is_bit_identical_on_a_two_worker_dask_cluster(simulation, serial) -
     for name, variable in serial.data_vars.items():
         np.testing.assert_array_equal(on_dask[name].to_numpy(), variable.to_numpy(), err_msg=name)
     xr.testing.assert_identical(on_dask.drop_attrs(), serial.drop_attrs())
+
+
+@pytest.mark.slow
+def test_cli_scheduler_local_writes_the_serial_map(toy_path: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from riskmodel.analyses.winset import load_winset
+    from riskmodel.cli.app import app
+
+    common = ["winset", str(toy_path), "--x", "tariff", "--y", "labour", "--grid", "31", "--no-plots"]
+    common += ["--worlds", "120", "--replicates", "4", "--seed", "7"]
+    maps = []
+    for extra in ([], ["--scheduler", "local"]):
+        out = tmp_path / (extra[-1] if extra else "serial")
+        result = CliRunner().invoke(app, [*common, *extra, "--out", str(out)], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, result.output
+        maps.append(load_winset(out / "winset.nc"))
+    xr.testing.assert_identical(maps[1].drop_attrs(), maps[0].drop_attrs())
