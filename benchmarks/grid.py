@@ -97,8 +97,8 @@ def winset_map(root: Path, grid: int) -> dict[str, float]:
     code = (
         "import sys, time, runpy, json\n"
         + _PEAK
-        + f"sys.argv = ['riskmodel', 'winset', {str(SCENARIO)!r}, '--x', 'dairy_quota', '--y',"
-        f" 'auto_rvc', '--grid', '{grid}', '--out', OUT]\n"
+        + f"sys.argv = ['riskmodel', 'winset', {str(SCENARIO)!r}, '--x', 'auto_rvc', '--y',"
+        f" 'labour_enforcement', '--grid', '{grid}', '--out', OUT]\n"
         "start = time.perf_counter()\n"
         "try:\n"
         "    runpy.run_module('riskmodel', run_name='__main__')\n"
