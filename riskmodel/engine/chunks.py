@@ -15,7 +15,6 @@ import numpy.typing as npt
 from riskmodel.engine.fused import fused_outcomes
 from riskmodel.engine.kernel import KernelInput, prepare
 from riskmodel.engine.procedure import evaluate_procedure
-from riskmodel.engine.program import level_outcomes
 from riskmodel.engine.referendum import referendum_share
 from riskmodel.engine.votes import needed_counts, vote_outcomes
 from riskmodel.engine.weighted import count_weighted
@@ -113,16 +112,15 @@ def evaluate_chunks(
         else:
             weighted_yes, abstain = count_weighted(worlds, features, prepared=prepared)
             passed, support, margin = vote_outcomes(worlds, rules, weighted_yes, share, abstain)
-        sides, agreed = level_outcomes(
-            worlds, procedures, passed, None if agreements is None else list(agreements[part])
-        )
+        sides = np.stack([evaluate_procedure(expr, passed) for expr in procedures])
+        nest_sides(worlds, sides)
         yield ChunkOutcome(
             deal_slice=part,
             vote_passed=passed,
             support=support,
             margin=margin,
             side_ratified=sides,
-            agreed=agreed,
+            agreed=_agreed(worlds, sides, None if agreements is None else agreements[part]),
         )
 
 
@@ -138,3 +136,19 @@ def level_one(
     """Whether the Level-I rule holds over side outcomes ``(S, ...)`` (default: the worlds' own)."""
     rule = agreement if agreement is not None else worlds.agreement
     return np.all(sides, axis=0) if rule is None else evaluate_procedure(rule, sides)
+
+
+def _agreed(
+    worlds: Worlds, sides: npt.NDArray[np.bool_], rules: Sequence[Expression | None] | None
+) -> npt.NDArray[np.bool_]:
+    """``(D, R, n)`` each deal's Level-I agreement over the sides' outcomes ``(S, D, R, n)``."""
+    if rules is None or all(rule is None for rule in rules):
+        if worlds.agreement is None:
+            return np.all(sides, axis=0)
+        return evaluate_procedure(worlds.agreement, sides)
+    out = np.empty(sides.shape[1:], dtype=bool)
+    for j, rule in enumerate(rules):
+        rule = rule if rule is not None else worlds.agreement
+        column = sides[..., j : j + 1]
+        out[..., j] = (np.all(column, axis=0) if rule is None else evaluate_procedure(rule, column))[..., 0]
+    return out

@@ -12,10 +12,10 @@ count in a thousand to differ by one and find none on the scenarios).
 
 The counts meet each vote's threshold inside the sweep kernel — needed votes from the engine's
 own :func:`riskmodel.engine.votes.needed_counts`, once per (vote, world) since they do not depend
-on the deal — and the sides' procedures and the agreement rule run compiled
-(:func:`riskmodel.engine.program.level_outcomes`). Chunks leave as :class:`SweepChunk` objects:
-:class:`riskmodel.engine.ChunkOutcome` without the support and margin arrays, which a map does
-not need.
+on the deal — and the sides' procedures and the agreement rule are applied to the outcomes
+(:func:`riskmodel.engine.procedure.evaluate_procedure`, vectorised over worlds and deals).
+Chunks leave as :class:`SweepChunk` objects: :class:`riskmodel.engine.ChunkOutcome` without the
+support and margin arrays, which a map does not need.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from riskmodel.engine.chunks import level_one, nest_sides
 from riskmodel.engine.kernel import cached_for
-from riskmodel.engine.program import level_outcomes
+from riskmodel.engine.procedure import evaluate_procedure
 from riskmodel.engine.referendum import referendum_share
 from riskmodel.engine.sweep_kernels import grid_polynomials, sweep_passed
 from riskmodel.engine.votes import needed_counts, referendum_outcomes
@@ -170,11 +171,12 @@ def sweep_chunks(
             deals[:, x_index] = np.tile(xs[col0:col1], row1 - row0)
             deals[:, y_index] = np.repeat(ys[row0:row1], col1 - col0)
             referendum_outcomes(worlds, rules, referendum_share(worlds, deals), passed)
-        sides, agreed = level_outcomes(worlds, procedures, passed, agreement)
+        sides = np.stack([evaluate_procedure(expr, passed) for expr in procedures])
+        nest_sides(worlds, sides)
         first = row0 * n_cols + col0
         yield SweepChunk(
             deal_slice=slice(first, first + n_deals),
             vote_passed=passed,
             side_ratified=sides,
-            agreed=agreed,
+            agreed=level_one(worlds, sides, agreement),
         )
