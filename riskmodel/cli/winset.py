@@ -5,6 +5,7 @@ The options it shares with ``linkage``, ``sidepay`` and ``bargain`` live in :mod
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import Annotated
@@ -21,7 +22,7 @@ from riskmodel.cli.options import (
     WorldsOption,
     load_and_sample,
     out_folder,
-    status,
+    progress_bar,
     with_flags,
 )
 from riskmodel.defaults import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS
@@ -78,6 +79,10 @@ def winset(
     plots: Annotated[
         bool, typer.Option("--plots/--no-plots", help="Write PNG maps beside winset.nc.")
     ] = True,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Run the map on Dask: a scheduler address, or 'local' (2 workers)."),
+    ] = None,
     worlds: WorldsOption = DEFAULT_WORLDS,
     replicates: ReplicatesOption = DEFAULT_REPLICATES,
     seed: SeedOption = DEFAULT_SEED,
@@ -85,6 +90,7 @@ def winset(
     as_json: JsonOption = False,
 ) -> None:
     """Map P(deal ∈ win-set) over two issues, per side and jointly, and the win-set size per world."""
+    from riskmodel.analyses.stress import dask_client
     from riskmodel.analyses.winset import compute_winset, save_winset
     from riskmodel.io import write_atomic
     from riskmodel.plots.winset import plot_winset, plot_winset_size
@@ -96,9 +102,17 @@ def winset(
         )
         folder = out_folder(out, loaded)
         started = time.perf_counter()
-        with status(f"Mapping {grid}×{grid} deals"):
+        with (
+            contextlib.ExitStack() as stack,
+            progress_bar() as bar,
+        ):
+            address = None if scheduler == "local" else scheduler
+            client = None if scheduler is None else stack.enter_context(dask_client(address, n_workers=2))
+            shown = bar.add_task(f"Mapping {grid}×{grid} deals", total=grid * grid)
             winset_map = compute_winset(
                 simulation,
+                client=client,
+                progress=lambda done, total: bar.update(shown, completed=done, total=total),
                 x=x,
                 y=y,
                 base=base,

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from riskmodel.engine.kernel import count_yes, prepare
+from riskmodel.engine.fused import fused_outcomes
+from riskmodel.engine.kernel import KernelInput, prepare
 from riskmodel.engine.procedure import evaluate_procedure
 from riskmodel.engine.referendum import referendum_share
-from riskmodel.engine.votes import vote_outcomes
+from riskmodel.engine.votes import needed_counts, vote_outcomes
 from riskmodel.engine.weighted import count_weighted
 from riskmodel.worlds.arrays import Expression, VoteRule, Worlds, deal_features
 
@@ -60,6 +61,7 @@ def evaluate_chunks(
     chunk_size: int | None = None,
     memory_budget: int = 256 * 2**20,
     agreements: Sequence[Expression | None] | None = None,
+    prepared: KernelInput | None = None,
 ) -> Iterator[ChunkOutcome]:
     """Evaluate deals against worlds, one chunk of deals at a time.
 
@@ -80,6 +82,9 @@ def evaluate_chunks(
     agreements
         One Level-I rule per deal over side outcomes (``None`` entries, or no list: the worlds'
         default agreement, else every side).
+    prepared
+        The worlds' kernel input (:func:`riskmodel.engine.prepare`) when the caller keeps it
+        across calls; prepared here otherwise.
 
     Yields
     ------
@@ -94,15 +99,16 @@ def evaluate_chunks(
         chunk_size = max(1, memory_budget // max(per_deal, 1))
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
-    prepared = prepare(worlds)
+    prepared = prepare(worlds) if prepared is None else prepared
+    fused = worlds.member_weight is None and worlds.abstention_band is None
+    needed = needed_counts(worlds, rules) if fused else None
     for start in range(0, n_deals, chunk_size):
         part = slice(start, min(start + chunk_size, n_deals))
         x = deals[part]
         features = deal_features(x, worlds.link_pairs)
         share = referendum_share(worlds, x, features)
-        if worlds.member_weight is None and worlds.abstention_band is None:
-            yes = count_yes(worlds, features, prepared=prepared)
-            passed, support, margin = vote_outcomes(worlds, rules, yes, share)
+        if fused:
+            passed, support, margin = fused_outcomes(worlds, rules, features, share, prepared, needed)
         else:
             weighted_yes, abstain = count_weighted(worlds, features, prepared=prepared)
             passed, support, margin = vote_outcomes(worlds, rules, weighted_yes, share, abstain)

@@ -8,7 +8,11 @@ compiled gain loop, so a member's vote read one way always agrees with the count
 
 from __future__ import annotations
 
+import functools
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numba
 import numpy as np
@@ -16,14 +20,14 @@ import numpy.typing as npt
 
 from riskmodel.worlds.arrays import Worlds
 
-__all__ = ["KernelInput", "count_yes", "member_gain", "member_votes", "prepare"]
+__all__ = ["KernelInput", "cached_for", "count_yes", "gain_into", "member_gain", "member_votes", "prepare"]
 
 
 @numba.njit(inline="always", fastmath=True)
-def _gain_into(
+def gain_into(
     gain: npt.NDArray[np.float32], coef_d: npt.NDArray[np.float32], features_n: npt.NDArray[np.float32]
 ) -> None:  # pragma: no cover - compiled
-    # gain (M,) = Σ_f coef_d[f] · features_n[f], accumulated over f in order.
+    """Write ``gain (M,) = Σ_f coef_d[f] · features_n[f]`` (float32, accumulated over f in order)."""
     n_features, n_members = coef_d.shape
     weight = features_n[0]
     row = coef_d[0]
@@ -58,7 +62,7 @@ def _count_yes_kernel(
         gain = np.empty(n_members, dtype=np.float32)
         coef_d = coef_t[d]
         for n in range(n_deals):
-            _gain_into(gain, coef_d, features[n])
+            gain_into(gain, coef_d, features[n])
             for r in range(n_replicates):
                 threshold = neg_shocks[d, r]
                 for c in range(n_chambers):
@@ -84,7 +88,7 @@ def _gain_kernel(
         gain = np.empty(n_members, dtype=np.float32)
         coef_d = coef_t[d]
         for n in range(n_deals):
-            _gain_into(gain, coef_d, features[n])
+            gain_into(gain, coef_d, features[n])
             out[d, n] = gain
     return out
 
@@ -101,24 +105,72 @@ class KernelInput:
         ``(D, R, M)`` float32 minus the shocks (+inf where the member is absent).
     bounds
         ``(C + 1,)`` members of chamber ``c`` are ``bounds[c]:bounds[c + 1]``.
+    present
+        ``(D, R, C)`` int64 members voting per chamber and world.
     """
 
     coef_t: npt.NDArray[np.float32]
     neg_shocks: npt.NDArray[np.float32]
     bounds: npt.NDArray[np.int64]
+    present: npt.NDArray[np.int64]
+
+
+# Kernel inputs derived from a worlds array, keyed by that array's identity and dropped with it.
+# Analyses that rebuild worlds around the same shocks (sensitivity, stress tests, side payments)
+# then rearrange the shared arrays once instead of once per unit. Worlds arrays are never changed
+# in place (modified worlds are new Worlds with new arrays), so identity is enough.
+_DERIVED: dict[tuple[str, int], tuple[weakref.ref[npt.NDArray[np.generic]], npt.NDArray[np.generic]]] = {}
+
+
+def cached_for(
+    kind: str, source: npt.NDArray[np.generic], make: Callable[[], npt.NDArray[np.generic]]
+) -> Any:
+    """``make()`` (read-only), computed once per ``kind`` while the array ``source`` lives."""
+    key = (kind, id(source))
+    hit = _DERIVED.get(key)
+    if hit is not None and hit[0]() is source:
+        return hit[1]
+    value = make()
+    value.flags.writeable = False
+    _DERIVED[key] = (weakref.ref(source, functools.partial(_forget, key)), value)
+    return value
+
+
+def _forget(key: tuple[str, int], _: object, cache: dict[Any, Any] = _DERIVED) -> None:
+    # the dict is bound at definition: callbacks may run at interpreter exit, after module teardown
+    cache.pop(key, None)
 
 
 def prepare(worlds: Worlds) -> KernelInput:
-    """Rearrange worlds for the kernels (members must be ordered by chamber)."""
+    """Rearrange worlds for the kernels (members must be ordered by chamber).
+
+    Each rearranged array is cached while the array it comes from lives, so worlds sharing their
+    shocks or coefficients with worlds prepared before reuse that work.
+    """
     chamber = worlds.member_chamber
+    bounds = cached_for(f"bounds{worlds.n_chambers}", chamber, lambda: _bounds(chamber, worlds.n_chambers))
+    return KernelInput(
+        coef_t=cached_for(
+            "coef_t",
+            worlds.member_coef,
+            lambda: np.ascontiguousarray(np.moveaxis(worlds.member_coef, 2, 1), dtype=np.float32),
+        ),
+        neg_shocks=cached_for(
+            "neg_shocks",
+            worlds.member_shock,
+            lambda: np.ascontiguousarray(-worlds.member_shock, dtype=np.float32),
+        ),
+        bounds=bounds,
+        present=cached_for(
+            "present", worlds.present, lambda: np.array(worlds.present, dtype=np.int64, order="C", copy=True)
+        ),
+    )
+
+
+def _bounds(chamber: npt.NDArray[np.int64], n_chambers: int) -> npt.NDArray[np.int64]:
     if np.any(np.diff(chamber) < 0):
         raise ValueError("members must be ordered by chamber")
-    bounds = np.searchsorted(chamber, np.arange(worlds.n_chambers + 1), side="left").astype(np.int64)
-    return KernelInput(
-        coef_t=np.ascontiguousarray(np.moveaxis(worlds.member_coef, 2, 1), dtype=np.float32),
-        neg_shocks=np.ascontiguousarray(-worlds.member_shock, dtype=np.float32),
-        bounds=bounds,
-    )
+    return np.searchsorted(chamber, np.arange(n_chambers + 1), side="left").astype(np.int64)
 
 
 def count_yes(

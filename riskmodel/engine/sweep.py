@@ -10,11 +10,12 @@ O(world × member × deal), with the same answer as the engine at every grid poi
 a member is indifferent to within rounding (the engine works in float32; the tests allow one
 count in a thousand to differ by one and find none on the scenarios).
 
-The counts then meet each vote's threshold — taken from the engine's own
-:func:`riskmodel.engine.votes.needed_counts`, once per world since it does not depend on the deal —
-and the sides' procedures (:func:`riskmodel.engine.procedure.evaluate_procedure`). Chunks leave as
-:class:`SweepChunk` objects: :class:`riskmodel.engine.ChunkOutcome` without the support and
-margin arrays, which a map does not need.
+The counts meet each vote's threshold inside the sweep kernel — needed votes from the engine's
+own :func:`riskmodel.engine.votes.needed_counts`, once per (vote, world) since they do not depend
+on the deal — and the sides' procedures and the agreement rule are applied to the outcomes
+(:func:`riskmodel.engine.procedure.evaluate_procedure`, vectorised over worlds and deals).
+Chunks leave as :class:`SweepChunk` objects: :class:`riskmodel.engine.ChunkOutcome` without the
+support and margin arrays, which a map does not need.
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ import numpy as np
 import numpy.typing as npt
 
 from riskmodel.engine.chunks import level_one, nest_sides
+from riskmodel.engine.kernel import cached_for
 from riskmodel.engine.procedure import evaluate_procedure
 from riskmodel.engine.referendum import referendum_share
 from riskmodel.engine.sweep_kernels import grid_polynomials, sweep_passed
-from riskmodel.engine.votes import needed_counts, vote_outcomes
+from riskmodel.engine.votes import needed_counts, referendum_outcomes
 from riskmodel.worlds.arrays import Expression, VoteRule, Worlds
 
 __all__ = ["SweepChunk", "grid_polynomials", "outcome_bytes_per_deal", "sweep_chunks"]
@@ -130,7 +132,11 @@ def sweep_chunks(
     vote_chamber = np.array([-1 if r.chamber in referendum else r.chamber for r in rules], dtype=np.int64)
     vote_for = np.array([r.polarity_for for r in rules], dtype=np.bool_)
     poly = grid_polynomials(worlds.member_coef, base, x_index, y_index, worlds.link_pairs)
-    thresholds = np.ascontiguousarray(np.moveaxis(-worlds.member_shock.astype(np.float64), 1, 2))
+    thresholds = cached_for(
+        "sweep_thresholds",
+        worlds.member_shock,
+        lambda: np.ascontiguousarray(np.moveaxis(-worlds.member_shock.astype(np.float64), 1, 2)),
+    )
     chamber_of = np.ascontiguousarray(worlds.member_chamber, dtype=np.int64)
     rows_per_chunk = max(1, chunk_size // n_cols)
     width = min(n_cols, chunk_size)
@@ -164,13 +170,7 @@ def sweep_chunks(
             deals = np.tile(base, (n_deals, 1))
             deals[:, x_index] = np.tile(xs[col0:col1], row1 - row0)
             deals[:, y_index] = np.repeat(ys[row0:row1], col1 - col0)
-            share = referendum_share(worlds, deals)
-            # vote_outcomes reads only the shape of the counts for a referendum
-            counts = np.broadcast_to(
-                np.zeros((1, 1, 1, 1), dtype=np.int32), (*passed.shape[1:], worlds.n_chambers)
-            )
-            for v in np.flatnonzero(vote_chamber < 0).tolist():
-                passed[v] = vote_outcomes(worlds, [rules[v]], counts, share)[0][0]
+            referendum_outcomes(worlds, rules, referendum_share(worlds, deals), passed)
         sides = np.stack([evaluate_procedure(expr, passed) for expr in procedures])
         nest_sides(worlds, sides)
         first = row0 * n_cols + col0

@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from riskmodel.worlds.arrays import VoteRule, Worlds
 
-__all__ = ["full_attendance_needed", "needed_counts", "needed_votes", "vote_outcomes"]
+__all__ = ["full_attendance_needed", "needed_counts", "needed_votes", "referendum_outcomes", "vote_outcomes"]
 
 
 def needed_votes(rule: VoteRule, base: npt.ArrayLike) -> npt.NDArray[np.int64]:
@@ -62,18 +62,10 @@ def vote_outcomes(
     passed = np.zeros(shape, dtype=bool)
     support = np.zeros(shape)
     margin = np.zeros(shape)
-    ref_slot = {int(c): q for q, c in enumerate(worlds.referendum_chambers)}
+    referendum_outcomes(worlds, rules, share, passed, support, margin)
+    referendum = set(worlds.referendum_chambers.tolist())
     for v, rule in enumerate(rules):
-        if rule.chamber in ref_slot:
-            q = ref_slot[rule.chamber]
-            s = share[..., q]
-            yes_share = s if rule.polarity_for else 1.0 - s
-            fraction = 1.0 if rule.fraction is None else float(rule.fraction)
-            ok = worlds.referendum_turnout_ok[:, q][:, None, None]
-            carried = yes_share > fraction if rule.strict else yes_share >= fraction
-            passed[v] = carried & ok
-            support[v] = yes_share
-            margin[v] = yes_share - fraction
+        if rule.chamber in referendum:
             continue
         present = worlds.present[:, :, rule.chamber][:, :, None].astype(np.int64)  # (D, R, 1)
         ayes = yes[..., rule.chamber].astype(np.int64)
@@ -91,6 +83,35 @@ def vote_outcomes(
         support[v] = count
         margin[v] = count - needed
     return passed, support, margin
+
+
+def referendum_outcomes(
+    worlds: Worlds,
+    rules: Sequence[VoteRule],
+    share: npt.NDArray[np.float64],
+    passed: npt.NDArray[np.bool_],
+    support: npt.NDArray[np.float64] | None = None,
+    margin: npt.NDArray[np.float64] | None = None,
+) -> None:
+    """Write the referendum votes' ``(passed, support, margin)`` (V, D, R, N) in place.
+
+    ``share`` ``(D, R, N, Q)`` is the yes share of each referendum; other votes are left alone, and
+    so are support and margin when not given (a map needs only whether the vote passed).
+    """
+    ref_slot = {int(c): q for q, c in enumerate(worlds.referendum_chambers)}
+    for v, rule in enumerate(rules):
+        if rule.chamber not in ref_slot:
+            continue
+        q = ref_slot[rule.chamber]
+        s = share[..., q]
+        yes_share = s if rule.polarity_for else 1.0 - s
+        fraction = 1.0 if rule.fraction is None else float(rule.fraction)
+        ok = worlds.referendum_turnout_ok[:, q][:, None, None]
+        carried = yes_share > fraction if rule.strict else yes_share >= fraction
+        passed[v] = carried & ok
+        if support is not None and margin is not None:
+            support[v] = yes_share
+            margin[v] = yes_share - fraction
 
 
 def needed_counts(worlds: Worlds, rules: Sequence[VoteRule]) -> npt.NDArray[np.int64]:

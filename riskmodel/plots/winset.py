@@ -23,6 +23,9 @@ _JOINT_COLOR = "#000000"
 _CONTOURS = (0.5, 0.9)
 
 
+MAX_DRAWN = 301  # grid points per axis a map is drawn from (a 1000×1000 grid: every 4th)
+
+
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
     if ax is not None:
         return ax.get_figure(root=True), ax  # type: ignore[return-value]
@@ -66,8 +69,11 @@ def plot_winset(
     else:
         probability = winset["ratification_probability"].sel(side=side)
         title = f"Win-set of {side}: P(ratify)"
-    xs = winset["x"].to_numpy()
-    ys = winset["y"].to_numpy()
+    # a figure cannot show more cells than it has pixels: draw every k-th grid point at most
+    step = {axis: max(1, -(-winset.sizes[axis] // MAX_DRAWN)) for axis in ("x", "y")}
+    probability = probability.isel(x=slice(None, None, step["x"]), y=slice(None, None, step["y"]))
+    xs = probability["x"].to_numpy()
+    ys = probability["y"].to_numpy()
     values = probability.transpose("y", "x").to_numpy()
     mesh = ax.pcolormesh(xs, ys, values, vmin=0.0, vmax=1.0, cmap="viridis", shading="nearest")
     fig.colorbar(mesh, ax=ax, label="probability")

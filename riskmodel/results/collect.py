@@ -118,6 +118,7 @@ def collect_results(
         for v, chamber in enumerate(layout.vote_chamber.tolist())
         if chamber not in set(layout.referendum_chambers.tolist())
     ]
+    counted = set(counted_votes)
     n_draws = 0
     ess_chains = None if independent_draws else chains
     for chunk in chunks:
@@ -135,7 +136,13 @@ def collect_results(
         )
         out["vote_p"][:, part], out["vote_mcse"][:, part], out["vote_q"][:, :, part] = mean, mcse, q
         worlds_support = chunk.support.reshape(n_votes, -1, chunk.support.shape[-1])
-        out["support_mean"][:, part] = np.moveaxis(_deal_rows(worlds_support).mean(axis=2), 0, 1)
+        n_worlds = worlds_support.shape[1]
+        for v in range(n_votes):
+            if v in counted:
+                # whole vote counts: their float64 sum is exact in any order, so no deal-major copy
+                out["support_mean"][v, part] = worlds_support[v].sum(axis=0) / n_worlds
+            else:
+                out["support_mean"][v, part] = _deal_rows(worlds_support[v]).mean(axis=1)
         if histogram is not None:
             out["support_q"][:, :, part] = np.quantile(worlds_support, QUANTILES, axis=1)
             out["margin_q"][:, :, part] = np.quantile(

@@ -1,0 +1,144 @@
+"""Yes counts and vote thresholds in one kernel: deals × worlds → (passed, support, margin).
+
+The counts are those of :func:`riskmodel.engine.kernel.count_yes` (the same float32 gain and
+comparison); each counted vote's needed votes depend on who is present, not on the deal, so they
+come in once per (vote, draw, replicate) from :func:`riskmodel.engine.votes.needed_counts` and
+the kernel compares every deal's count with them as it goes. Neither the ``(D, R, N, C)`` counts
+nor an int64 copy of them is ever materialised. Chambers with vote weights or an abstention band
+keep the general path (:func:`riskmodel.engine.weighted.count_weighted`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+from riskmodel.engine.kernel import KernelInput, gain_into
+from riskmodel.engine.votes import needed_counts, referendum_outcomes
+from riskmodel.worlds.arrays import VoteRule, Worlds
+
+__all__ = ["fused_outcomes", "vote_layout"]
+
+
+@numba.njit(parallel=True, cache=True, fastmath=True)
+def _fused_kernel(
+    coef_t: npt.NDArray[np.float32],
+    features: npt.NDArray[np.float32],
+    neg_shocks: npt.NDArray[np.float32],
+    bounds: npt.NDArray[np.int64],
+    vote_chamber: npt.NDArray[np.int64],
+    vote_for: npt.NDArray[np.bool_],
+    needed: npt.NDArray[np.int64],
+    present: npt.NDArray[np.int64],
+    passed: npt.NDArray[np.bool_],
+    support: npt.NDArray[np.float64],
+    margin: npt.NDArray[np.float64],
+) -> None:  # pragma: no cover - compiled
+    # Counting exactly as _count_yes_kernel does; votes of chamber -1 (referendums) are skipped.
+    n_draws, _, n_members = coef_t.shape
+    n_deals = features.shape[0]
+    n_replicates = neg_shocks.shape[1]
+    n_chambers = bounds.shape[0] - 1
+    n_votes = vote_chamber.shape[0]
+    one = np.float32(1.0)
+    zero = np.float32(0.0)
+    for d in numba.prange(n_draws):
+        gain = np.empty(n_members, dtype=np.float32)
+        counts = np.empty((n_replicates, n_chambers, n_deals), dtype=np.int64)
+        coef_d = coef_t[d]
+        for n in range(n_deals):
+            gain_into(gain, coef_d, features[n])
+            for r in range(n_replicates):
+                threshold = neg_shocks[d, r]
+                for c in range(n_chambers):
+                    lo = bounds[c]
+                    hi = bounds[c + 1]
+                    g = gain[lo:hi]
+                    t = threshold[lo:hi]
+                    total = zero
+                    for m in range(hi - lo):
+                        total += one if g[m] > t[m] else zero
+                    counts[r, c, n] = np.int64(total)
+        for v in range(n_votes):
+            c = vote_chamber[v]
+            if c < 0:
+                continue
+            for r in range(n_replicates):
+                need = needed[v, d, r]
+                row = counts[r, c]
+                passed_row = passed[v, d, r]
+                support_row = support[v, d, r]
+                margin_row = margin[v, d, r]
+                if vote_for[v]:
+                    for n in range(n_deals):
+                        count = row[n]
+                        passed_row[n] = count >= need
+                        support_row[n] = count
+                        margin_row[n] = count - need
+                else:
+                    here = present[d, r, c]
+                    for n in range(n_deals):
+                        count = here - row[n]
+                        passed_row[n] = count >= need
+                        support_row[n] = count
+                        margin_row[n] = count - need
+
+
+def vote_layout(
+    worlds: Worlds, rules: Sequence[VoteRule]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """``(vote_chamber, vote_for)`` per vote, the chamber -1 for a referendum."""
+    referendum = set(worlds.referendum_chambers.tolist())
+    chamber = np.array([-1 if r.chamber in referendum else r.chamber for r in rules], dtype=np.int64)
+    return chamber, np.array([r.polarity_for for r in rules], dtype=np.bool_)
+
+
+def fused_outcomes(
+    worlds: Worlds,
+    rules: Sequence[VoteRule],
+    features: npt.NDArray[np.float64],
+    share: npt.NDArray[np.float64],
+    prepared: KernelInput,
+    needed: npt.NDArray[np.int64] | None = None,
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """``(passed, support, margin)``, each ``(V, D, R, N)``, as ``vote_outcomes`` gives them.
+
+    Parameters
+    ----------
+    worlds
+        Worlds with one vote per member and no abstention band.
+    rules
+        One rule per vote.
+    features
+        ``(N, F)`` the deals' features.
+    share
+        ``(D, R, N, Q)`` referendum yes shares.
+    prepared
+        The worlds' kernel input.
+    needed
+        ``(V, D, R)`` :func:`riskmodel.engine.needed_counts` when the caller has it already.
+    """
+    n_deals = features.shape[0]
+    shape = (len(rules), worlds.n_draws, worlds.n_replicates, n_deals)
+    passed = np.empty(shape, dtype=bool)
+    support = np.empty(shape)
+    margin = np.empty(shape)
+    vote_chamber, vote_for = vote_layout(worlds, rules)
+    _fused_kernel(
+        prepared.coef_t,
+        np.ascontiguousarray(features, dtype=np.float32),
+        prepared.neg_shocks,
+        prepared.bounds,
+        vote_chamber,
+        vote_for,
+        needed_counts(worlds, rules) if needed is None else needed,
+        prepared.present,
+        passed,
+        support,
+        margin,
+    )
+    referendum_outcomes(worlds, rules, share, passed, support, margin)
+    return passed, support, margin
