@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/winset.py $(if $(LONG),,--quick)
 	$(BIN)/python benchmarks/stress.py $(if $(LONG),,--quick)
 	$(BIN)/python benchmarks/irt.py $(if $(LONG),,--quick) $(if $(BASE),--base $(BASE))
+	$(BIN)/python benchmarks/grid.py $(if $(LONG),--dask 100,--quick) $(if $(BASE),--baseline $(BASE))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
