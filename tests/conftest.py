@@ -6,6 +6,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run (seeded from each test's name) and keep no
+# example database, so a run never depends on what an earlier run happened to find.
+settings.register_profile("riskmodel", derandomize=True, database=None, print_blob=True)
+settings.load_profile("riskmodel")
 
 TESTS = Path(__file__).parent
 ROOT = TESTS.parent
