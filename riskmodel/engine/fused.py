@@ -16,7 +16,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from riskmodel.engine.kernel import KernelInput, gain_into
+from riskmodel.engine.kernel import KernelInput, chamber_yes, gain_into
 from riskmodel.engine.votes import needed_counts, referendum_outcomes
 from riskmodel.worlds.arrays import VoteRule, Worlds
 
@@ -43,8 +43,6 @@ def _fused_kernel(
     n_replicates = neg_shocks.shape[1]
     n_chambers = bounds.shape[0] - 1
     n_votes = vote_chamber.shape[0]
-    one = np.float32(1.0)
-    zero = np.float32(0.0)
     for d in numba.prange(n_draws):
         gain = np.empty(n_members, dtype=np.float32)
         counts = np.empty((n_replicates, n_chambers, n_deals), dtype=np.int64)
@@ -54,14 +52,7 @@ def _fused_kernel(
             for r in range(n_replicates):
                 threshold = neg_shocks[d, r]
                 for c in range(n_chambers):
-                    lo = bounds[c]
-                    hi = bounds[c + 1]
-                    g = gain[lo:hi]
-                    t = threshold[lo:hi]
-                    total = zero
-                    for m in range(hi - lo):
-                        total += one if g[m] > t[m] else zero
-                    counts[r, c, n] = np.int64(total)
+                    counts[r, c, n] = chamber_yes(gain, threshold, bounds[c], bounds[c + 1])
         for v in range(n_votes):
             c = vote_chamber[v]
             if c < 0:

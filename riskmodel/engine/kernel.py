@@ -20,7 +20,16 @@ import numpy.typing as npt
 
 from riskmodel.worlds.arrays import Worlds
 
-__all__ = ["KernelInput", "cached_for", "count_yes", "gain_into", "member_gain", "member_votes", "prepare"]
+__all__ = [
+    "KernelInput",
+    "cached_for",
+    "chamber_yes",
+    "count_yes",
+    "gain_into",
+    "member_gain",
+    "member_votes",
+    "prepare",
+]
 
 
 @numba.njit(inline="always", fastmath=True)
@@ -40,6 +49,21 @@ def gain_into(
             gain[m] += row[m] * weight
 
 
+@numba.njit(inline="always", fastmath=True)
+def chamber_yes(
+    gain: npt.NDArray[np.float32], threshold: npt.NDArray[np.float32], lo: int, hi: int
+) -> int:  # pragma: no cover - compiled
+    """Members ``lo:hi`` whose net gain beats their (negated) shock: the chamber's yes count."""
+    one = np.float32(1.0)
+    zero = np.float32(0.0)
+    g = gain[lo:hi]
+    t = threshold[lo:hi]
+    total = zero
+    for m in range(hi - lo):
+        total += one if g[m] > t[m] else zero
+    return int(total)
+
+
 @numba.njit(parallel=True, cache=True, fastmath=True)
 def _count_yes_kernel(
     coef_t: npt.NDArray[np.float32],
@@ -56,8 +80,6 @@ def _count_yes_kernel(
     n_replicates = neg_shocks.shape[1]
     n_chambers = bounds.shape[0] - 1
     counts = np.zeros((n_draws, n_replicates, n_deals, n_chambers), dtype=np.int32)
-    one = np.float32(1.0)
-    zero = np.float32(0.0)
     for d in numba.prange(n_draws):
         gain = np.empty(n_members, dtype=np.float32)
         coef_d = coef_t[d]
@@ -66,14 +88,7 @@ def _count_yes_kernel(
             for r in range(n_replicates):
                 threshold = neg_shocks[d, r]
                 for c in range(n_chambers):
-                    lo = bounds[c]
-                    hi = bounds[c + 1]
-                    g = gain[lo:hi]
-                    t = threshold[lo:hi]
-                    total = zero
-                    for m in range(hi - lo):
-                        total += one if g[m] > t[m] else zero
-                    counts[d, r, n, c] = np.int32(total)
+                    counts[d, r, n, c] = chamber_yes(gain, threshold, bounds[c], bounds[c + 1])
     return counts
 
 
