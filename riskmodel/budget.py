@@ -22,10 +22,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from riskmodel.errors import RiskmodelError
-from riskmodel.spec.scenario import LoadedScenario
-from riskmodel.spec.schema import Scenario
+
+if TYPE_CHECKING:
+    from riskmodel.spec.scenario import LoadedScenario
+    from riskmodel.spec.schema import Scenario
 
 __all__ = [
     "BASE_BYTES",

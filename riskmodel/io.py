@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING
 
 from riskmodel.errors import RiskmodelError, escape_text
 from riskmodel.paths import check_output_folder, input_message, input_problem, os_error_message
-from riskmodel.resultsfile import check_results
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -331,6 +330,8 @@ def load_results(path: str | Path) -> xr.Dataset:
         dataset.attrs = {**tree.attrs, **dataset.attrs}
     else:
         dataset = tree.to_dataset()
+    from riskmodel.resultsfile import check_results  # pydantic models: built when first needed
+
     problem = check_results(dataset)
     if problem is not None:
         raise RiskmodelError(

@@ -616,6 +616,22 @@ def test_light_commands_load_no_heavy_package(argv: list[str]) -> None:
     )
 
 
+# Help needs neither the data stack nor the scenario schema: printing it stays within a few
+# times Python's own start-up.
+HELP_FORBIDDEN = (*CLI_STARTUP_FORBIDDEN, "numpy", "pandas", "yaml")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"]], ids=["help", "run-help"])
+def test_help_loads_no_data_stack(argv: list[str]) -> None:
+    code = _CLI_PROBE.format(argv=argv, forbidden=HELP_FORBIDDEN)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])["loaded"]
+    assert not loaded, f"riskmodel {' '.join(argv)} imports {loaded}"
+
+
 def test_command_line_module_loads_no_heavy_package() -> None:
     # what `riskmodel --version` needs: the app and its option defaults, nothing heavy
     loaded = _loaded(["riskmodel.cli.app"], CLI_STARTUP_FORBIDDEN)

@@ -24,7 +24,6 @@ from riskmodel.budget import LIMIT_ENV
 from riskmodel.errors import RiskmodelError, ScenarioError, escape_text
 from riskmodel.io import os_error_message, remove_temp_files_on_signals
 from riskmodel.spec.names import ALLOW_OUTSIDE_ENV
-from riskmodel.spec.yamlsource import located
 
 __all__ = [
     "JsonOption",
@@ -86,7 +85,12 @@ def fail(exc: Exception | str) -> typer.Exit:
     control characters in them are shown escaped so they can neither drive the terminal nor
     split the line.
     """
-    _print_error(str(located(exc) if isinstance(exc, ScenarioError) else exc))
+    if isinstance(exc, ScenarioError):
+        # the scenario schema (pydantic models) loads only when an error needs locating
+        from riskmodel.spec.yamlsource import located
+
+        exc = located(exc)
+    _print_error(str(exc))
     return typer.Exit(code=EXIT_USER_ERROR)
 
 
@@ -151,7 +155,7 @@ def _usage_exit(exc: Any) -> typer.Exit:
 
 def _exit_for(exc: Exception) -> typer.Exit:
     if isinstance(exc, ScenarioError):
-        return fail(located(exc))
+        return fail(exc)
     if isinstance(exc, RiskmodelError):
         return fail(exc)
     if isinstance(exc, OSError):

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
 from rich.table import Table
 from rich.text import Text
@@ -31,6 +30,9 @@ from riskmodel.cli.options import (
 from riskmodel.cli.parsing import parse_assignments, parse_threshold
 from riskmodel.defaults import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS
 from riskmodel.errors import RiskmodelError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # Heavy modules are imported inside the commands, so that `riskmodel --help` stays light.
 
@@ -195,6 +197,8 @@ def sidepay(
     out: OutOption = None,
 ) -> None:
     """Probability of ratification as a function of the chiefs' side-payment budget."""
+    import numpy as np
+
     from riskmodel.analyses.sidepayments import side_payments
     from riskmodel.io import write_atomic
 
@@ -284,6 +288,8 @@ def bargain(
     out: OutOption = None,
 ) -> None:
     """Nash bargaining between the chiefs, weighted by ratification; optionally tie one side's hands."""
+    import numpy as np
+
     from riskmodel.analyses.bargaining import nash_bargaining, tied_hands
 
     try:

@@ -20,11 +20,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from riskmodel.errors import ScenarioError, escape_text
 from riskmodel.io import input_problem
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "ALLOW_OUTSIDE_ENV",
@@ -109,6 +111,8 @@ def check_member_names(table: pd.DataFrame, file: Path) -> None:
                     location="name",
                 )
             normalised.append(text)
+        import pandas as pd  # lazily: `riskmodel --help` imports this module
+
         table["name"] = pd.Series(normalised, index=table.index, dtype=object)
     for column in table.columns:
         if not str(column).startswith("offset."):

@@ -12,9 +12,8 @@ import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pydantic
 
 from riskmodel.errors import ScenarioError, did_you_mean
@@ -33,6 +32,9 @@ from riskmodel.spec.schema import (
     Side,
 )
 from riskmodel.spec.yamlsource import LinePath, error_from_validation, line_for, named_location, read_yaml
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["MAX_SCENARIO_BYTES", "LoadedScenario", "load_scenario", "parse_scenario"]
 
