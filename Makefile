@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SCENARIO ?= data/scenarios/usmca_2019.yaml
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test test-long lint typecheck unit bench clean
 
 $(STAMP): pyproject.toml
 	@PY=$$(scripts/find-python.sh) || exit 1; \
@@ -28,9 +28,14 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	scripts/install-system-deps.sh
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not long"
 
 test: lint typecheck unit
+
+# the long forms of studies whose short forms `make test` runs (1,500-mutant fuzzing, 22 kills ...)
+test-long: $(STAMP)
+	scripts/install-system-deps.sh
+	$(BIN)/pytest -q -m long
 
 # `make bench`: every benchmark, short forms (minutes). `make bench LONG=1`: the full shapes
 # (the 109th House IRT fit, 10^6-deal win-set map ...). BASE=/path/to/old/checkout adds the

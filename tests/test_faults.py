@@ -199,7 +199,7 @@ def test_kill_9_during_run_and_report_leaves_whole_files_and_no_debris_short(tmp
     _kill_loop(tmp_path, kills_run=2, kills_report=1, seed=1)
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_kill_9_during_run_and_report_leaves_whole_files_and_no_debris(tmp_path: Path) -> None:
     _kill_loop(tmp_path, kills_run=12, kills_report=10, seed=20_190_101)
 

@@ -346,7 +346,7 @@ def test_scenarios_mutated_key_by_key_are_refused_cleanly_or_valid(
     _check_mutant(tmp_path, mutation)
 
 
-@pytest.mark.slow
+@pytest.mark.long
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mutation=mutations(TOY_DATA))
 def test_many_more_scenario_mutants(tmp_path: Path, mutation: tuple[tuple[Any, ...], str, Any]) -> None:
@@ -425,7 +425,7 @@ def test_shocks_files_mutated_key_by_key_are_refused_cleanly_or_valid(
     _check_shocks(toy_scenario, mutation)
 
 
-@pytest.mark.slow
+@pytest.mark.long
 @settings(max_examples=1500, deadline=None)
 @given(mutation=mutations(SHOCKS_DATA))
 def test_many_more_shocks_mutants(toy_scenario, mutation: tuple[tuple[Any, ...], str, Any]) -> None:

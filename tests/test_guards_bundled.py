@@ -43,7 +43,8 @@ def test_a_bundled_case_runs_without_library_noise(tmp_path: Path, scenario: Pat
     assert _noise(done.stderr) == [], done.stderr
 
 
-@pytest.mark.slow
+# each bundled case is checked above; this runs them again through `riskmodel gallery`
+@pytest.mark.long
 def test_the_gallery_runs_without_library_noise(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "riskmodel", "gallery", "--worlds", "400", "--out", str(tmp_path)],
