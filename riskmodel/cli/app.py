@@ -177,6 +177,7 @@ def run(
     from riskmodel.io import save_results, write_atomic
     from riskmodel.pipeline import evaluate_deals, sample_worlds
     from riskmodel.results.datatree import results_tree
+    from riskmodel.results.netcdf import without_distributed
     from riskmodel.results.tables import summary_table
 
     if memory_limit is not None:
@@ -209,7 +210,7 @@ def run(
         f"{loaded.spec.title or loaded.spec.name} — {results.attrs['n_worlds']:,} worlds "
         f"({results.attrs['n_draws']:,} draws × {replicates} replicates), seed {seed}"
     )
-    from riskmodel.report.overview import no_change_pairs
+    from riskmodel.results.nochange import no_change_pairs
 
     unchanged = set(no_change_pairs(results, loaded))
     shown = table.assign(
@@ -222,7 +223,8 @@ def run(
         emit_json({"title": title, "attrs": dict(results.attrs), "rows": records(shown)})
     else:
         console.print(_format_table(shown, title))
-    results_path = save_results(results_tree(results, simulation.draws), out_dir / "results.nc")
+    with without_distributed():
+        results_path = save_results(results_tree(results, simulation.draws), out_dir / "results.nc")
     csv_path = write_atomic(out_dir / "summary.csv", lambda tmp: table.to_csv(tmp, index=False))
     out_console.print(
         "P(ratify): share of worlds in which the side ratifies, ± its Monte Carlo standard error.\n"
