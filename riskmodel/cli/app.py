@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from riskmodel.budget import LIMIT_ENV, check_budget, estimate_scenario, parse_size
+from riskmodel.cli.collector import collecting_new_objects, fewer_full_collections
 from riskmodel.cli.common import (
     JsonOption,
     SafeGroup,
@@ -149,6 +150,7 @@ def validate(
 
 
 @app.command()
+@fewer_full_collections()
 def run(
     scenario: Annotated[
         Path | None,
@@ -223,9 +225,9 @@ def run(
         emit_json({"title": title, "attrs": dict(results.attrs), "rows": records(shown)})
     else:
         console.print(_format_table(shown, title))
-    with without_distributed():
+    with without_distributed(), collecting_new_objects():
         results_path = save_results(results_tree(results, simulation.draws), out_dir / "results.nc")
-    csv_path = write_atomic(out_dir / "summary.csv", lambda tmp: table.to_csv(tmp, index=False))
+        csv_path = write_atomic(out_dir / "summary.csv", lambda tmp: table.to_csv(tmp, index=False))
     out_console.print(
         "P(ratify): share of worlds in which the side ratifies, ± its Monte Carlo standard error.\n"
         "p_e: ratification probability given one epistemic draw (posterior of win-set membership)."
@@ -256,7 +258,7 @@ def run(
     if report:
         from riskmodel.report import write_report
 
-        with status("Writing the report (figures, HTML, PDF)"):
+        with status("Writing the report (figures, HTML, PDF)"), collecting_new_objects():
             files = write_report(results_path)
         for warning in files.warnings:
             errors.print(f"warning: {escape(warning)}", highlight=False)
