@@ -17,7 +17,6 @@ from rich.table import Table
 from rich.text import Text
 
 from riskmodel.budget import LIMIT_ENV, check_budget, estimate_scenario, parse_size
-from riskmodel.cli.collector import collecting_new_objects, fewer_full_collections
 from riskmodel.cli.common import (
     JsonOption,
     SafeGroup,
@@ -41,6 +40,7 @@ from riskmodel.cli.options import (
     progress_bar,
     status,
 )
+from riskmodel.collector import collecting_new_objects, fewer_full_collections
 from riskmodel.defaults import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS
 from riskmodel.errors import RiskmodelError
 
@@ -259,7 +259,8 @@ def run(
         from riskmodel.report import write_report
 
         with status("Writing the report (figures, HTML, PDF)"), collecting_new_objects():
-            files = write_report(results_path)
+            # the scenario the run loaded: the report need not parse its file again
+            files = write_report(results_path, scenario=loaded)
         for warning in files.warnings:
             errors.print(f"warning: {escape(warning)}", highlight=False)
         out_console.print(f"Wrote {files.html} and {files.pdf}.", highlight=False)

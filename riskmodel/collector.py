@@ -1,4 +1,4 @@
-"""Garbage-collector settings for a one-shot command: fewer walks over a heap that only grows.
+"""Garbage-collector settings for one-shot work: fewer walks over a heap that only grows.
 
 A ``riskmodel run`` imports PyMC, PyTensor, numba, SciPy and xarray (about a million objects)
 and frees almost nothing before it exits. CPython's collector still walks the whole heap each
@@ -44,10 +44,13 @@ def collecting_new_objects() -> Iterator[None]:
     Objects alive at entry are moved to the collector's permanent generation (``gc.freeze``)
     and handed back at exit (``gc.unfreeze``), so nothing is kept longer than the block: a
     writer's file objects, created inside it, are collected as before; the rest of the heap is
-    not walked again.
+    not walked again. Blocks nest: an inner block freezes what the outer one has created
+    since, and the outermost block hands everything back.
     """
+    outermost = gc.get_freeze_count() == 0
     gc.freeze()
     try:
         yield
     finally:
-        gc.unfreeze()
+        if outermost:
+            gc.unfreeze()
