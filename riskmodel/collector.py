@@ -17,6 +17,10 @@ from collections.abc import Iterator
 
 __all__ = ["FULL_COLLECTION_EVERY", "collecting_new_objects", "fewer_full_collections"]
 
+_nesting = 0
+"""Blocks of :func:`collecting_new_objects` now open (the permanent generation is not ours to
+count: CPython itself leaves a few hundred objects there at start-up)."""
+
 FULL_COLLECTION_EVERY = 1000
 """Young-generation collections between full ones (CPython's default is 10), as mypy does."""
 
@@ -47,10 +51,12 @@ def collecting_new_objects() -> Iterator[None]:
     not walked again. Blocks nest: an inner block freezes what the outer one has created
     since, and the outermost block hands everything back.
     """
-    outermost = gc.get_freeze_count() == 0
+    global _nesting
+    _nesting += 1
     gc.freeze()
     try:
         yield
     finally:
-        if outermost:
+        _nesting -= 1
+        if _nesting == 0:
             gc.unfreeze()
