@@ -10,12 +10,15 @@ baselines measured in the same run on the same machine:
 
 Each figure is the median of ``--repeat`` runs, the trees taking turns so that a busy machine
 slows them alike (the machine may be shared: read the ratios).
-Peak memory is the child's maximum resident set (``VmHWM``), read with ``/usr/bin/time -f %M``
-when that program exists.
+Peak memory is the child's maximum resident set (``VmHWM``) and CPU time its user + system
+seconds, read with ``/usr/bin/time -f "%M %U %S"`` when that program exists. On a busy machine
+the wall time waits for a core while the CPU time barely moves: read both.
 
 "Cold" runs point numba's cache (``NUMBA_CACHE_DIR``) and riskmodel's cache of elicited priors
 (``XDG_CACHE_HOME``) at empty temporary folders, so nothing compiled or fitted before is reused;
-the user's own caches are left alone.
+the user's own caches are left alone. Matplotlib keeps its font list under ``XDG_CACHE_HOME``
+too; that list belongs to matplotlib's installation, not to riskmodel, so cold runs keep
+reading it from where it is (``MPLCONFIGDIR``).
 
 Run: ``python benchmarks/startup.py [--quick] [--base /path/to/old/checkout]``.
 """
@@ -37,10 +40,14 @@ SCENARIO = ROOT / "data" / "scenarios" / "usmca_2019.yaml"
 TIME = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
 
 
-def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float | None]:
-    """Wall seconds and peak resident MB (None when /usr/bin/time is missing) of one command."""
+Measured = tuple[float, float | None, float | None]
+"""Wall seconds, peak resident MB and CPU seconds (None when /usr/bin/time is missing)."""
+
+
+def timed(argv: list[str], env: dict[str, str]) -> Measured:
+    """Wall seconds, peak resident MB and CPU seconds of one command."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
-        command = [TIME, "-f", "%M", "-o", report.name, *argv] if TIME else argv
+        command = [TIME, "-f", "%M %U %S", "-o", report.name, *argv] if TIME else argv
         started = time.perf_counter()
         # `python -m` puts the working folder first on sys.path: run in the tree being measured
         cwd = env.get("PYTHONPATH", str(ROOT))
@@ -48,34 +55,44 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float | None]:
         wall = time.perf_counter() - started
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-        peak = None
+        peak = cpu = None
         if TIME:
-            lines = [line for line in Path(report.name).read_text().splitlines() if line.strip().isdigit()]
-            peak = int(lines[-1]) / 1024 if lines else None
-    return wall, peak
+            fields = Path(report.name).read_text().split()[-3:]
+            if len(fields) == 3:
+                peak, cpu = int(fields[0]) / 1024, float(fields[1]) + float(fields[2])
+    return wall, peak, cpu
+
+
+def summary(measured: list[Measured]) -> Measured:
+    """Median wall and CPU seconds, largest peak memory, of repeated runs of one command."""
+    peaks = [peak for _, peak, _ in measured if peak is not None]
+    cpus = [cpu for _, _, cpu in measured if cpu is not None]
+    return (
+        statistics.median(wall for wall, _, _ in measured),
+        max(peaks) if peaks else None,
+        statistics.median(cpus) if cpus else None,
+    )
 
 
 def interleaved(
     repeat: int, argv_of: dict[str, list[str]], env_of: dict[str, dict[str, str]]
-) -> dict[str, tuple[float, float | None]]:
-    """Median wall time and peak memory of each tree's command, the trees taking turns.
+) -> dict[str, Measured]:
+    """Median wall and CPU time and peak memory of each tree's command, the trees taking turns.
 
     Taking turns spreads whatever else the machine is doing evenly over the trees compared.
     """
-    runs: dict[str, list[tuple[float, float | None]]] = {label: [] for label in argv_of}
+    runs: dict[str, list[Measured]] = {label: [] for label in argv_of}
     for _ in range(repeat):
         for label, argv in argv_of.items():
             runs[label].append(timed(argv, env_of[label]))
-    result = {}
-    for label, measured in runs.items():
-        peaks = [peak for _, peak in measured if peak is not None]
-        result[label] = (statistics.median(wall for wall, _ in measured), max(peaks) if peaks else None)
-    return result
+    return {label: summary(measured) for label, measured in runs.items()}
 
 
 def environment(pythonpath: Path, *, cold: Path | None = None) -> dict[str, str]:
     env = dict(os.environ, PYTHONPATH=str(pythonpath))
     if cold is not None:
+        cache_home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        env.setdefault("MPLCONFIGDIR", str(cache_home / "matplotlib"))
         env["NUMBA_CACHE_DIR"] = str(cold / "numba")
         env["XDG_CACHE_HOME"] = str(cold / "xdg")
     return env
@@ -95,7 +112,7 @@ def main() -> None:
     slow = 1 if args.quick else 3
     trees = [("this tree", ROOT)] + ([("base", args.base.resolve())] if args.base else [])
 
-    rows: list[tuple[str, str, float, float | None]] = []
+    rows: list[tuple[str, str, Measured]] = []
     env = environment(ROOT)
     baselines = interleaved(
         fast,
@@ -103,8 +120,8 @@ def main() -> None:
         {"pass": env, "numpy": env},
     )
     startup, numpy_s = baselines["pass"][0], baselines["numpy"][0]
-    rows += [("baseline", "python -c pass", *baselines["pass"])]
-    rows += [("baseline", 'python -c "import numpy"', *baselines["numpy"])]
+    rows += [("baseline", "python -c pass", baselines["pass"])]
+    rows += [("baseline", 'python -c "import numpy"', baselines["numpy"])]
 
     with tempfile.TemporaryDirectory(prefix="riskmodel-bench-") as scratch:
         out = Path(scratch) / "out"
@@ -126,40 +143,38 @@ def main() -> None:
             argv_of = {**dict.fromkeys(env_of, argv), "numpy": [python, "-c", "import numpy"]}
             measured = interleaved(repeat, argv_of, {**env_of, "numpy": env})
             numpy_near[name] = measured["numpy"][0]
-            rows += [(label, name, *measured[label]) for label in env_of]
-        colds: dict[str, list[tuple[float, float | None]]] = {label: [] for label in env_of}
+            rows += [(label, name, measured[label]) for label in env_of]
+        colds: dict[str, list[Measured]] = {label: [] for label in env_of}
+        cold_numpy: list[Measured] = []
         for attempt in range(slow):
             for label, tree in trees:
                 cold = Path(scratch) / f"cold-{label.replace(' ', '-')}-{attempt}"
                 colds[label].append(timed(run, environment(tree, cold=cold)))
-        for label, measured in colds.items():
-            peaks = [peak for _, peak in measured if peak is not None]
-            rows.append(
-                (
-                    label,
-                    "riskmodel run (cold: empty caches)",
-                    statistics.median(wall for wall, _ in measured),
-                    max(peaks) if peaks else None,
-                )
-            )
+            cold_numpy.append(timed([python, "-c", "import numpy"], env))
+        cold_name = "riskmodel run (cold: empty caches)"
+        numpy_near[cold_name] = summary(cold_numpy)[0]
+        rows += [(label, cold_name, summary(measured)) for label, measured in colds.items()]
 
     print(
         f"{'tree':<10} {'command':<40} {'wall s':>8} {'× python':>9} {'× numpy':>8} "
-        f"{'× base':>7} {'peak MB':>8}"
+        f"{'× base':>7} {'cpu s':>7} {'cpu × base':>10} {'peak MB':>8}"
     )
-    base_of = {command: wall for label, command, wall, _ in rows if label == "base"}
-    for label, command, wall, peak in rows:
-        versus = f"{wall / base_of[command]:6.2f}×" if label != "base" and command in base_of else ""
-        memory = f"{peak:8.0f}" if peak is not None else f"{'—':>8}"
+    base_of = {command: measured for label, command, measured in rows if label == "base"}
+    for label, command, (wall, peak, cpu) in rows:
+        base = base_of.get(command) if label != "base" else None
+        versus = f"{wall / base[0]:6.2f}×" if base is not None else ""
+        cpu_versus = f"{cpu / base[2]:9.2f}×" if base is not None and cpu and base[2] else ""
         print(
             f"{label:<10} {command:<40} {wall:8.3f} {wall / startup:8.1f}× "
-            f"{wall / numpy_near.get(command, numpy_s):7.1f}× "
-            f"{versus:>7} {memory}"
+            f"{wall / numpy_near.get(command, numpy_s):7.1f}× {versus:>7} "
+            f"{cpu if cpu is not None else float('nan'):7.2f} {cpu_versus:>10} "
+            f"{peak if peak is not None else float('nan'):8.0f}"
         )
     print(
         "Targets: --help ≤ 5× and validate ≤ 12× `import numpy`; warm run < 2 s (< 3.5 s with the "
         "report); cold run < 5 s. × base < 1 is faster than the base checkout. × numpy is against "
-        "`import numpy` timed in turn with the command."
+        "`import numpy` timed in turn with the command. CPU is user + system seconds of the "
+        "command and its children."
     )
 
 

@@ -38,6 +38,8 @@ SHARED = (
     "riskmodel.paths",
     "riskmodel.resultsfile",
     "riskmodel.defaults",
+    # garbage-collector settings for one-shot work (a command, an atomic write)
+    "riskmodel.collector",
 )
 
 # Entry points above every stage: the top package (lazy PEP 562 re-exports of the notebook

@@ -40,6 +40,7 @@ from riskmodel.cli.options import (
     progress_bar,
     status,
 )
+from riskmodel.collector import collecting_new_objects, fewer_full_collections
 from riskmodel.defaults import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS
 from riskmodel.errors import RiskmodelError
 
@@ -149,6 +150,7 @@ def validate(
 
 
 @app.command()
+@fewer_full_collections()
 def run(
     scenario: Annotated[
         Path | None,
@@ -177,6 +179,7 @@ def run(
     from riskmodel.io import save_results, write_atomic
     from riskmodel.pipeline import evaluate_deals, sample_worlds
     from riskmodel.results.datatree import results_tree
+    from riskmodel.results.netcdf import without_distributed
     from riskmodel.results.tables import summary_table
 
     if memory_limit is not None:
@@ -209,7 +212,7 @@ def run(
         f"{loaded.spec.title or loaded.spec.name} — {results.attrs['n_worlds']:,} worlds "
         f"({results.attrs['n_draws']:,} draws × {replicates} replicates), seed {seed}"
     )
-    from riskmodel.report.overview import no_change_pairs
+    from riskmodel.results.nochange import no_change_pairs
 
     unchanged = set(no_change_pairs(results, loaded))
     shown = table.assign(
@@ -222,8 +225,9 @@ def run(
         emit_json({"title": title, "attrs": dict(results.attrs), "rows": records(shown)})
     else:
         console.print(_format_table(shown, title))
-    results_path = save_results(results_tree(results, simulation.draws), out_dir / "results.nc")
-    csv_path = write_atomic(out_dir / "summary.csv", lambda tmp: table.to_csv(tmp, index=False))
+    with without_distributed(), collecting_new_objects():
+        results_path = save_results(results_tree(results, simulation.draws), out_dir / "results.nc")
+        csv_path = write_atomic(out_dir / "summary.csv", lambda tmp: table.to_csv(tmp, index=False))
     out_console.print(
         "P(ratify): share of worlds in which the side ratifies, ± its Monte Carlo standard error.\n"
         "p_e: ratification probability given one epistemic draw (posterior of win-set membership)."
@@ -254,8 +258,9 @@ def run(
     if report:
         from riskmodel.report import write_report
 
-        with status("Writing the report (figures, HTML, PDF)"):
-            files = write_report(results_path)
+        with status("Writing the report (figures, HTML, PDF)"), collecting_new_objects():
+            # the scenario the run loaded: the report need not parse its file again
+            files = write_report(results_path, scenario=loaded)
         for warning in files.warnings:
             errors.print(f"warning: {escape(warning)}", highlight=False)
         out_console.print(f"Wrote {files.html} and {files.pdf}.", highlight=False)

@@ -11,11 +11,13 @@ from rich.text import Text
 
 from riskmodel.cli.common import console, errors, fail
 from riskmodel.cli.options import status
+from riskmodel.collector import fewer_full_collections
 from riskmodel.errors import RiskmodelError
 
 __all__ = ["register"]
 
 
+@fewer_full_collections()  # matplotlib's and WeasyPrint's imports need no repeated full walks
 def report(
     results: Annotated[
         Path, typer.Argument(help="Results file (results.nc) or the folder holding it.", show_default=False)

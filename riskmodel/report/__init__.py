@@ -18,11 +18,12 @@ from pathlib import Path
 
 import xarray as xr
 
+from riskmodel.collector import collecting_new_objects
 from riskmodel.io import write_atomic
 from riskmodel.report.context import build_report_context
 from riskmodel.report.figures import FigureFormat
 from riskmodel.report.rating import RATING_BANDS, RatingBand, risk_rating
-from riskmodel.report.render import render_html, render_pdf
+from riskmodel.report.render import print_pdf, render_html, render_pdf
 from riskmodel.spec.scenario import LoadedScenario
 
 __all__ = [
@@ -81,9 +82,10 @@ def write_report(
         results, scenario=scenario, analyses_dir=analyses_dir, figure_format=figure_format
     )
     html_path = pdf_path = None
+    page = render_html(context)  # one page for both files: the PDF is printed from the same HTML
     if html is not None:
-        page = render_html(context)
-        html_path = write_atomic(html, lambda tmp: tmp.write_text(page, encoding="utf-8"))
+        with collecting_new_objects():  # the write's collection need not walk the report's figures
+            html_path = write_atomic(html, lambda tmp: tmp.write_text(page, encoding="utf-8"))
     if pdf is not None:
-        pdf_path = render_pdf(context, pdf)
+        pdf_path = print_pdf(page, pdf)
     return ReportFiles(html=html_path, pdf=pdf_path, warnings=list(context["warnings"]))

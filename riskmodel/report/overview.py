@@ -21,8 +21,8 @@ from riskmodel.errors import RiskmodelError
 from riskmodel.io import load_netcdf
 from riskmodel.plots.votes import plot_deal_side_heatmap
 from riskmodel.report.figures import FigureFormat, figure_uri
+from riskmodel.results.nochange import no_change_pairs
 from riskmodel.results.tables import stress_table
-from riskmodel.spec.scenario import LoadedScenario
 
 __all__ = [
     "ANALYSIS_FILES",
@@ -64,27 +64,6 @@ def short_labels(names: list[str], labels: dict[str, str]) -> list[dict[str, Any
         used.add(candidate)
         out.append({"name": name, "short": candidate, "full": full, "abbreviated": candidate != full})
     return out
-
-
-def no_change_pairs(results: xr.Dataset, loaded: LoadedScenario | None) -> list[tuple[str, str]]:
-    """``(deal, side)`` pairs whose deal values equal the side's fallback (reversion) on every issue.
-
-    For such a side the deal changes nothing: every actor's net gain is zero and its votes are
-    decided by the shocks alone, so its P(ratify) is a coin flip that says nothing about risk.
-    """
-    if loaded is None:
-        return []
-    issues = [str(i) for i in results["issue"].to_numpy()]
-    pairs = []
-    for side in loaded.spec.sides:
-        if side.name not in results["side"].to_numpy().tolist() or side.reversion is None:
-            continue  # a nested side without a reversion of its own has no fallback to equal
-        fallback = np.array([float(side.reversion.get(i, np.nan)) for i in issues])
-        for deal in results["deal"].to_numpy().tolist():
-            values = results["deal_value"].sel(deal=deal).to_numpy().astype(float)
-            if np.allclose(values, fallback, rtol=0, atol=1e-12):
-                pairs.append((str(deal), side.name))
-    return pairs
 
 
 def heatmap_figure(

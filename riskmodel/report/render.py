@@ -15,10 +15,11 @@ from typing import Any
 
 import jinja2
 
+from riskmodel.collector import collecting_new_objects
 from riskmodel.errors import RiskmodelError
 from riskmodel.io import write_atomic
 
-__all__ = ["BIDI_CONTROLS", "inert_text", "render_html", "render_pdf"]
+__all__ = ["BIDI_CONTROLS", "inert_text", "print_pdf", "render_html", "render_pdf"]
 
 BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _BIDI = re.compile(f"[{BIDI_CONTROLS}]")
@@ -100,6 +101,44 @@ def render_pdf(context: dict[str, Any], path: str | Path) -> Path:
     RiskmodelError
         When WeasyPrint or its system libraries (Pango) are missing.
     """
+    _weasyprint()  # a missing WeasyPrint is reported before the page is rendered
+    return print_pdf(render_html(context), path)
+
+
+def print_pdf(html: str, path: str | Path) -> Path:
+    """Print an HTML page of :func:`render_html` to a PDF file (WeasyPrint), atomically.
+
+    :func:`riskmodel.report.write_report` renders the page once and hands the same text to the
+    HTML file and to this printer.
+
+    Parameters
+    ----------
+    html
+        The report page.
+    path
+        The PDF file to write.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    RiskmodelError
+        When WeasyPrint or its system libraries (Pango) are missing.
+    """
+    weasyprint, url_fetcher = _weasyprint()
+    document = weasyprint.HTML(
+        string=html, base_url=None, url_fetcher=url_fetcher(allowed_protocols={"data"})
+    ).render()
+    # the write's own objects are few; the laid-out document (every box of every page) is not
+    # garbage until the write is done, so the write's collection need not walk it
+    with collecting_new_objects():
+        return write_atomic(path, lambda tmp: document.write_pdf(tmp))
+
+
+def _weasyprint() -> tuple[Any, Any]:
     try:
         import weasyprint
         from weasyprint.urls import URLFetcher
@@ -108,8 +147,4 @@ def render_pdf(context: dict[str, Any], path: str | Path) -> Path:
             f"PDF reports need WeasyPrint and the Pango library ({exc}); install them with "
             "'pip install weasyprint' and 'scripts/install-system-deps.sh'"
         ) from None
-    html = render_html(context)
-    document = weasyprint.HTML(
-        string=html, base_url=None, url_fetcher=URLFetcher(allowed_protocols={"data"})
-    ).render()
-    return write_atomic(path, lambda tmp: document.write_pdf(tmp))
+    return weasyprint, URLFetcher
