@@ -1,4 +1,4 @@
-"""The float32 IRT density matches the float64 reference within stated tolerances; whitening is exact."""
+"""The float32 IRT density matches the float64 reference within stated tolerances."""
 
 from __future__ import annotations
 
@@ -6,19 +6,11 @@ import dataclasses
 
 import numpy as np
 import pytest
-from irt_helpers import dense_matrix, long_votes, simulate
+from irt_helpers import dense_matrix, simulate
 
-from riskmodel.inference.irt_fast import (
-    curvature,
-    exp_neg32,
-    log1p32,
-    logp_grad32,
-    vote_codes,
-    whitened_logp_grad,
-    whitening,
-)
-from riskmodel.inference.irt_kernel import kernel_data, logp_and_grad, posterior_mode
-from riskmodel.model.irt import VoteMatrix, vote_matrix
+from riskmodel.inference.irt_fast import exp_neg32, log1p32, logp_grad32, vote_codes
+from riskmodel.inference.irt_reference import kernel_data, logp_and_grad
+from riskmodel.model.irt import VoteMatrix
 
 
 def _matrix(seed: int, n: int = 60, j: int = 80) -> VoteMatrix:
@@ -69,49 +61,3 @@ def test_missing_votes_do_not_count_in_float32() -> None:
     grads = [np.empty_like(x), np.empty_like(x)]
     values = [logp_grad32(x, *vote_codes(m), g) for m, g in zip((matrix, other), grads, strict=True)]
     assert values[0] == values[1] and np.array_equal(grads[0], grads[1])
-
-
-def test_curvature_is_the_negative_hessian() -> None:
-    """Diagonal and (c_j, log β_j) blocks against central differences of the float64 gradient."""
-    matrix = _matrix(4, 12, 9)
-    n, j = matrix.shape
-    x = np.random.default_rng(4).normal(size=n + 2 * j)
-    member, block = curvature(x, *vote_codes(matrix))
-    step = 1e-5
-    hessian = np.empty((n + 2 * j, n + 2 * j))
-    for k in range(n + 2 * j):
-        e = np.zeros_like(x)
-        e[k] = step
-        up, down = logp_and_grad(x + e, kernel_data(matrix))[1], logp_and_grad(x - e, kernel_data(matrix))[1]
-        hessian[k] = -(up - down) / (2 * step)
-    np.testing.assert_allclose(member, np.diag(hessian)[:n], rtol=1e-6)
-    c, u = np.arange(n, n + j), np.arange(n + j, n + 2 * j)
-    np.testing.assert_allclose(block[:, 0], hessian[c, c], rtol=1e-6)
-    np.testing.assert_allclose(block[:, 1], hessian[c, u], rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(block[:, 2], hessian[u, u], rtol=1e-6)
-
-
-def test_whitening_makes_the_mode_curvature_the_identity_and_chains_its_gradient() -> None:
-    rng = np.random.default_rng(12)
-    theta, _, _, yea = simulate(30, 25, rng)
-    matrix = vote_matrix(long_votes(yea, np.where(theta > 0, "R", "D")), min_minority=0.0, min_votes=1)
-    n, j = matrix.shape
-    mode = posterior_mode(matrix)
-    white = whitening(mode, matrix)
-    member, block = curvature(mode, *vote_codes(matrix))
-    np.testing.assert_allclose(member * white.member_scale**2, 1.0, rtol=1e-12)
-    for k in range(j):
-        l11, l21, l22 = white.lower[k]
-        lower = np.array([[l11, 0.0], [l21, l22]])
-        hess = np.array([[block[k, 0], block[k, 1]], [block[k, 1], block[k, 2]]])
-        np.testing.assert_allclose(lower.T @ hess @ lower, np.eye(2), atol=1e-9)
-    assert np.array_equal(white.to_raw(np.zeros(n + 2 * j)), mode)
-    # value: the float32 density at the raw point; gradient: the chain rule Tᵀ∇, against differences
-    z = rng.normal(size=n + 2 * j)
-    grad = np.empty_like(z)
-    value = whitened_logp_grad(z, white.centre, white.member_scale, white.lower, *vote_codes(matrix), grad)
-    raw_grad = np.empty_like(z)
-    assert value == logp_grad32(white.to_raw(z), *vote_codes(matrix), raw_grad)
-    direction = rng.normal(size=n + 2 * j)
-    ends = [logp_and_grad(white.to_raw(z + s * direction), kernel_data(matrix))[0] for s in (1e-5, -1e-5)]
-    assert grad @ direction == pytest.approx((ends[0] - ends[1]) / 2e-5, rel=1e-5)

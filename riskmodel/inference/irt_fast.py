@@ -1,32 +1,27 @@
-"""The IRT log density in float32 and in whitened coordinates: what nutpie evaluates.
+"""The IRT log density and gradient in float32 on int8 votes: what nutpie evaluates.
 
-:mod:`riskmodel.inference.irt_kernel` holds the float64 reference (checked against the PyMC
-model); this module makes each evaluation cheaper and each effective draw need fewer of them.
-
-*Cheaper.* The vote loop runs in float32 on int8 votes: sixteen votes per AVX-512 instruction
+:mod:`riskmodel.inference.irt_reference` holds the float64 reference (checked against the PyMC
+model). The vote loop here runs in float32 on int8 votes: sixteen votes per AVX-512 instruction
 instead of eight, and 0.8 MB of votes for a House congress instead of 6.3 MB (they stay in a
 core's 2 MB L2 cache). exp is a degree-7 polynomial after the usual 2ⁿ range reduction (2ⁿ from
 the exponent bits) and log1p a degree-8 polynomial on [0, 1]: no division beyond σ's one. Row
-sums are float32, the total float64. Against the float64 reference on the 109th House the value
-is within ~1e-8 relative (a few 1e-3 on −8×10⁴, a bounded, deterministic perturbation of the
-log density far below Monte Carlo error) and the gradient within ~1e-6 relative; a leapfrog step
-is reversible and volume-preserving for any deterministic gradient, so the gradient's rounding
-costs at most a little acceptance, never correctness.
+sums are float32, the total float64. On the 109th House this is about 3× faster than the float64
+loop. There the value is within ~1e-8 relative of the reference (a few 1e-3 on −8×10⁴: a
+bounded, deterministic perturbation of the log density, far below Monte Carlo error) and the
+gradient within ~1e-6 relative; a leapfrog step is reversible and volume-preserving for any
+deterministic gradient, so the gradient's rounding costs at most a little acceptance, never
+correctness. ``tests/test_irt_fast.py`` states the tolerances.
 
-*Fewer.* The posterior's worst correlations are within a roll call: its cutpoint and log
-discrimination (|r| up to 0.92 on the 109th House), which a diagonal mass matrix cannot undo.
-At the posterior mode the negative Hessian's 2×2 block of each roll call and its diagonal for
-each member give a fixed linear map ``x = centre + T z`` (a constant Jacobian: the same
-posterior) under which those pairs are uncorrelated and every coordinate has unit curvature;
-nutpie's diagonal adaptation then only fine-tunes. On the 109th House this halves the
-square-root condition number of the Laplace correlation matrix (8.2 → 4.4, leaving aside the two
-prior-identified global directions, shift and scale, to which the identified quantities are
-invariant).
+Tried and dropped (109th House, 2 chains × 1,500 draws): sampling in coordinates whitened by the
+posterior mode's curvature (each roll call's cutpoint and log discrimination decorrelated, |r|
+up to 0.92) took 15 leapfrog steps per draw instead of 27, but the shorter trajectories mixed the
+within-party spread of the ideal points so slowly that the gate failed in two of three fits
+(min bulk ESS 19–101, also with trajectories forced to ≥ 31 steps). A target acceptance of
+0.65, or a maximum tree depth of 4, also gave 15 steps per draw, but the gate then first passed
+at 2,000 draws instead of 1,250 (same seed): no fewer gradients.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -36,16 +31,7 @@ from numba.extending import intrinsic
 
 from riskmodel.model.irt import BETA_SCALE, CUTPOINT_SCALE, VoteMatrix
 
-__all__ = [
-    "Whitening",
-    "curvature",
-    "exp_neg32",
-    "log1p32",
-    "logp_grad32",
-    "vote_codes",
-    "whitened_logp_grad",
-    "whitening",
-]
+__all__ = ["exp_neg32", "log1p32", "logp_grad32", "vote_codes"]
 
 FloatArray = npt.NDArray[np.float64]
 Int8Array = npt.NDArray[np.int8]
@@ -160,127 +146,3 @@ def logp_grad32(
         grad[n + k] = -r_sum[k] * beta64[k] - cut64[k] * inv_c
         grad[n + j + k] = rd_sum[k] * beta64[k] - beta64[k] * beta64[k] * inv_b + 1.0
     return total
-
-
-@numba.njit(nogil=True, fastmath=True, error_model="numpy", cache=True)
-def curvature(
-    x: FloatArray, yea: Int8Array, weight: Int8Array
-) -> tuple[FloatArray, FloatArray]:  # pragma: no cover
-    """The negative Hessian's diagonal for the members and its 2×2 (c_j, log β_j) blocks, float64.
-
-    Returns ``(member (N,), block (J, 3))`` with ``block[j] = (−H_cc, −H_cu, −H_uu)``. With
-    η = (θ − c)β, h = σ(η)(1 − σ(η)) and r = y − σ(η) summed over votes: −H_θθ = Σ hβ² + 1,
-    −H_cc = Σ hβ² + 1/s_c², −H_cu = Σ (r − hη)β, −H_uu = Σ (hη² − rη) + 2β²/s_β².
-    """
-    n, j = yea.shape
-    theta = x[:n]
-    cut = x[n : n + j]
-    beta = np.exp(x[n + j :])
-    member = np.ones(n)
-    block = np.zeros((j, 3))
-    for i in range(n):
-        for k in range(j):
-            if weight[i, k] == 0:
-                continue
-            eta = (theta[i] - cut[k]) * beta[k]
-            p = 1.0 / (1.0 + np.exp(-eta))
-            h = p * (1.0 - p)
-            r = yea[i, k] - p
-            hb2 = h * beta[k] * beta[k]
-            member[i] += hb2
-            block[k, 0] += hb2
-            block[k, 1] += (r - h * eta) * beta[k]
-            block[k, 2] += h * eta * eta - r * eta
-    for k in range(j):
-        block[k, 0] += 1.0 / (CUTPOINT_SCALE * CUTPOINT_SCALE)
-        block[k, 2] += 2.0 * beta[k] * beta[k] / (BETA_SCALE * BETA_SCALE)
-    return member, block
-
-
-@dataclass(frozen=True)
-class Whitening:
-    """A fixed linear map ``x = centre + T z`` from whitened ``z`` to raw ``(θ, c, log β)``.
-
-    ``T`` is block-diagonal: ``member_scale[i]`` for θ_i and, for roll call j, the lower
-    triangle ``lower[j] = (l11, l21, l22)`` acting on ``(z_cj, z_uj)``.
-    """
-
-    centre: FloatArray
-    member_scale: FloatArray
-    lower: FloatArray
-
-    def to_raw(self, z: FloatArray) -> FloatArray:
-        """Raw coordinates of whitened points ``z`` (..., ndim)."""
-        return _to_raw(np.ascontiguousarray(z, dtype=np.float64), self.centre, self.member_scale, self.lower)
-
-
-def whitening(x: FloatArray, matrix: VoteMatrix) -> Whitening:
-    """The whitening at ``x`` (the posterior mode): inverse square roots of :func:`curvature`.
-
-    A block that is not positive definite (``x`` is not exactly a maximum) falls back to the
-    inverse square roots of its diagonal, floored at 1e-6.
-    """
-    yea, weight = vote_codes(matrix)
-    member, block = curvature(np.ascontiguousarray(x, dtype=np.float64), yea, weight)
-    a, b, d = block[:, 0], block[:, 1], block[:, 2]
-    det = a * d - b * b
-    good = (a > 0) & (d > 0) & (det > 1e-12 * a * d)
-    safe_det = np.where(good, det, 1.0)
-    # covariance = inverse of [[a, b], [b, d]] = [[d, −b], [−b, a]] / det; then its Cholesky factor
-    var_c = np.where(good, d / safe_det, 1.0 / np.maximum(a, 1e-6))
-    cov = np.where(good, -b / safe_det, 0.0)
-    var_u = np.where(good, a / safe_det, 1.0 / np.maximum(d, 1e-6))
-    l11 = np.sqrt(var_c)
-    l21 = cov / l11
-    l22 = np.sqrt(np.maximum(var_u - l21 * l21, 1e-12))
-    return Whitening(
-        centre=np.array(x, dtype=np.float64),
-        member_scale=1.0 / np.sqrt(member),
-        lower=np.ascontiguousarray(np.stack([l11, l21, l22], axis=1)),
-    )
-
-
-@numba.njit(cache=True)
-def _to_raw(
-    z: FloatArray, centre: FloatArray, scale: FloatArray, lower: FloatArray
-) -> FloatArray:  # pragma: no cover
-    n = scale.size
-    j = lower.shape[0]
-    out = np.empty_like(z)
-    flat_z = z.reshape(-1, centre.size)
-    flat = out.reshape(-1, centre.size)
-    for row in range(flat_z.shape[0]):
-        for i in range(n):
-            flat[row, i] = centre[i] + scale[i] * flat_z[row, i]
-        for k in range(j):
-            zc = flat_z[row, n + k]
-            zu = flat_z[row, n + j + k]
-            flat[row, n + k] = centre[n + k] + lower[k, 0] * zc
-            flat[row, n + j + k] = centre[n + j + k] + lower[k, 1] * zc + lower[k, 2] * zu
-    return out
-
-
-@numba.njit(nogil=True, fastmath=True, error_model="numpy", cache=True)
-def whitened_logp_grad(
-    z: FloatArray,
-    centre: FloatArray,
-    scale: FloatArray,
-    lower: FloatArray,
-    yea: Int8Array,
-    weight: Int8Array,
-    grad: FloatArray,
-) -> float:  # pragma: no cover - numba
-    """:func:`logp_grad32` at ``centre + T z``, with the gradient taken in ``z`` (``Tᵀ ∇``)."""
-    n = scale.size
-    j = lower.shape[0]
-    x = _to_raw(z, centre, scale, lower)
-    raw = np.empty_like(z)
-    value = logp_grad32(x, yea, weight, raw)
-    for i in range(n):
-        grad[i] = scale[i] * raw[i]
-    for k in range(j):
-        gc = raw[n + k]
-        gu = raw[n + j + k]
-        grad[n + k] = lower[k, 0] * gc + lower[k, 1] * gu
-        grad[n + j + k] = lower[k, 2] * gu
-    return value

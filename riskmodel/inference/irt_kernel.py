@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from riskmodel.inference.irt_fast import logp_grad32, vote_codes, whitened_logp_grad, whitening
+from riskmodel.inference.irt_fast import logp_grad32, vote_codes
 from riskmodel.inference.irt_reference import exp_neg, kernel_data, log1p_unit, logp_and_grad
 from riskmodel.model.irt import VoteMatrix, preliminary_scores
 from riskmodel.randomness import SeedLike, as_seed_sequence
@@ -92,8 +92,7 @@ def fit_irt_kernel(
     adaptation: str = "diag",
     check_every: int | None = None,
     progress_bar: bool = False,
-    whiten: bool = False,
-    jitter: float | None = None,
+    jitter: float = 0.5,
 ) -> xr.DataTree:
     """Sample the 1-D IRT posterior with nutpie on the hand-written gradient.
 
@@ -110,13 +109,6 @@ def fit_irt_kernel(
     so that R-hat still compares chains that began apart; from there 300 warm-up draws suffice
     on the 109th House (measured: the gate passed at 1,250 and 1,500 draws with seeds 1 and 2).
 
-    ``whiten=True`` samples in the coordinates of :func:`riskmodel.inference.irt_fast.whitening`
-    (a fixed linear map at the mode, so the same posterior; ``jitter`` then counts curvature
-    standard deviations, default 1). On the 109th House it took 15 leapfrog steps per draw
-    instead of 27, but its shorter trajectories mix the slow within-party-spread direction
-    worse: with 500 warm-up draws the gate passed at 1,250 draws, with 300 it failed at 1,500
-    (R-hat 1.07). Hence not the default.
-
     With ``check_every`` (e.g. 250), sampling runs *to the convergence gate*: after every
     ``check_every`` draws per chain (from 500 on) the gate (R-hat < 1.01, bulk and tail ESS ≥
     400, no divergences, on the identified quantities) is checked on the draws so far, and the
@@ -132,36 +124,23 @@ def fit_irt_kernel(
     n, j = matrix.shape
     ndim = n + 2 * j
     mode = posterior_mode(matrix)
-    white = whitening(mode, matrix) if whiten else None
-    spread = (1.0 if whiten else 0.5) if jitter is None else jitter
 
     def make_logp_fn() -> Any:
-        if white is None:
-
-            def logp(x: FloatArray, **_: Any) -> tuple[float, FloatArray]:
-                grad = np.empty(ndim)
-                return float(logp_grad32(x, yea, weight, grad)), grad
-
-            return logp
-        centre, scale, lower = white.centre, white.member_scale, white.lower
-
-        def logp_white(z: FloatArray, **_: Any) -> tuple[float, FloatArray]:
+        def logp(x: FloatArray, **_: Any) -> tuple[float, FloatArray]:
             grad = np.empty(ndim)
-            value = whitened_logp_grad(z, centre, scale, lower, yea, weight, grad)
-            return float(value), grad
+            return float(logp_grad32(x, yea, weight, grad)), grad
 
-        return logp_white
+        return logp
 
     def make_expand_fn(seed1: Any, seed2: Any, chain: Any) -> Any:
         def expand(x: FloatArray, **_: Any) -> dict[str, FloatArray]:
-            raw = np.asarray(x, dtype=np.float64) if white is None else white.to_raw(x)
-            return _identified(raw, n, j)
+            return _identified(np.asarray(x, dtype=np.float64), n, j)
 
         return expand
 
     def initial_point(init_seed: int) -> FloatArray:
         rng = np.random.default_rng(init_seed)
-        return (mode if white is None else np.zeros(ndim)) + rng.uniform(-spread, spread, ndim)
+        return mode + rng.uniform(-jitter, jitter, ndim)
 
     compiled = from_pyfunc(
         ndim,
