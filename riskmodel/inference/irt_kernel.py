@@ -55,10 +55,9 @@ def posterior_mode(matrix: VoteMatrix, *, max_iterations: int = 500) -> FloatArr
     L-BFGS from the preliminary (SVD) scores, with every cutpoint at the mean ideal point and
     every discrimination 1, on the float32 gradient (:func:`riskmodel.inference.irt_fast.logp_grad32`).
     A couple of hundred gradient evaluations put the chains where the posterior mass is, so
-    warm-up spends its draws adapting the step size and mass matrix instead of travelling, and
-    give the point where :func:`riskmodel.inference.irt_fast.whitening` measures the curvature.
-    The mode only starts the chains and sets a fixed linear map, so its precision (the float32
-    value stops L-BFGS at a gradient of ~1 rather than ~0.1) changes nothing in the posterior.
+    warm-up spends its draws adapting the step size and mass matrix instead of travelling.
+    The mode only starts the chains, so its precision (with the float32 value L-BFGS stops at
+    a largest gradient entry of ~0.5 rather than ~0.1) changes nothing in the posterior.
     BLAS runs on one thread: L-BFGS's small vector operations spend more time waking threads
     than computing, and on a busy machine spinning threads made the search 4× slower.
     """
