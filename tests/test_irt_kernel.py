@@ -76,6 +76,8 @@ def test_fast_fit_recovers_simulated_ideal_points_and_passes_the_gate() -> None:
     matrix = vote_matrix(long_votes(yea, party), min_minority=0.0, min_votes=1)
     fit = fit_irt_kernel(matrix, draws=1000, tune=1000, chains=2, seed=5)
     assert fit.attrs["sampler"] == "nutpie-kernel"
+    steps = int(fit["sample_stats"]["n_steps"].sum())
+    assert fit.attrs["gradient_evaluations"] > steps >= 2 * 1000  # warm-up's steps are counted too
     gate = convergence_gate(fit, var_names=["irt_ideal"])
     assert gate.passed, gate.status
     ideal = fit["posterior"]["irt_ideal"].mean(("chain", "draw")).to_numpy()[:, 0]
