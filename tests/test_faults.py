@@ -112,8 +112,11 @@ _SIGNAL_SCRIPT = textwrap.dedent(
     import os, signal, sys
     from pathlib import Path
     from riskmodel.io import remove_temp_files_on_signals, write_atomic
-    remove_temp_files_on_signals()
     signum = getattr(signal, sys.argv[2])
+    if signum != signal.SIGINT:
+        # as from a terminal: under nohup SIGHUP arrives ignored, and an ignored signal stays so
+        signal.signal(signum, signal.SIG_DFL)
+    remove_temp_files_on_signals()
     def write(tmp):
         tmp.write_text("half")
         os.kill(os.getpid(), signum)
