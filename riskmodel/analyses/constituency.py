@@ -24,6 +24,7 @@ from riskmodel.model.variables import ideal_of, salience_of
 from riskmodel.spec.priors import Prior
 from riskmodel.spec.priors import prior_sd as _prior_sd
 from riskmodel.worlds.arrays import Worlds
+from riskmodel.worlds.build import member_coefficients
 from riskmodel.worlds.crn import Baseline, flat_draws, rebuild_worlds, restore_draws, side_members
 from riskmodel.worlds.gains import gain_coefficients
 from riskmodel.worlds.multilateral import bloc_reversion
@@ -31,10 +32,12 @@ from riskmodel.worlds.multilateral import bloc_reversion
 __all__ = [
     "Constituency",
     "Kind",
+    "Shifter",
     "constituencies",
     "group_varies",
     "ideal_prior_sd",
     "recombined_draws",
+    "recombined_worlds",
     "shifted_draws",
     "shifted_worlds",
     "tornado_shift",
@@ -174,46 +177,73 @@ def shifted_worlds(base: Baseline, constituency: Constituency, shift: FloatArray
     through :func:`riskmodel.worlds.build.make_worlds`: an actor's net gain is affine in its ideal
     point, so the shift adds one coefficient change per draw to every member that weighs that
     actor's gain — 1 for a bloc's own members, the influence for a lobby's reach, the
-    responsiveness for a public and the party pull for a chief.
+    responsiveness for a public and the party pull for a chief. To shift one constituency
+    several times, :class:`Shifter` reads its draws once.
     """
-    layout, draws, worlds = base.layout, base.draws, base.worlds
-    if worlds.sequences:
-        # a reversion_if shift is a difference of constant terms, which depend on the ideal
-        # points: rebuild coefficients and shifts together rather than update one of them
-        return rebuild_worlds(base, shifted_draws(base, constituency, shift))
-    kind, index = constituency.kind, constituency.index
-    links = layout.link_pairs
-    n_draws = worlds.n_draws
-    interaction = flat_draws(draws, mv.LINK_INTERACTION) if len(links) else np.zeros((n_draws, 0))
-    theta = (_ideal(base, constituency) - layout.issue_low) / layout.issue_span
-    delta = shift / layout.issue_span
-    salience = flat_draws(draws, salience_of(kind))[:, index]
-    reversion = layout.to_unit(layout.reversion)[constituency.side]
-    if kind == "bloc" and mv.BLOC_REVERSION in draws:
-        # a bloc with a fallback of its own weighs its members' own gain against it
-        reversion = bloc_reversion(layout, draws)[:, index]
-    change = gain_coefficients(theta + delta, salience, reversion, interaction, links) - gain_coefficients(
-        theta, salience, reversion, interaction, links
-    )  # (D, F)
-    members = touched_members(layout, constituency)
-    bloc_of = layout.member_bloc[members]
-    match kind:
-        case "bloc":
-            weight = np.ones((n_draws, len(members)))
-        case "lobby":
-            weight = np.repeat(flat_draws(draws, mv.LOBBY_INFLUENCE)[:, index, None], len(members), axis=1)
-        case "public":
-            weight = flat_draws(draws, mv.BLOC_RESPONSIVENESS)[:, bloc_of]
-        case _:
-            weight = flat_draws(draws, mv.BLOC_PARTY_PULL)[:, bloc_of]
-    coef = worlds.member_coef.copy()
-    coef[:, members] += weight[:, :, None] * change[:, None, :]
-    referendum_coef = worlds.referendum_coef
-    if kind == "public":
-        referendum_coef = referendum_coef.copy()
-        on_side = layout.chamber_side[worlds.referendum_chambers] == constituency.side
-        referendum_coef[:, on_side] += change[:, None, :]
-    return dataclasses.replace(worlds, member_coef=coef, referendum_coef=referendum_coef)
+    return Shifter(base, constituency).worlds(shift)
+
+
+class Shifter:
+    """Worlds with one constituency's ideal point shifted, for any number of shifts.
+
+    What does not depend on the shift — the constituency's draws, the members it reaches and
+    how much each weighs it, its net-gain coefficients before the shift — is read once here;
+    each :meth:`worlds` then costs one coefficient change and one update of the members'
+    coefficients. The numbers are those of :func:`shifted_worlds`.
+    """
+
+    def __init__(self, base: Baseline, constituency: Constituency) -> None:
+        self.base, self.constituency = base, constituency
+        layout, draws, worlds = base.layout, base.draws, base.worlds
+        if worlds.sequences:
+            return  # every shift is rebuilt (see worlds())
+        kind, index = constituency.kind, constituency.index
+        links = layout.link_pairs
+        n_draws = worlds.n_draws
+        self.interaction = flat_draws(draws, mv.LINK_INTERACTION) if len(links) else np.zeros((n_draws, 0))
+        self.theta = (_ideal(base, constituency) - layout.issue_low) / layout.issue_span
+        self.salience = flat_draws(draws, salience_of(kind))[:, index]
+        self.reversion = layout.to_unit(layout.reversion)[constituency.side]
+        if kind == "bloc" and mv.BLOC_REVERSION in draws:
+            # a bloc with a fallback of its own weighs its members' own gain against it
+            self.reversion = bloc_reversion(layout, draws)[:, index]
+        self.unshifted = gain_coefficients(self.theta, self.salience, self.reversion, self.interaction, links)
+        self.members = touched_members(layout, constituency)
+        bloc_of = layout.member_bloc[self.members]
+        match kind:
+            case "bloc":
+                self.weight = np.ones((n_draws, len(self.members)))
+            case "lobby":
+                influence = flat_draws(draws, mv.LOBBY_INFLUENCE)[:, index, None]
+                self.weight = np.repeat(influence, len(self.members), axis=1)
+            case "public":
+                self.weight = flat_draws(draws, mv.BLOC_RESPONSIVENESS)[:, bloc_of]
+            case _:
+                self.weight = flat_draws(draws, mv.BLOC_PARTY_PULL)[:, bloc_of]
+        self.on_side = layout.chamber_side[worlds.referendum_chambers] == constituency.side
+
+    def worlds(self, shift: FloatArray) -> Worlds:
+        """Worlds with the ideal point moved by ``shift`` (D, K) issue units."""
+        base, constituency = self.base, self.constituency
+        layout, worlds = base.layout, base.worlds
+        if worlds.sequences:
+            # a reversion_if shift is a difference of constant terms, which depend on the ideal
+            # points: rebuild coefficients and shifts together rather than update one of them
+            return rebuild_worlds(base, shifted_draws(base, constituency, shift))
+        delta = shift / layout.issue_span
+        change = (
+            gain_coefficients(
+                self.theta + delta, self.salience, self.reversion, self.interaction, layout.link_pairs
+            )
+            - self.unshifted
+        )  # (D, F)
+        coef = worlds.member_coef.copy()
+        coef[:, self.members] += self.weight[:, :, None] * change[:, None, :]
+        referendum_coef = worlds.referendum_coef
+        if constituency.kind == "public":
+            referendum_coef = referendum_coef.copy()
+            referendum_coef[:, self.on_side] += change[:, None, :]
+        return dataclasses.replace(worlds, member_coef=coef, referendum_coef=referendum_coef)
 
 
 def _group_columns(base: Baseline, constituency: Constituency) -> list[str]:
@@ -260,3 +290,42 @@ def recombined_draws(
         )
         updates[mv.MEMBER_IDEAL] = member_ideal
     return restore_draws(base.draws, updates)
+
+
+def recombined_worlds(
+    base: Baseline, constituency: Constituency, permutation: npt.NDArray[np.int64]
+) -> Worlds:
+    """Worlds of :func:`recombined_draws`, with the base worlds' shocks (CRN).
+
+    Only the members the constituency touches get new coefficients. Where the scenario has no
+    referendum, no ``reversion_if`` and no ``block`` bloc, their coefficients are all that
+    changes, and they are computed by :func:`riskmodel.worlds.build.member_coefficients` alone,
+    as :func:`riskmodel.worlds.crn.rebuild_worlds` would compute them (same numbers) without
+    drawing throw-away shocks; otherwise the worlds come from ``rebuild_worlds``.
+    """
+    layout, worlds = base.layout, base.worlds
+    draws = recombined_draws(base, constituency, permutation)
+    if worlds.sequences or len(layout.referendum_chambers) or layout.member_lead is not None:
+        # with reversion_if, every sequence shift is rebuilt with the coefficients (members=None)
+        members = None if worlds.sequences else touched_members(layout, constituency)
+        return rebuild_worlds(base, draws, members=members)
+    members = touched_members(layout, constituency)
+    sub_draws = draws.isel(member=members) if "member" in draws.dims else draws
+    coef = worlds.member_coef.copy()
+    coef[:, members] = member_coefficients(
+        _member_layout(layout, members), sub_draws, layout.to_unit(layout.reversion)
+    )
+    return dataclasses.replace(worlds, member_coef=coef)
+
+
+def _member_layout(layout: Layout, members: npt.NDArray[np.int64]) -> Layout:
+    """The layout restricted to some members (their coefficients do not depend on the others)."""
+    return dataclasses.replace(
+        layout,
+        members=[layout.members[m] for m in members],
+        member_bloc=layout.member_bloc[members],
+        member_chamber=layout.member_chamber[members],
+        member_offset=layout.member_offset[members],
+        lobby_reach=layout.lobby_reach[:, members],
+        member_weight=None if layout.member_weight is None else layout.member_weight[members],
+    )
