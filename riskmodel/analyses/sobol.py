@@ -116,11 +116,11 @@ def pick_freeze_standard_errors(
     rng = np.random.default_rng(as_seed_sequence(seed))
     n = a.shape[0]
     per_block = max(1, 2_000_000 // max(a.size, 1))  # resamples drawn per call of the generator
-    flat = [np.ascontiguousarray(y.reshape(n, -1)) for y in (a, b, c)]
+    flat_a, flat_b, flat_c = (np.ascontiguousarray(y.reshape(n, -1)) for y in (a, b, c))
     firsts, totals = [], []
     for start in range(0, n_bootstrap, per_block):
         picks = rng.integers(0, n, (n, min(per_block, n_bootstrap - start)))  # one resample per column
-        first, total = _resampled_indices(*flat, np.ascontiguousarray(picks.T))
+        first, total = _resampled_indices(flat_a, flat_b, flat_c, np.ascontiguousarray(picks.T))
         firsts.append(first.reshape(-1, *a.shape[1:]))
         totals.append(total.reshape(-1, *a.shape[1:]))
     first_all, total_all = np.concatenate(firsts), np.concatenate(totals)
