@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
+from riskmodel.engine import KernelInput, prepare
 from riskmodel.model import variables as mv
 from riskmodel.model.layout import Layout
 from riskmodel.model.variables import ideal_of, salience_of
@@ -225,25 +226,53 @@ class Shifter:
     def worlds(self, shift: FloatArray) -> Worlds:
         """Worlds with the ideal point moved by ``shift`` (D, K) issue units."""
         base, constituency = self.base, self.constituency
-        layout, worlds = base.layout, base.worlds
+        worlds = base.worlds
         if worlds.sequences:
             # a reversion_if shift is a difference of constant terms, which depend on the ideal
             # points: rebuild coefficients and shifts together rather than update one of them
             return rebuild_worlds(base, shifted_draws(base, constituency, shift))
-        delta = shift / layout.issue_span
-        change = (
-            gain_coefficients(
-                self.theta + delta, self.salience, self.reversion, self.interaction, layout.link_pairs
-            )
-            - self.unshifted
-        )  # (D, F)
+        change = self._change(shift)
         coef = worlds.member_coef.copy()
         coef[:, self.members] += self.weight[:, :, None] * change[:, None, :]
-        referendum_coef = worlds.referendum_coef
-        if constituency.kind == "public":
+        return dataclasses.replace(worlds, member_coef=coef, referendum_coef=self._referendum_coef(change))
+
+    def engine_input(self, shift: FloatArray) -> tuple[Worlds, KernelInput | None]:
+        """Worlds and kernel input to evaluate deals in the shifted worlds (engine's ``prepared=``).
+
+        The kernel input holds the shifted coefficients as the engine uses them: the base
+        worlds' float32 coefficients with the touched members' replaced, the same numbers as
+        ``prepare(self.worlds(shift))`` without copying and rearranging every member's
+        float64 coefficients. The worlds are the base worlds with the shifted referendum
+        coefficients; their ``member_coef`` are the unshifted ones, so they are only meant to
+        go to the engine together with this kernel input. With ``reversion_if`` the worlds are
+        rebuilt (:meth:`worlds`) and the kernel input is None: the engine prepares them.
+        """
+        worlds = self.base.worlds
+        if worlds.sequences:
+            return self.worlds(shift), None
+        change = self._change(shift)
+        unshifted = prepare(worlds)
+        moved = worlds.member_coef[:, self.members] + self.weight[:, :, None] * change[:, None, :]
+        coef_t = unshifted.coef_t.copy()
+        coef_t[:, :, self.members] = np.moveaxis(moved, 2, 1)  # cast to float32 as prepare() does
+        evaluated = dataclasses.replace(worlds, referendum_coef=self._referendum_coef(change))
+        return evaluated, dataclasses.replace(unshifted, coef_t=coef_t)
+
+    def _change(self, shift: FloatArray) -> FloatArray:
+        """``(D, F)`` the change of the constituency's net-gain coefficients."""
+        layout = self.base.layout
+        delta = shift / layout.issue_span
+        shifted = gain_coefficients(
+            self.theta + delta, self.salience, self.reversion, self.interaction, layout.link_pairs
+        )
+        return shifted - self.unshifted
+
+    def _referendum_coef(self, change: FloatArray) -> FloatArray:
+        referendum_coef = self.base.worlds.referendum_coef
+        if self.constituency.kind == "public":
             referendum_coef = referendum_coef.copy()
             referendum_coef[:, self.on_side] += change[:, None, :]
-        return dataclasses.replace(worlds, member_coef=coef, referendum_coef=referendum_coef)
+        return referendum_coef
 
 
 def _group_columns(base: Baseline, constituency: Constituency) -> list[str]:

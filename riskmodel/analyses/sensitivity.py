@@ -105,8 +105,8 @@ def _tornado(
     for n, deal in enumerate(values):
         for d, direction in enumerate(DIRECTIONS):
             shift = tornado_shift(base, constituency, deal, toward=direction == "toward", prior_sd=sd)
-            worlds = shifter.worlds(shift)
-            moved = party_outcomes(base.layout, worlds, parties, which=[n])[..., 0]
+            worlds, prepared = shifter.engine_input(shift)
+            moved = party_outcomes(base.layout, worlds, parties, which=[n], prepared=prepared)[..., 0]
             change[d, :, n], mcse[d, :, n] = mean_and_mcse(moved - base_pe[..., n], axis=1, worlds=worlds)
     return change, mcse
 
