@@ -222,6 +222,7 @@ class Shifter:
             case _:
                 self.weight = flat_draws(draws, mv.BLOC_PARTY_PULL)[:, bloc_of]
         self.on_side = layout.chamber_side[worlds.referendum_chambers] == constituency.side
+        self._kernel_input: KernelInput | None = None  # built by the first engine_input()
 
     def worlds(self, shift: FloatArray) -> Worlds:
         """Worlds with the ideal point moved by ``shift`` (D, K) issue units."""
@@ -246,17 +247,27 @@ class Shifter:
         coefficients; their ``member_coef`` are the unshifted ones, so they are only meant to
         go to the engine together with this kernel input. With ``reversion_if`` the worlds are
         rebuilt (:meth:`worlds`) and the kernel input is None: the engine prepares them.
+
+        Every call writes the same members' coefficients into one buffer, which the kernel
+        input returned by the previous call shares: only the latest one holds its shift.
         """
         worlds = self.base.worlds
         if worlds.sequences:
             return self.worlds(shift), None
+        if self._kernel_input is None:
+            unshifted = prepare(worlds)
+            self._kernel_input = dataclasses.replace(unshifted, coef_t=unshifted.coef_t.copy())
+            # (D, F, M_touched): the members' coefficients and weights, laid out as the kernel's
+            self._coef_t = np.ascontiguousarray(np.moveaxis(worlds.member_coef[:, self.members], 2, 1))
+            self._weight_t = self.weight[:, None, :]
+            lo, hi = (int(self.members[0]), int(self.members[-1]) + 1) if len(self.members) else (0, 0)
+            contiguous = np.array_equal(self.members, np.arange(lo, hi))
+            self._columns: slice | npt.NDArray[np.int64] = slice(lo, hi) if contiguous else self.members
         change = self._change(shift)
-        unshifted = prepare(worlds)
-        moved = worlds.member_coef[:, self.members] + self.weight[:, :, None] * change[:, None, :]
-        coef_t = unshifted.coef_t.copy()
-        coef_t[:, :, self.members] = np.moveaxis(moved, 2, 1)  # cast to float32 as prepare() does
+        # the same sum, element by element, as worlds() computes, then cast to float32 as prepare() does
+        self._kernel_input.coef_t[:, :, self._columns] = self._coef_t + self._weight_t * change[:, :, None]
         evaluated = dataclasses.replace(worlds, referendum_coef=self._referendum_coef(change))
-        return evaluated, dataclasses.replace(unshifted, coef_t=coef_t)
+        return evaluated, self._kernel_input
 
     def _change(self, shift: FloatArray) -> FloatArray:
         """``(D, F)`` the change of the constituency's net-gain coefficients."""
