@@ -21,12 +21,19 @@ import xarray as xr
 from riskmodel.engine import KernelInput, prepare
 from riskmodel.model import variables as mv
 from riskmodel.model.layout import Layout
-from riskmodel.model.variables import ideal_of, salience_of
+from riskmodel.model.variables import OPTIONAL_RANDOM_INPUTS, ideal_of, salience_of
 from riskmodel.spec.priors import Prior
 from riskmodel.spec.priors import prior_sd as _prior_sd
 from riskmodel.worlds.arrays import Worlds
 from riskmodel.worlds.build import member_coefficients
-from riskmodel.worlds.crn import Baseline, flat_draws, rebuild_worlds, restore_draws, side_members
+from riskmodel.worlds.crn import (
+    RANDOM_INPUTS,
+    Baseline,
+    flat_draws,
+    rebuild_worlds,
+    restore_draws,
+    side_members,
+)
 from riskmodel.worlds.gains import gain_coefficients
 from riskmodel.worlds.multilateral import bloc_reversion
 
@@ -37,6 +44,7 @@ __all__ = [
     "constituencies",
     "group_varies",
     "ideal_prior_sd",
+    "rebuilt_worlds",
     "recombined_draws",
     "recombined_worlds",
     "shifted_draws",
@@ -337,19 +345,30 @@ def recombined_worlds(
 ) -> Worlds:
     """Worlds of :func:`recombined_draws`, with the base worlds' shocks (CRN).
 
-    Only the members the constituency touches get new coefficients. Where the scenario has no
-    referendum, no ``reversion_if`` and no ``block`` bloc, their coefficients are all that
-    changes, and they are computed by :func:`riskmodel.worlds.build.member_coefficients` alone,
-    as :func:`riskmodel.worlds.crn.rebuild_worlds` would compute them (same numbers) without
-    drawing throw-away shocks; otherwise the worlds come from ``rebuild_worlds``.
+    Only the members the constituency touches get new coefficients (all of them with
+    ``reversion_if``, whose sequence shifts are rebuilt with the coefficients).
+    """
+    draws = recombined_draws(base, constituency, permutation)
+    members = None if base.worlds.sequences else touched_members(base.layout, constituency)
+    return rebuilt_worlds(base, draws, members)
+
+
+def rebuilt_worlds(base: Baseline, draws: xr.Dataset, members: npt.NDArray[np.int64] | None) -> Worlds:
+    """``rebuild_worlds(base, draws, members=members)``: the same worlds, often for less.
+
+    Where the scenario has no referendum, no ``reversion_if`` and no ``block`` bloc, the
+    members' coefficients are all that changes, and they are computed by
+    :func:`riskmodel.worlds.build.member_coefficients` alone, as
+    :func:`riskmodel.worlds.crn.rebuild_worlds` computes them (the same numbers), without
+    drawing the shocks it throws away; otherwise the worlds come from ``rebuild_worlds``.
     """
     layout, worlds = base.layout, base.worlds
-    draws = recombined_draws(base, constituency, permutation)
-    if worlds.sequences or len(layout.referendum_chambers) or layout.member_lead is not None:
-        # with reversion_if, every sequence shift is rebuilt with the coefficients (members=None)
-        members = None if worlds.sequences else touched_members(layout, constituency)
+    plain = not worlds.sequences and not len(layout.referendum_chambers) and layout.member_lead is None
+    if members is None or not plain:
         return rebuild_worlds(base, draws, members=members)
-    members = touched_members(layout, constituency)
+    for name in (*RANDOM_INPUTS, *OPTIONAL_RANDOM_INPUTS):
+        if name in base.draws and not np.array_equal(base.draws[name], draws[name]):
+            raise ValueError(f"{name} changed: the shocks would no longer be common random numbers")
     sub_draws = draws.isel(member=members) if "member" in draws.dims else draws
     coef = worlds.member_coef.copy()
     coef[:, members] = member_coefficients(

@@ -34,6 +34,7 @@ from riskmodel.analyses.constituency import (
     Constituency,
     Kind,
     ideal_prior_sd,
+    rebuilt_worlds,
     shifted_worlds,
     touched_members,
 )
@@ -50,7 +51,7 @@ from riskmodel.results.mcse import mean_and_mcse
 from riskmodel.spec.shocks import STRUCTURAL_KINDS, ShockSet
 from riskmodel.spec.structural import restructured_scenario
 from riskmodel.worlds.arrays import Worlds
-from riskmodel.worlds.crn import Baseline, baseline_of, flat_draws, rebuild_worlds, restore_draws
+from riskmodel.worlds.crn import Baseline, baseline_of, flat_draws, restore_draws
 from riskmodel.worlds.realign import realign_worlds
 from riskmodel.worlds.rules import drop_vetoes
 
@@ -177,7 +178,7 @@ def apply_shocks(
         if reshaped:
             worlds = realign_worlds(base, layout, draws, rng)
         elif preference:
-            worlds = rebuild_worlds(Baseline(layout, base.draws, base.worlds), draws, members=touched)
+            worlds = rebuilt_worlds(Baseline(layout, base.draws, base.worlds), draws, touched)
         else:
             worlds = base.worlds
     return layout, drop_vetoes(layout, worlds, structural)
@@ -239,15 +240,16 @@ def stress_test(
     parties = deal_parties(layout, names)
     units = [(name, kind, _in_issue_units(layout, shocks)) for name, kind, shocks in shock_set.units()]
     seeds = as_seed_sequence(seed).spawn(len(units))
-    base_pe = party_outcomes(layout, base.worlds, parties)
-    if client is None:
-        shocked = []
-        with kernel_threads(base.worlds.n_worlds * len(layout.members) * len(names)):
+    # serially, one engine call of one worlds' worth of work per unit
+    with kernel_threads(base.worlds.n_worlds * len(layout.members) * len(names)):
+        base_pe = party_outcomes(layout, base.worlds, parties)
+        if client is None:
+            shocked = []
             for i, ((name, _, shocks), unit_seed) in enumerate(zip(units, seeds, strict=True)):
                 shocked.append(_run_unit(base, shocks, unit_seed, parties, name))
                 if progress is not None:
                     progress(i + 1, len(units))
-    else:
+    if client is not None:
         from distributed import as_completed
 
         shared = client.scatter(base, broadcast=True)
