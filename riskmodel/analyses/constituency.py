@@ -18,23 +18,35 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
+from riskmodel.engine import KernelInput, prepare
 from riskmodel.model import variables as mv
 from riskmodel.model.layout import Layout
-from riskmodel.model.variables import ideal_of, salience_of
+from riskmodel.model.variables import OPTIONAL_RANDOM_INPUTS, ideal_of, salience_of
 from riskmodel.spec.priors import Prior
 from riskmodel.spec.priors import prior_sd as _prior_sd
 from riskmodel.worlds.arrays import Worlds
-from riskmodel.worlds.crn import Baseline, flat_draws, rebuild_worlds, restore_draws, side_members
+from riskmodel.worlds.build import member_coefficients
+from riskmodel.worlds.crn import (
+    RANDOM_INPUTS,
+    Baseline,
+    flat_draws,
+    rebuild_worlds,
+    restore_draws,
+    side_members,
+)
 from riskmodel.worlds.gains import gain_coefficients
 from riskmodel.worlds.multilateral import bloc_reversion
 
 __all__ = [
     "Constituency",
     "Kind",
+    "Shifter",
     "constituencies",
     "group_varies",
     "ideal_prior_sd",
+    "rebuilt_worlds",
     "recombined_draws",
+    "recombined_worlds",
     "shifted_draws",
     "shifted_worlds",
     "tornado_shift",
@@ -174,46 +186,112 @@ def shifted_worlds(base: Baseline, constituency: Constituency, shift: FloatArray
     through :func:`riskmodel.worlds.build.make_worlds`: an actor's net gain is affine in its ideal
     point, so the shift adds one coefficient change per draw to every member that weighs that
     actor's gain — 1 for a bloc's own members, the influence for a lobby's reach, the
-    responsiveness for a public and the party pull for a chief.
+    responsiveness for a public and the party pull for a chief. To shift one constituency
+    several times, :class:`Shifter` reads its draws once.
     """
-    layout, draws, worlds = base.layout, base.draws, base.worlds
-    if worlds.sequences:
-        # a reversion_if shift is a difference of constant terms, which depend on the ideal
-        # points: rebuild coefficients and shifts together rather than update one of them
-        return rebuild_worlds(base, shifted_draws(base, constituency, shift))
-    kind, index = constituency.kind, constituency.index
-    links = layout.link_pairs
-    n_draws = worlds.n_draws
-    interaction = flat_draws(draws, mv.LINK_INTERACTION) if len(links) else np.zeros((n_draws, 0))
-    theta = (_ideal(base, constituency) - layout.issue_low) / layout.issue_span
-    delta = shift / layout.issue_span
-    salience = flat_draws(draws, salience_of(kind))[:, index]
-    reversion = layout.to_unit(layout.reversion)[constituency.side]
-    if kind == "bloc" and mv.BLOC_REVERSION in draws:
-        # a bloc with a fallback of its own weighs its members' own gain against it
-        reversion = bloc_reversion(layout, draws)[:, index]
-    change = gain_coefficients(theta + delta, salience, reversion, interaction, links) - gain_coefficients(
-        theta, salience, reversion, interaction, links
-    )  # (D, F)
-    members = touched_members(layout, constituency)
-    bloc_of = layout.member_bloc[members]
-    match kind:
-        case "bloc":
-            weight = np.ones((n_draws, len(members)))
-        case "lobby":
-            weight = np.repeat(flat_draws(draws, mv.LOBBY_INFLUENCE)[:, index, None], len(members), axis=1)
-        case "public":
-            weight = flat_draws(draws, mv.BLOC_RESPONSIVENESS)[:, bloc_of]
-        case _:
-            weight = flat_draws(draws, mv.BLOC_PARTY_PULL)[:, bloc_of]
-    coef = worlds.member_coef.copy()
-    coef[:, members] += weight[:, :, None] * change[:, None, :]
-    referendum_coef = worlds.referendum_coef
-    if kind == "public":
-        referendum_coef = referendum_coef.copy()
-        on_side = layout.chamber_side[worlds.referendum_chambers] == constituency.side
-        referendum_coef[:, on_side] += change[:, None, :]
-    return dataclasses.replace(worlds, member_coef=coef, referendum_coef=referendum_coef)
+    return Shifter(base, constituency).worlds(shift)
+
+
+class Shifter:
+    """Worlds with one constituency's ideal point shifted, for any number of shifts.
+
+    What does not depend on the shift — the constituency's draws, the members it reaches and
+    how much each weighs it, its net-gain coefficients before the shift — is read once here;
+    each :meth:`worlds` then costs one coefficient change and one update of the members'
+    coefficients. The numbers are those of :func:`shifted_worlds`.
+    """
+
+    def __init__(self, base: Baseline, constituency: Constituency) -> None:
+        self.base, self.constituency = base, constituency
+        layout, draws, worlds = base.layout, base.draws, base.worlds
+        if worlds.sequences:
+            return  # every shift is rebuilt (see worlds())
+        kind, index = constituency.kind, constituency.index
+        links = layout.link_pairs
+        n_draws = worlds.n_draws
+        self.interaction = flat_draws(draws, mv.LINK_INTERACTION) if len(links) else np.zeros((n_draws, 0))
+        self.theta = (_ideal(base, constituency) - layout.issue_low) / layout.issue_span
+        self.salience = flat_draws(draws, salience_of(kind))[:, index]
+        self.reversion = layout.to_unit(layout.reversion)[constituency.side]
+        if kind == "bloc" and mv.BLOC_REVERSION in draws:
+            # a bloc with a fallback of its own weighs its members' own gain against it
+            self.reversion = bloc_reversion(layout, draws)[:, index]
+        self.unshifted = gain_coefficients(self.theta, self.salience, self.reversion, self.interaction, links)
+        self.members = touched_members(layout, constituency)
+        bloc_of = layout.member_bloc[self.members]
+        match kind:
+            case "bloc":
+                self.weight = np.ones((n_draws, len(self.members)))
+            case "lobby":
+                influence = flat_draws(draws, mv.LOBBY_INFLUENCE)[:, index, None]
+                self.weight = np.repeat(influence, len(self.members), axis=1)
+            case "public":
+                self.weight = flat_draws(draws, mv.BLOC_RESPONSIVENESS)[:, bloc_of]
+            case _:
+                self.weight = flat_draws(draws, mv.BLOC_PARTY_PULL)[:, bloc_of]
+        self.on_side = layout.chamber_side[worlds.referendum_chambers] == constituency.side
+        self._kernel_input: KernelInput | None = None  # built by the first engine_input()
+
+    def worlds(self, shift: FloatArray) -> Worlds:
+        """Worlds with the ideal point moved by ``shift`` (D, K) issue units."""
+        base, constituency = self.base, self.constituency
+        worlds = base.worlds
+        if worlds.sequences:
+            # a reversion_if shift is a difference of constant terms, which depend on the ideal
+            # points: rebuild coefficients and shifts together rather than update one of them
+            return rebuild_worlds(base, shifted_draws(base, constituency, shift))
+        change = self._change(shift)
+        coef = worlds.member_coef.copy()
+        coef[:, self.members] += self.weight[:, :, None] * change[:, None, :]
+        return dataclasses.replace(worlds, member_coef=coef, referendum_coef=self._referendum_coef(change))
+
+    def engine_input(self, shift: FloatArray) -> tuple[Worlds, KernelInput | None]:
+        """Worlds and kernel input to evaluate deals in the shifted worlds (engine's ``prepared=``).
+
+        The kernel input holds the shifted coefficients as the engine uses them: the base
+        worlds' float32 coefficients with the touched members' replaced, the same numbers as
+        ``prepare(self.worlds(shift))`` without copying and rearranging every member's
+        float64 coefficients. The worlds are the base worlds with the shifted referendum
+        coefficients; their ``member_coef`` are the unshifted ones, so they are only meant to
+        go to the engine together with this kernel input. With ``reversion_if`` the worlds are
+        rebuilt (:meth:`worlds`) and the kernel input is None: the engine prepares them.
+
+        Every call writes the same members' coefficients into one buffer, which the kernel
+        input returned by the previous call shares: only the latest one holds its shift.
+        """
+        worlds = self.base.worlds
+        if worlds.sequences:
+            return self.worlds(shift), None
+        if self._kernel_input is None:
+            unshifted = prepare(worlds)
+            self._kernel_input = dataclasses.replace(unshifted, coef_t=unshifted.coef_t.copy())
+            # (D, F, M_touched): the members' coefficients and weights, laid out as the kernel's
+            self._coef_t = np.ascontiguousarray(np.moveaxis(worlds.member_coef[:, self.members], 2, 1))
+            self._weight_t = self.weight[:, None, :]
+            lo, hi = (int(self.members[0]), int(self.members[-1]) + 1) if len(self.members) else (0, 0)
+            contiguous = np.array_equal(self.members, np.arange(lo, hi))
+            self._columns: slice | npt.NDArray[np.int64] = slice(lo, hi) if contiguous else self.members
+        change = self._change(shift)
+        # the same sum, element by element, as worlds() computes, then cast to float32 as prepare() does
+        self._kernel_input.coef_t[:, :, self._columns] = self._coef_t + self._weight_t * change[:, :, None]
+        evaluated = dataclasses.replace(worlds, referendum_coef=self._referendum_coef(change))
+        return evaluated, self._kernel_input
+
+    def _change(self, shift: FloatArray) -> FloatArray:
+        """``(D, F)`` the change of the constituency's net-gain coefficients."""
+        layout = self.base.layout
+        delta = shift / layout.issue_span
+        shifted = gain_coefficients(
+            self.theta + delta, self.salience, self.reversion, self.interaction, layout.link_pairs
+        )
+        return shifted - self.unshifted
+
+    def _referendum_coef(self, change: FloatArray) -> FloatArray:
+        referendum_coef = self.base.worlds.referendum_coef
+        if self.constituency.kind == "public":
+            referendum_coef = referendum_coef.copy()
+            referendum_coef[:, self.on_side] += change[:, None, :]
+        return referendum_coef
 
 
 def _group_columns(base: Baseline, constituency: Constituency) -> list[str]:
@@ -260,3 +338,53 @@ def recombined_draws(
         )
         updates[mv.MEMBER_IDEAL] = member_ideal
     return restore_draws(base.draws, updates)
+
+
+def recombined_worlds(
+    base: Baseline, constituency: Constituency, permutation: npt.NDArray[np.int64]
+) -> Worlds:
+    """Worlds of :func:`recombined_draws`, with the base worlds' shocks (CRN).
+
+    Only the members the constituency touches get new coefficients (all of them with
+    ``reversion_if``, whose sequence shifts are rebuilt with the coefficients).
+    """
+    draws = recombined_draws(base, constituency, permutation)
+    members = None if base.worlds.sequences else touched_members(base.layout, constituency)
+    return rebuilt_worlds(base, draws, members)
+
+
+def rebuilt_worlds(base: Baseline, draws: xr.Dataset, members: npt.NDArray[np.int64] | None) -> Worlds:
+    """``rebuild_worlds(base, draws, members=members)``: the same worlds, often for less.
+
+    Where the scenario has no referendum, no ``reversion_if`` and no ``block`` bloc, the
+    members' coefficients are all that changes, and they are computed by
+    :func:`riskmodel.worlds.build.member_coefficients` alone, as
+    :func:`riskmodel.worlds.crn.rebuild_worlds` computes them (the same numbers), without
+    drawing the shocks it throws away; otherwise the worlds come from ``rebuild_worlds``.
+    """
+    layout, worlds = base.layout, base.worlds
+    plain = not worlds.sequences and not len(layout.referendum_chambers) and layout.member_lead is None
+    if members is None or not plain:
+        return rebuild_worlds(base, draws, members=members)
+    for name in (*RANDOM_INPUTS, *OPTIONAL_RANDOM_INPUTS):
+        if name in base.draws and not np.array_equal(base.draws[name], draws[name]):
+            raise ValueError(f"{name} changed: the shocks would no longer be common random numbers")
+    sub_draws = draws.isel(member=members) if "member" in draws.dims else draws
+    coef = worlds.member_coef.copy()
+    coef[:, members] = member_coefficients(
+        _member_layout(layout, members), sub_draws, layout.to_unit(layout.reversion)
+    )
+    return dataclasses.replace(worlds, member_coef=coef)
+
+
+def _member_layout(layout: Layout, members: npt.NDArray[np.int64]) -> Layout:
+    """The layout restricted to some members (their coefficients do not depend on the others)."""
+    return dataclasses.replace(
+        layout,
+        members=[layout.members[m] for m in members],
+        member_bloc=layout.member_bloc[members],
+        member_chamber=layout.member_chamber[members],
+        member_offset=layout.member_offset[members],
+        lobby_reach=layout.lobby_reach[:, members],
+        member_weight=None if layout.member_weight is None else layout.member_weight[members],
+    )

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from riskmodel.engine import evaluate_chunks, evaluate_in_order
+from riskmodel.engine import KernelInput, evaluate_chunks, evaluate_in_order
 from riskmodel.model.layout import Layout
 from riskmodel.results.perdraw import per_draw_outcomes
 from riskmodel.spec.multilateral import deal_order, evaluated_sides
@@ -89,7 +89,12 @@ def deal_parties(layout: Layout, names: Sequence[str]) -> DealParties:
 
 
 def party_outcomes(
-    layout: Layout, worlds: Worlds, deals: DealParties, *, which: Sequence[int] | None = None
+    layout: Layout,
+    worlds: Worlds,
+    deals: DealParties,
+    *,
+    which: Sequence[int] | None = None,
+    prepared: KernelInput | None = None,
 ) -> FloatArray:
     """Per-draw p_e ``(S + 1, D, n)`` of the deals (or of ``deals`` positions ``which``).
 
@@ -97,11 +102,15 @@ def party_outcomes(
     side's row is a number (the engine evaluates all of them in one pass); use
     :meth:`DealParties.masked` on whatever is reported. Deals whose sides' reversions depend on
     other deals are evaluated after those deals, in the same worlds, as in the results.
+    ``prepared`` is the engine's kernel input for ``worlds`` when the caller has built it
+    (not with ``reversion_if``, whose worlds change from deal to deal).
     """
     chosen = list(range(len(deals.names))) if which is None else list(which)
     values = layout.deal_values[deals.index[chosen]]
     plain = all(deals.agreements[n] is None for n in chosen)
-    if plain and not worlds.sequences:
+    if prepared is not None and worlds.sequences:
+        raise ValueError("worlds with reversion_if sequences are prepared by the engine, deal by deal")
+    if plain and not worlds.sequences and prepared is None:
         return per_draw_outcomes(layout, worlds, values)
     if worlds.sequences:
         # a later deal's worlds depend on whether the earlier ones were agreed: run them all
@@ -113,8 +122,12 @@ def party_outcomes(
         )
         columns = deals.index[chosen]
     else:
+        # the chunks of per_draw_outcomes when the agreements are plain, and the same sums below
         chunks = evaluate_chunks(
-            worlds, layout.to_unit(values), agreements=[deals.agreements[n] for n in chosen]
+            worlds,
+            layout.to_unit(values),
+            agreements=None if plain else [deals.agreements[n] for n in chosen],
+            prepared=prepared,
         )
         columns = np.arange(len(chosen))
     n_deals = len(layout.deals) if worlds.sequences else len(chosen)

@@ -97,6 +97,9 @@ class DealVotes:
         ``(D, R, M)`` the member abstains; ``None`` when no chamber has an abstention band.
     abstained
         ``(D, R, C)`` weighted abstentions per chamber, or ``None``.
+    by_bloc
+        ``(D, R, B)`` every bloc's votes for the deal and members present (weighted), when
+        counted once for all blocs (:func:`deal_votes`).
     """
 
     layout: Layout
@@ -109,6 +112,16 @@ class DealVotes:
     weight: IntArray | None = None
     abstain: BoolArray | None = None
     abstained: IntArray | None = None
+    by_bloc: tuple[IntArray, IntArray] | None = None
+
+    def bloc_votes(self, bloc: int) -> tuple[IntArray, IntArray]:
+        """``(D, R)`` the bloc's (weighted) votes for the deal, and its members present."""
+        if self.by_bloc is not None:
+            return self.by_bloc[0][..., bloc], self.by_bloc[1][..., bloc]
+        members = self.layout.member_bloc == bloc
+        weight = _weights(self)[members]
+        yes = self.votes[..., members].astype(np.int64) @ weight
+        return yes, self.present[..., members].astype(np.int64) @ weight
 
     def outcome(
         self,
@@ -172,7 +185,32 @@ def deal_votes(layout: Layout, worlds: Worlds, deal: npt.ArrayLike) -> DealVotes
     share = referendum_share(worlds, unit, features)[:, :, 0, :]  # (D, R, Q)
     ratified = _side_outcomes(worlds, yes, share, abstained)
     return DealVotes(
-        layout, worlds, votes, present, yes, share, ratified, weight if weighted else None, abstain, abstained
+        layout,
+        worlds,
+        votes,
+        present,
+        yes,
+        share,
+        ratified,
+        weight if weighted else None,
+        abstain,
+        abstained,
+        (_per_bloc(layout, votes, weight), _per_bloc(layout, present, weight)),
+    )
+
+
+def _per_bloc(layout: Layout, flags: BoolArray, weight: IntArray) -> IntArray:
+    """``(D, R, B)`` the weighted count of members flagged ``(D, R, M)`` in each bloc.
+
+    One float64 matrix product for every bloc at once; the counts are integers far below
+    2**53, so every partial sum is exact and the result is the integer count.
+    """
+    onehot = np.zeros((flags.shape[-1], len(layout.blocs)))
+    onehot[np.arange(flags.shape[-1]), layout.member_bloc] = weight
+    return (
+        (flags.reshape(-1, flags.shape[-1]).astype(np.float64) @ onehot)
+        .astype(np.int64)
+        .reshape(*flags.shape[:-1], len(layout.blocs))
     )
 
 
@@ -189,8 +227,7 @@ def bloc_decisive(votes: DealVotes, bloc: int) -> BoolArray:
     chamber = int(layout.member_chamber[members][0])
     side = int(layout.bloc_side[bloc])
     weight = _weights(votes)[members]
-    bloc_yes = votes.votes[..., members].astype(np.int64) @ weight
-    bloc_present = votes.present[..., members].astype(np.int64) @ weight
+    bloc_yes, bloc_present = votes.bloc_votes(bloc)
     all_for, all_against = votes.yes.copy(), votes.yes.copy()
     all_for[..., chamber] += bloc_present - bloc_yes
     all_against[..., chamber] -= bloc_yes
@@ -261,8 +298,30 @@ def member_outcomes(votes: DealVotes) -> BoolArray:
 
 def member_pivotal(votes: DealVotes) -> BoolArray:
     """``(D, R, M)`` whether the member voting for rather than against switches its side's outcome."""
-    outcomes = member_outcomes(votes)
-    return (outcomes[0] != outcomes[1]) & votes.present
+    if votes.abstained is not None:
+        outcomes = member_outcomes(votes)
+        return (outcomes[0] != outcomes[1]) & votes.present
+    # Without abstentions a present member votes for or against: voting the other way is the
+    # one move that can change anything, so only the outcome with one vote more (for a member
+    # voting against) or one less (for a member voting for) is needed — the comparison of
+    # member_outcomes' "for" and "against" without building all three (3, D, R, M) outcomes.
+    layout, weight = votes.layout, _weights(votes)
+    out = np.zeros(votes.votes.shape, dtype=bool)
+    for c in range(votes.worlds.n_chambers):
+        in_chamber = layout.member_chamber == c
+        if not in_chamber.any():
+            continue
+        side = int(layout.chamber_side[c])
+        now = votes.ratified[side][..., None]
+        for w in np.unique(weight[in_chamber]).tolist():
+            members = in_chamber & (weight == w)
+            more, fewer = votes.yes.copy(), votes.yes.copy()
+            more[..., c] += w
+            fewer[..., c] -= w
+            with_more = votes.outcome(yes=more)[side][..., None]
+            with_fewer = votes.outcome(yes=fewer)[side][..., None]
+            out[..., members] = np.where(votes.votes[..., members], now != with_fewer, with_more != now)
+    return out & votes.present
 
 
 def member_swing(votes: DealVotes, decisive: BoolArray | None = None) -> npt.NDArray[np.float64]:
@@ -303,7 +362,7 @@ def bloc_swing(votes: DealVotes, bloc: int, pairing: npt.NDArray[np.int64]) -> B
     chamber = int(layout.member_chamber[members][0])
     side = int(layout.bloc_side[bloc])
     weight = _weights(votes)[members]
-    bloc_yes = votes.votes[..., members].astype(np.int64) @ weight
+    bloc_yes, _ = votes.bloc_votes(bloc)
     elsewhere = bloc_yes.reshape(-1)[pairing].reshape(bloc_yes.shape)
     redrawn = votes.yes.copy()
     redrawn[..., chamber] += elsewhere - bloc_yes

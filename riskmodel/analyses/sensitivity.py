@@ -41,22 +41,22 @@ import xarray as xr
 from riskmodel.analyses import pivotality
 from riskmodel.analyses.constituency import (
     Constituency,
+    Shifter,
     constituencies,
     group_varies,
     ideal_prior_sd,
-    recombined_draws,
-    shifted_worlds,
+    recombined_worlds,
     tornado_shift,
-    touched_members,
 )
 from riskmodel.analyses.parties import DealParties, deal_parties, mask_outcomes, party_outcomes
 from riskmodel.analyses.sobol import derangement, pick_freeze_indices, pick_freeze_standard_errors
+from riskmodel.analyses.threads import kernel_threads
 from riskmodel.defaults import DEFAULT_SENSITIVITY_SEED
 from riskmodel.errors import ParameterError, RiskmodelError
 from riskmodel.io import load_netcdf, save_netcdf
 from riskmodel.randomness import SeedLike, as_seed_sequence
 from riskmodel.results.mcse import mean_and_mcse
-from riskmodel.worlds.crn import Baseline, baseline_of, rebuild_worlds
+from riskmodel.worlds.crn import Baseline, baseline_of
 
 __all__ = [
     "DEFAULT_SENSITIVITY_SEED",
@@ -101,11 +101,12 @@ def _tornado(
         # a fixed ideal point has no prior SD to move by: not "no effect" (its influence or
         # salience may still matter, as its Sobol index shows), so no number at all
         return np.full(shape, np.nan), np.full(shape, np.nan)
+    shifter = Shifter(base, constituency)
     for n, deal in enumerate(values):
         for d, direction in enumerate(DIRECTIONS):
             shift = tornado_shift(base, constituency, deal, toward=direction == "toward", prior_sd=sd)
-            worlds = shifted_worlds(base, constituency, shift)
-            moved = party_outcomes(base.layout, worlds, parties, which=[n])[..., 0]
+            worlds, prepared = shifter.engine_input(shift)
+            moved = party_outcomes(base.layout, worlds, parties, which=[n], prepared=prepared)[..., 0]
             change[d, :, n], mcse[d, :, n] = mean_and_mcse(moved - base_pe[..., n], axis=1, worlds=worlds)
     return change, mcse
 
@@ -123,10 +124,7 @@ def _sobol(
     """``(4, outcome, deal)``: first, its SE, total, its SE."""
     out = np.zeros((4, *base_pe.shape[::2]))
     if group_varies(base, constituency):
-        draws = recombined_draws(base, constituency, permutation)
-        # with reversion_if, every sequence shift is rebuilt with the coefficients (members=None)
-        members = None if base.worlds.sequences else touched_members(base.layout, constituency)
-        worlds = rebuild_worlds(base, draws, members=members)
+        worlds = recombined_worlds(base, constituency, permutation)
         mixed = party_outcomes(base.layout, worlds, parties)
         out[0], out[2] = pick_freeze_indices(base_pe, base_pe[:, permutation], mixed, axis=1)
         out[1], out[3] = pick_freeze_standard_errors(
@@ -172,6 +170,21 @@ def analyse_sensitivity(
     names, values = _deal_selection(base, deals)
     if worlds.n_draws < 4:
         raise ParameterError("sensitivity needs at least 4 epistemic draws (raise {n_worlds})")
+    # hundreds of engine calls of one worlds' worth of work each
+    with kernel_threads(worlds.n_worlds * len(layout.members) * len(names)):
+        return _analyse(simulation, base, names, values, seed, n_bootstrap, progress)
+
+
+def _analyse(
+    simulation: Any,
+    base: Baseline,
+    names: list[str],
+    values: FloatArray,
+    seed: SeedLike,
+    n_bootstrap: int,
+    progress: Progress | None,
+) -> xr.Dataset:
+    layout, worlds = base.layout, base.worlds
     parties = deal_parties(layout, names)
     base_pe = party_outcomes(layout, worlds, parties)  # (O, D, N)
     baseline, baseline_mcse = mean_and_mcse(base_pe, axis=1, worlds=worlds)

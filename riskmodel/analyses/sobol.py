@@ -22,6 +22,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -114,13 +115,14 @@ def pick_freeze_standard_errors(
     a, b, c = (np.moveaxis(np.asarray(y, dtype=np.float64), axis, 0) for y in (y_a, y_b, y_c))
     rng = np.random.default_rng(as_seed_sequence(seed))
     n = a.shape[0]
-    per_block = max(1, 2_000_000 // max(a.size, 1))  # resamples per vectorised block
+    per_block = max(1, 2_000_000 // max(a.size, 1))  # resamples drawn per call of the generator
+    flat_a, flat_b, flat_c = (np.ascontiguousarray(y.reshape(n, -1)) for y in (a, b, c))
     firsts, totals = [], []
     for start in range(0, n_bootstrap, per_block):
         picks = rng.integers(0, n, (n, min(per_block, n_bootstrap - start)))  # one resample per column
-        first, total = pick_freeze_indices(a[picks], b[picks], c[picks])
-        firsts.append(first)
-        totals.append(total)
+        first, total = _resampled_indices(flat_a, flat_b, flat_c, np.ascontiguousarray(picks.T))
+        firsts.append(first.reshape(-1, *a.shape[1:]))
+        totals.append(total.reshape(-1, *a.shape[1:]))
     first_all, total_all = np.concatenate(firsts), np.concatenate(totals)
     degenerate = np.mean(np.isnan(total_all), axis=0) > 0.05
     with warnings.catch_warnings():  # all-NaN slices: no resample varies
@@ -128,6 +130,49 @@ def pick_freeze_standard_errors(
         first_se = np.nanstd(first_all, axis=0, ddof=1)
         total_se = np.nanstd(total_all, axis=0, ddof=1)
     return np.where(degenerate, np.nan, first_se), np.where(degenerate, np.nan, total_se)
+
+
+@numba.njit(cache=True)
+def _resampled_indices(
+    a: FloatArray, b: FloatArray, c: FloatArray, picks: npt.NDArray[np.int64]
+) -> tuple[FloatArray, FloatArray]:  # pragma: no cover - compiled
+    # pick_freeze_indices of each resample (a[picks[j]], b[picks[j]], c[picks[j]]) without
+    # gathering them: every sum runs over the resample's rows in order, from the first, as
+    # NumPy reduces the first axis of the gathered arrays, and every step is NumPy's own
+    # (mean = sum / n; var = Σ (x - mean)² / n; first = mean(b (c - a)) / var; total =
+    # mean((a - c)²) / 2 / var), so the indices are the same bit for bit.
+    n_resamples, n = picks.shape
+    n_outputs = a.shape[1]
+    first = np.empty((n_resamples, n_outputs))
+    total = np.empty((n_resamples, n_outputs))
+    for j in range(n_resamples):
+        rows = picks[j]
+        for p in range(n_outputs):
+            row = rows[0]
+            sum_a = a[row, p]
+            sum_first = b[row, p] * (c[row, p] - a[row, p])
+            gap = a[row, p] - c[row, p]
+            sum_total = gap * gap
+            for i in range(1, n):
+                row = rows[i]
+                sum_a += a[row, p]
+                sum_first += b[row, p] * (c[row, p] - a[row, p])
+                gap = a[row, p] - c[row, p]
+                sum_total += gap * gap
+            mean = sum_a / n
+            deviation = a[rows[0], p] - mean
+            sum_squares = deviation * deviation
+            for i in range(1, n):
+                deviation = a[rows[i], p] - mean
+                sum_squares += deviation * deviation
+            variance = sum_squares / n
+            if variance > 0:
+                first[j, p] = (sum_first / n) / variance
+                total[j, p] = (sum_total / n / 2) / variance
+            else:
+                first[j, p] = np.nan
+                total[j, p] = np.nan
+    return first, total
 
 
 def sobol_by_recombination(

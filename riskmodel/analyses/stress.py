@@ -21,10 +21,7 @@ Units run serially or on Dask (``client``); each unit gets its own child of the 
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,15 +29,18 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
+from riskmodel.analyses.cluster import dask_client
 from riskmodel.analyses.constituency import (
     Constituency,
     Kind,
     ideal_prior_sd,
+    rebuilt_worlds,
     shifted_worlds,
     touched_members,
 )
 from riskmodel.analyses.parties import DealParties, deal_parties, mask_outcomes, party_outcomes
 from riskmodel.analyses.realigned import realigned_draws
+from riskmodel.analyses.threads import kernel_threads
 from riskmodel.defaults import DEFAULT_STRESS_SEED
 from riskmodel.errors import RiskmodelError
 from riskmodel.io import save_netcdf
@@ -51,7 +51,7 @@ from riskmodel.results.mcse import mean_and_mcse
 from riskmodel.spec.shocks import STRUCTURAL_KINDS, ShockSet
 from riskmodel.spec.structural import restructured_scenario
 from riskmodel.worlds.arrays import Worlds
-from riskmodel.worlds.crn import Baseline, baseline_of, flat_draws, rebuild_worlds, restore_draws
+from riskmodel.worlds.crn import Baseline, baseline_of, flat_draws, restore_draws
 from riskmodel.worlds.realign import realign_worlds
 from riskmodel.worlds.rules import drop_vetoes
 
@@ -178,7 +178,7 @@ def apply_shocks(
         if reshaped:
             worlds = realign_worlds(base, layout, draws, rng)
         elif preference:
-            worlds = rebuild_worlds(Baseline(layout, base.draws, base.worlds), draws, members=touched)
+            worlds = rebuilt_worlds(Baseline(layout, base.draws, base.worlds), draws, touched)
         else:
             worlds = base.worlds
     return layout, drop_vetoes(layout, worlds, structural)
@@ -190,73 +190,6 @@ def _run_unit(
     """``(outcome, draw, deal)`` p_e of one unit of work (runs on a Dask worker)."""
     layout, worlds = apply_shocks(base, shocks, seed=seed, where=where)
     return party_outcomes(layout, worlds, deals)
-
-
-def _warm_worker() -> bool:
-    """Import the engine and load its compiled kernel, so the first unit does not pay for it."""
-    from riskmodel.engine import count_yes
-
-    one = np.ones((1, 1, 1), dtype=np.int64)
-    tiny = Worlds(
-        member_coef=np.zeros((1, 1, 3)),
-        member_shock=np.zeros((1, 1, 1), dtype=np.float32),
-        member_chamber=np.zeros(1, dtype=np.int64),
-        present=one,
-        seats=np.ones(1, dtype=np.int64),
-        link_pairs=np.zeros((0, 2), dtype=np.int64),
-        referendum_chambers=np.zeros(0, dtype=np.int64),
-        referendum_coef=np.zeros((1, 0, 3)),
-        referendum_var=np.zeros((1, 0, 1, 1)),
-        referendum_reversion=np.zeros((0, 1)),
-        referendum_noise=np.zeros((1, 0)),
-        referendum_campaign=np.zeros((1, 1, 0)),
-        referendum_turnout_ok=np.zeros((1, 0), dtype=bool),
-    )
-    count_yes(tiny, np.zeros((1, 3)))
-    return True
-
-
-@contextlib.contextmanager
-def dask_client(scheduler: str | None = None, *, n_workers: int | None = None) -> Iterator[Any]:
-    """A Dask client: a user's cluster at ``scheduler``, else a local cluster of processes.
-
-    The local cluster runs one task at a time per worker process, and the engine's kernel in
-    each process uses its share of the cores.
-    Workers are warmed up (imports, compiled kernel) before the client is handed out.
-    """
-    from distributed import Client, LocalCluster
-
-    if scheduler is not None:
-        try:
-            client = Client(scheduler, timeout="20s")
-        except OSError as exc:
-            raise RiskmodelError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
-        with client:
-            client.run(_warm_worker)
-            yield client
-        return
-    # Workers that ran the (numba-threaded) engine can take a few seconds to exit; the nanny
-    # then kills them and warns, which is noise for a cluster we own and discard.
-    # The engine's kernel is multithreaded: share the cores between the worker processes.
-    threads = max(1, (os.cpu_count() or 1) // n_workers) if n_workers else 1
-    nanny_log = logging.getLogger("distributed.nanny")
-    level = nanny_log.level
-    nanny_log.setLevel(logging.ERROR)
-    try:
-        with (
-            LocalCluster(
-                n_workers=n_workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                env={"NUMBA_NUM_THREADS": str(threads)},
-            ) as cluster,
-            Client(cluster) as client,
-        ):
-            client.run(_warm_worker)
-            yield client
-    finally:
-        nanny_log.setLevel(level)
 
 
 def stress_test(
@@ -307,14 +240,16 @@ def stress_test(
     parties = deal_parties(layout, names)
     units = [(name, kind, _in_issue_units(layout, shocks)) for name, kind, shocks in shock_set.units()]
     seeds = as_seed_sequence(seed).spawn(len(units))
-    base_pe = party_outcomes(layout, base.worlds, parties)
-    if client is None:
-        shocked = []
-        for i, ((name, _, shocks), unit_seed) in enumerate(zip(units, seeds, strict=True)):
-            shocked.append(_run_unit(base, shocks, unit_seed, parties, name))
-            if progress is not None:
-                progress(i + 1, len(units))
-    else:
+    # serially, one engine call of one worlds' worth of work per unit
+    with kernel_threads(base.worlds.n_worlds * len(layout.members) * len(names)):
+        base_pe = party_outcomes(layout, base.worlds, parties)
+        if client is None:
+            shocked = []
+            for i, ((name, _, shocks), unit_seed) in enumerate(zip(units, seeds, strict=True)):
+                shocked.append(_run_unit(base, shocks, unit_seed, parties, name))
+                if progress is not None:
+                    progress(i + 1, len(units))
+    if client is not None:
         from distributed import as_completed
 
         shared = client.scatter(base, broadcast=True)
