@@ -12,7 +12,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@# compile the numba kernels into their cache once per installation: a first run is then warm
-	@tmp=$$(mktemp -d) && $(BIN)/python -m riskmodel run $(SCENARIO) --worlds 200 --out $$tmp > /dev/null; rm -rf $$tmp
+	@tmp=$$(mktemp -d) && $(BIN)/python -m riskmodel run $(SCENARIO) --worlds 200 --out $$tmp > /dev/null \
+		&& $(BIN)/python -m riskmodel sensitivity $(SCENARIO) --worlds 200 --out $$tmp > /dev/null; rm -rf $$tmp
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -45,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/engine.py $(if $(LONG),,--quick)
 	$(BIN)/python benchmarks/winset.py $(if $(LONG),,--quick)
 	$(BIN)/python benchmarks/stress.py $(if $(LONG),,--quick)
+	$(BIN)/python benchmarks/sensitivity.py $(if $(LONG),--repeat 5,--repeat 1) $(if $(BASE),--baseline $(BASE))
 	$(BIN)/python benchmarks/irt.py $(if $(LONG),,--quick) $(if $(BASE),--base $(BASE))
 	$(BIN)/python benchmarks/grid.py $(if $(LONG),--dask 100,--quick) $(if $(BASE),--baseline $(BASE))
 
