@@ -232,21 +232,28 @@ def _sample_to_gate(
     from riskmodel.inference.sampling import convergence_gate
 
     checkpoint = check_every * max(1, -(-FIRST_CHECK // check_every))
+    current: xr.DataTree | None = None
     while checkpoint < draws:
-        while not _finished(sampler):
+        # wait until every chain has the checkpoint's draws; when the sampler finished first
+        # (a fast machine), the remaining checkpoints are checked on the whole trace, so the
+        # draws kept never depend on how fast the chains ran
+        while current is None or _complete_draws(_kept(current)) < checkpoint:
+            if _finished(sampler):
+                current = sampler.wait()
+                break
             if progress.kept >= checkpoint:
-                current = _kept(sampler.inspect())
-                if _complete_draws(current) >= checkpoint:
+                current = sampler.inspect()
+                if _complete_draws(_kept(current)) >= checkpoint:
                     break
             time.sleep(0.2)
-        else:
-            break  # all draws done before the checkpoint was reached
+        assert current is not None
         head = _kept(current.isel(draw=slice(0, checkpoint)))
         if convergence_gate(head, var_names=IDENTIFIED).passed:
-            sampler.cancel()
+            if not _finished(sampler):
+                sampler.cancel()
             return current, checkpoint
         checkpoint += check_every
-    return sampler.wait(), draws
+    return (current if current is not None and _finished(sampler) else sampler.wait()), draws
 
 
 def _complete_draws(tree: xr.DataTree) -> int:
