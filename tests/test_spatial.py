@@ -262,8 +262,8 @@ def test_unknown_vote_and_issue_are_named(tmp_path: Path) -> None:
 
 
 def test_common_shocks_of_earlier_votes_share_the_scenarios_scales(tmp_path: Path) -> None:
-    # each earlier vote adds chamber_scale·z[vote] + bloc_scale[bloc]·z[vote, bloc] to every
-    # member's gain, with the scale variables the engine draws the target's common shocks from
+    # each earlier vote adds the chamber's and the member's party's shock to every member's
+    # gain, with the scale variables the engine draws the target's common shocks from
     shared = "common_shock: {{dist: half_normal, sigma: 0.2}}"
     text = SCENARIO.replace("shock_scale:", f"{shared}\n        shock_scale:").replace(
         "            spread:", f"            {shared}\n            spread:"
@@ -289,10 +289,9 @@ def test_common_shocks_of_earlier_votes_share_the_scenarios_scales(tmp_path: Pat
             ]
         )
     point = model.initial_point(random_seed=3)
-    rng = np.random.default_rng(4)
-    point["earlier0_chamber_z"] = rng.normal(size=(2, 1))
-    point["earlier0_bloc_z"] = rng.normal(size=(2, 2))
-    point["prior_half_normal_log__"] = np.log([0.15, 0.3, 0.05])  # bloc dem, bloc rep, chamber
+    point["earlier0_shock_z"] = np.random.default_rng(4).normal(size=(2, 2))
+    dem, rep, house = 0.15, 0.3, 0.05
+    point["prior_half_normal_log__"] = np.log([dem, rep, house])
     order = list(model.coords["prior_half_normal_param"])
     assert order == [
         "bloc_common_shock[us.dem]",
@@ -304,13 +303,12 @@ def test_common_shocks_of_earlier_votes_share_the_scenarios_scales(tmp_path: Pat
     gain, scale, loglik = fn(point)
     bloc = layout.member_bloc
     yea = np.array([[(i + k) % 3 != 0 for i in range(30)] for k in range(2)])
+    # the two parties' total shocks: chamber + own party, so they covary by the chamber's part
+    cov = np.array([[house**2 + dem**2, house**2], [house**2, house**2 + rep**2]])
+    totals = point["earlier0_shock_z"] @ np.linalg.cholesky(cov).T
     expected, independent = 0.0, 0.0
     for k in range(2):
-        common = (
-            0.05 * point["earlier0_chamber_z"][k, 0]
-            + np.array([0.15, 0.3])[bloc] * point["earlier0_bloc_z"][k, bloc]
-        )
-        z = np.where(yea[k], 1.0, -1.0) * (gain[k] + common) / scale[0]
+        z = np.where(yea[k], 1.0, -1.0) * (gain[k] + totals[k, bloc]) / scale[0]
         expected += stats.norm.logcdf(z).sum()
         independent += stats.norm.logcdf(np.where(yea[k], 1.0, -1.0) * gain[k] / scale[0]).sum()
     assert float(loglik) == pytest.approx(expected, rel=1e-6)

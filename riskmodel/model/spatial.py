@@ -10,13 +10,12 @@ cancels too: it is not learned from earlier votes.
 
 Members of one roll call do not vote independently given their positions: whipping and the
 day's politics move a whole party, or the whole chamber, at once. When the scenario declares
-``common_shock`` on a bloc, a chamber or a side, each earlier vote draws the same kind of shock
-the engine draws for the scenario's own vote (docs/design.md §5a): one normal per vote and
-group, whose scale *is* the scenario's ``common_shock`` variable. The recorded votes thereby
-learn that scale, and the worlds of the target vote draw their common shock from its
-posterior, so the forecast's yes-count carries it. The intercepts are written non-centred
-(``scale · z`` with ``z ~ N(0, 1)``) so NUTS does not meet the funnel between a small scale
-and its intercepts.
+``common_shock`` on a bloc, a chamber or a side, each earlier vote draws the same shocks the
+engine draws for the scenario's own vote (docs/design.md §5a), with the scales that *are* the
+scenario's ``common_shock`` variables. The recorded votes thereby learn those scales, and the
+worlds of the target vote draw their common shocks from the posterior, so the forecast's
+yes-count carries them. The shocks are written non-centred (``scale · z`` with
+``z ~ N(0, 1)``) so NUTS does not meet the funnel between a small scale and its shocks.
 """
 
 from __future__ import annotations
@@ -81,6 +80,15 @@ def vote_common_shocks(
 ) -> Any:
     """The common shocks of recorded votes: ``(n,)`` the sum each row's member shared in its vote.
 
+    The engine adds, per world, a chamber's and a bloc's (and a side's) shock to every member
+    there. A party's members therefore share, on one vote, the *total* ``t_b`` of the shocks
+    that reach their bloc; across blocs the totals are jointly normal with covariance
+    ``Σ[b, b'] = Σ_level scale_level² · [b and b' share the level's group]``. The recorded votes
+    depend on the shocks only through these totals, so they are drawn directly as
+    ``t = L·z`` (``L`` the Cholesky factor of Σ, ``z ~ N(0, I)`` per vote): the same
+    distribution as the sum of the separate shocks, without the ridge along which a chamber's
+    shock and its parties' shocks trade off (it made the sampler diverge), and non-centred.
+
     Parameters
     ----------
     model
@@ -95,8 +103,7 @@ def vote_common_shocks(
     n_votes
         Number of distinct votes.
     prefix
-        Name prefix of the standardised intercepts (``{prefix}_{level}_z``, one per vote and
-        group of the level).
+        Name of the standardised shocks: ``{prefix}_shock_z``, ``(n_votes, blocs of the rows)``.
 
     Returns
     -------
@@ -105,16 +112,26 @@ def vote_common_shocks(
         level uses the scale of the member's chamber in the scenario, also for a row recorded
         in another chamber (a senator's earlier House vote).
     """
+    cells, cell_of_row = np.unique(layout.member_bloc[index], return_inverse=True)
+    first = np.array([index[np.flatnonzero(cell_of_row == c)[0]] for c in range(len(cells))])
     levels = (
-        (mv.BLOC_COMMON_SHOCK, "bloc", layout.blocs, layout.member_bloc),
-        (mv.CHAMBER_COMMON_SHOCK, "chamber", layout.chambers, layout.member_chamber),
-        (mv.SIDE_COMMON_SHOCK, "side", layout.sides, layout.bloc_side[layout.member_bloc]),
+        (mv.BLOC_COMMON_SHOCK, cells),
+        (mv.CHAMBER_COMMON_SHOCK, layout.member_chamber[first]),
+        (mv.SIDE_COMMON_SHOCK, layout.bloc_side[cells]),
     )
-    total: Any = 0.0
-    for variable, level, names, group_of in levels:
+    cov: Any = None
+    for variable, group in levels:
         if variable not in model.named_vars:
             continue
-        group = np.asarray(group_of)[index]
-        z = pm.Normal(f"{prefix}_{level}_z", 0.0, 1.0, shape=(n_votes, len(names)))
-        total = total + model[variable][group] * z[vote, group]
-    return total
+        scale = model[variable][group]
+        same = (group[:, None] == group[None, :]).astype(np.float64)
+        term = scale[:, None] * scale[None, :] * same
+        cov = term if cov is None else cov + term
+    if cov is None:
+        return 0.0
+    # a level declared without its finer ones makes Σ singular; 1e-9 (a shock of 3e-5
+    # against member shocks of order 0.1) keeps the factor defined and changes nothing
+    chol = pt.linalg.cholesky(cov + 1e-9 * np.eye(len(cells)))
+    z = pm.Normal(f"{prefix}_shock_z", 0.0, 1.0, shape=(n_votes, len(cells)))
+    totals = z @ chol.T
+    return totals[vote, cell_of_row]
