@@ -268,7 +268,9 @@ def test_common_shocks_of_earlier_votes_share_the_scenarios_scales(tmp_path: Pat
     text = SCENARIO.replace("shock_scale:", f"{shared}\n        shock_scale:").replace(
         "            spread:", f"            {shared}\n            spread:"
     )
-    votes = [(f"v{k}", f"B{i:03d}", "Yea" if (i + k) % 3 else "Nay") for k in range(2) for i in range(30)]
+    # v0: all 30 members (15 a party: centred draws); v1: four a party (non-centred)
+    voted = [list(range(30)), [0, 1, 2, 3, 15, 16, 17, 18]]
+    votes = [(f"v{k}", f"B{i:03d}", "Yea" if (i + k) % 3 else "Nay") for k in range(2) for i in voted[k]]
     pd.DataFrame(votes, columns=["vote_id", "member_id", "position"]).assign(party="D", state="XX").to_csv(
         tmp_path / "votes.csv", index=False
     )
@@ -289,7 +291,8 @@ def test_common_shocks_of_earlier_votes_share_the_scenarios_scales(tmp_path: Pat
             ]
         )
     point = model.initial_point(random_seed=3)
-    point["earlier0_shock_z"] = np.random.default_rng(4).normal(size=(2, 2))
+    shock = np.random.default_rng(4).normal(size=(2, 2))
+    point["earlier0_shock_t"], point["earlier0_shock_z"] = shock[:1] * 0.2, shock[1:]
     dem, rep, house = 0.15, 0.3, 0.05
     point["prior_half_normal_log__"] = np.log([dem, rep, house])
     order = list(model.coords["prior_half_normal_param"])
@@ -302,14 +305,19 @@ def test_common_shocks_of_earlier_votes_share_the_scenarios_scales(tmp_path: Pat
     fn = model.compile_fn(outputs, inputs=model.value_vars, on_unused_input="ignore")
     gain, scale, loglik = fn(point)
     bloc = layout.member_bloc
-    yea = np.array([[(i + k) % 3 != 0 for i in range(30)] for k in range(2)])
     # the two parties' total shocks: chamber + own party, so they covary by the chamber's part
     cov = np.array([[house**2 + dem**2, house**2], [house**2, house**2 + rep**2]])
-    totals = point["earlier0_shock_z"] @ np.linalg.cholesky(cov).T
+    totals = np.vstack([shock[:1] * 0.2, shock[1:] @ np.linalg.cholesky(cov).T])
     expected, independent = 0.0, 0.0
     for k in range(2):
-        z = np.where(yea[k], 1.0, -1.0) * (gain[k] + totals[k, bloc]) / scale[0]
-        expected += stats.norm.logcdf(z).sum()
-        independent += stats.norm.logcdf(np.where(yea[k], 1.0, -1.0) * gain[k] / scale[0]).sum()
+        rows = np.array(voted[k])
+        sign = np.where((rows + k) % 3 != 0, 1.0, -1.0)
+        expected += stats.norm.logcdf(sign * (gain[k, rows] + totals[k, bloc[rows]]) / scale[0]).sum()
+        independent += stats.norm.logcdf(sign * gain[k, rows] / scale[0]).sum()
     assert float(loglik) == pytest.approx(expected, rel=1e-6)
     assert abs(expected - independent) > 1.0  # the shocks at this point do move the likelihood
+    # the centred vote's totals have that covariance
+    logp = model.compile_logp(vars=[model["earlier0_shock_t"]])(point)
+    assert float(logp) == pytest.approx(
+        stats.multivariate_normal(np.zeros(2), cov).logpdf(totals[0]), rel=1e-6
+    )

@@ -31,7 +31,10 @@ from riskmodel.model import variables as mv
 from riskmodel.model.gain_graph import member_net_gain
 from riskmodel.model.layout import Layout
 
-__all__ = ["deal_vote_gain", "earlier_votes_loglik", "vote_common_shocks"]
+__all__ = ["STRONG_VOTE", "deal_vote_gain", "earlier_votes_loglik", "vote_common_shocks"]
+
+# members per party above which a recorded vote pins down the party's shock (centred draws)
+STRONG_VOTE = 10
 
 
 def deal_vote_gain(
@@ -132,6 +135,22 @@ def vote_common_shocks(
     # a level declared without its finer ones makes Σ singular; 1e-9 (a shock of 3e-5
     # against member shocks of order 0.1) keeps the factor defined and changes nothing
     chol = pt.linalg.cholesky(cov + 1e-9 * np.eye(len(cells)))
-    z = pm.Normal(f"{prefix}_shock_z", 0.0, 1.0, shape=(n_votes, len(cells)))
-    totals = z @ chol.T
+    # Where a vote's rows pin down every party total (many members per party) the draws are
+    # centred: a non-centred ``z = t / scale`` would then curve sharply with the scale, which
+    # is where NUTS diverged. Where few members voted (a senator's earlier House vote) the
+    # data say little and the non-centred form is the smooth one.
+    counts = np.zeros((n_votes, len(cells)), dtype=np.int64)
+    np.add.at(counts, (vote, cell_of_row), 1)
+    strong = np.flatnonzero(counts.min(axis=1) >= STRONG_VOTE)
+    weak = np.flatnonzero(counts.min(axis=1) < STRONG_VOTE)
+    pieces, order = [], []
+    if len(strong):
+        mu = np.zeros(len(cells))
+        pieces.append(pm.MvNormal(f"{prefix}_shock_t", mu=mu, chol=chol, shape=(len(strong), len(cells))))
+        order.extend(strong)
+    if len(weak):
+        z = pm.Normal(f"{prefix}_shock_z", 0.0, 1.0, shape=(len(weak), len(cells)))
+        pieces.append(z @ chol.T)
+        order.extend(weak)
+    totals = pt.concatenate(pieces, axis=0)[np.argsort(np.asarray(order))]
     return totals[vote, cell_of_row]
