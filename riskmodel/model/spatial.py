@@ -143,7 +143,8 @@ def vote_common_shocks(
     np.add.at(counts, (vote, cell_of_row), 1)
     strong = np.flatnonzero(counts.min(axis=1) >= STRONG_VOTE)
     weak = np.flatnonzero(counts.min(axis=1) < STRONG_VOTE)
-    pieces, order = [], []
+    pieces: list[Any] = []
+    order: list[int] = []
     if len(strong):
         mu = np.zeros(len(cells))
         pieces.append(pm.MvNormal(f"{prefix}_shock_t", mu=mu, chol=chol, shape=(len(strong), len(cells))))
