@@ -16,6 +16,11 @@ from riskmodel.backtest.scenario_path import plan_scenario, write_scenario
 from riskmodel.backtest.scenario_runner import ScenarioSettings, forecast_by_scenario
 from riskmodel.cli.app import app
 from riskmodel.errors import RiskmodelError
+from riskmodel.model import variables as mv
+from riskmodel.model.evidence import add_evidence
+from riskmodel.model.layout import build_layout
+from riskmodel.model.priors import build_model
+from riskmodel.spec.scenario import load_scenario
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "rollcalls"
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="shared roll-call data not present")
@@ -40,6 +45,24 @@ def test_the_plan_leaves_the_agreement_out_and_sees_nothing_on_or_after_the_day(
     plan = plan_scenario(tester_103.trade, load_agreements(), "s395-103.1993")
     assert "NAFTA" not in set(plan.earlier["label"])
     assert len(plan.earlier) == 0
+
+
+@needs_data
+def test_the_scenario_learns_the_shocks_a_vote_shares(tester_103: Backtester, tmp_path: Path) -> None:
+    # each earlier vote draws a chamber and a per-party shock whose scales are the scenario's
+    # common_shock variables, the ones the engine draws the target's common shocks from
+    plan = plan_scenario(tester_103.trade, load_agreements(), "s329-103.1994")
+    scenario = load_scenario(write_scenario(plan, tmp_path))
+    layout = build_layout(scenario)
+    assert scenario.spec.evidence is not None
+    model = add_evidence(build_model(layout), layout, scenario.spec.evidence)
+    assert model[mv.CHAMBER_COMMON_SHOCK] in model.deterministics
+    assert model[mv.BLOC_COMMON_SHOCK] in model.deterministics
+    n_votes = len(plan.earlier)
+    # one total per party and vote: centred where the vote pins it down (the Senate's NAFTA
+    # vote), non-centred where few of these senators voted (their House NAFTA vote)
+    assert model["earlier0_shock_t"].type.shape == (1, 2)
+    assert model["earlier0_shock_z"].type.shape == (n_votes - 1, 2)
 
 
 @needs_data

@@ -11,6 +11,7 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 import pytest
+from scipy import stats
 
 from riskmodel.errors import ScenarioError
 from riskmodel.inference.sampling import draw_prior, sample_posterior
@@ -258,3 +259,65 @@ def test_unknown_vote_and_issue_are_named(tmp_path: Path) -> None:
     layout = build_layout(scenario)
     with pytest.raises(ScenarioError, match=r"unknown issue 'labor'.*did you mean"):
         add_evidence(build_model(layout), layout, scenario.spec.evidence)
+
+
+def test_common_shocks_of_earlier_votes_share_the_scenarios_scales(tmp_path: Path) -> None:
+    # each earlier vote adds the chamber's and the member's party's shock to every member's
+    # gain, with the scale variables the engine draws the target's common shocks from
+    shared = "common_shock: {{dist: half_normal, sigma: 0.2}}"
+    text = SCENARIO.replace("shock_scale:", f"{shared}\n        shock_scale:").replace(
+        "            spread:", f"            {shared}\n            spread:"
+    )
+    # v0: all 30 members (15 a party: centred draws); v1: four a party (non-centred)
+    voted = [list(range(30)), [0, 1, 2, 3, 15, 16, 17, 18]]
+    votes = [(f"v{k}", f"B{i:03d}", "Yea" if (i + k) % 3 else "Nay") for k in range(2) for i in voted[k]]
+    pd.DataFrame(votes, columns=["vote_id", "member_id", "position"]).assign(party="D", state="XX").to_csv(
+        tmp_path / "votes.csv", index=False
+    )
+    path = _write(tmp_path, RIGHT)  # the member table; the scenario is rewritten below
+    deals = (
+        "        - {vote_id: v0, deal: {labour: 4, opening: 1}}\n        - {vote_id: v1, deal: {labour: 1}}"
+    )
+    path.write_text(text.format(evidence=EVIDENCE.format(deals=deals), **RIGHT))
+    scenario = load_scenario(path)
+    layout = build_layout(scenario)
+    model = add_evidence(build_model(layout), layout, scenario.spec.evidence)
+    members = np.arange(len(layout.members))
+    with model:
+        gains = pt.stack(
+            [
+                deal_vote_gain(model, layout, np.array([1.0, 1.0]), np.zeros(2), members),
+                deal_vote_gain(model, layout, np.array([0.25, 0.0]), np.zeros(2), members),
+            ]
+        )
+    point = model.initial_point(random_seed=3)
+    shock = np.random.default_rng(4).normal(size=(2, 2))
+    point["earlier0_shock_t"], point["earlier0_shock_z"] = shock[:1] * 0.2, shock[1:]
+    dem, rep, house = 0.15, 0.3, 0.05
+    point["prior_half_normal_log__"] = np.log([dem, rep, house])
+    order = list(model.coords["prior_half_normal_param"])
+    assert order == [
+        "bloc_common_shock[us.dem]",
+        "bloc_common_shock[us.rep]",
+        "chamber_common_shock[us.house]",
+    ]
+    outputs = model.replace_rvs_by_values([gains, model[mv.CHAMBER_SHOCK_SCALE], model.potentials[0]])
+    fn = model.compile_fn(outputs, inputs=model.value_vars, on_unused_input="ignore")
+    gain, scale, loglik = fn(point)
+    bloc = layout.member_bloc
+    # the two parties' total shocks: chamber + own party, so they covary by the chamber's part
+    cov = np.array([[house**2 + dem**2, house**2], [house**2, house**2 + rep**2]])
+    totals = np.vstack([shock[:1] * 0.2, shock[1:] @ np.linalg.cholesky(cov).T])
+    expected, independent = 0.0, 0.0
+    for k in range(2):
+        rows = np.array(voted[k])
+        sign = np.where((rows + k) % 3 != 0, 1.0, -1.0)
+        expected += stats.norm.logcdf(sign * (gain[k, rows] + totals[k, bloc[rows]]) / scale[0]).sum()
+        independent += stats.norm.logcdf(sign * gain[k, rows] / scale[0]).sum()
+    assert float(loglik) == pytest.approx(expected, rel=1e-6)
+    assert abs(expected - independent) > 1.0  # the shocks at this point do move the likelihood
+    # the centred vote's totals have that covariance
+    logp = model.compile_logp(vars=[model["earlier0_shock_t"]])(point)
+    assert float(logp) == pytest.approx(
+        stats.multivariate_normal(np.zeros(2), cov).logpdf(totals[0]), rel=1e-6
+    )

@@ -33,7 +33,7 @@ from riskmodel.model.gain_graph import member_net_gain, public_share
 from riskmodel.model.irt import ideal_point_terms, vote_matrix
 from riskmodel.model.layout import Layout
 from riskmodel.model.priors import concrete_prior
-from riskmodel.model.spatial import deal_vote_gain, earlier_votes_loglik
+from riskmodel.model.spatial import deal_vote_gain, earlier_votes_loglik, vote_common_shocks
 from riskmodel.spec.evidence import DeclaredPositions, EarlierDeals, Evidence, Poll, RollCallEvidence
 from riskmodel.spec.priors import Prior, prior_support
 from riskmodel.spec.rollcalls import RollCallDataError, read_clerk_member_votes, read_voteview_votes
@@ -217,7 +217,7 @@ def _add_earlier_deals(model: pm.Model, layout: Layout, item: EarlierDeals, k: i
     }
     side = layout.sides.index(item.side)
     by_vote = {str(v): rows for v, rows in votes.groupby("vote_id", sort=False)}
-    gains, scales, yeas = [], [], []
+    gains, scales, yeas, members_of, vote_of = [], [], [], [], []
     with model:
         for j, earlier in enumerate(item.deals):
             if earlier.vote_id not in by_vote:
@@ -244,6 +244,8 @@ def _add_earlier_deals(model: pm.Model, layout: Layout, item: EarlierDeals, k: i
             )
             scales.append(model[mv.CHAMBER_SHOCK_SCALE][layout.member_chamber[index]])
             yeas.append(rows["vote"].to_numpy()[keep])
+            members_of.append(index)
+            vote_of.append(np.full(len(index), len(gains) - 1))
         if not gains:
             raise ScenarioError(
                 f"no member of {item.side}.{item.chamber} has a recorded yea or nay in {item.votes} "
@@ -251,7 +253,12 @@ def _add_earlier_deals(model: pm.Model, layout: Layout, item: EarlierDeals, k: i
                 file=str(layout.scenario.path or "<scenario>"),
                 location=f"{where}.member_key",
             )
-        loglik = earlier_votes_loglik(pt.concatenate(gains), pt.concatenate(scales), np.concatenate(yeas))
+        index = np.concatenate(members_of)
+        common = vote_common_shocks(
+            model, layout, index, np.concatenate(vote_of), len(gains), prefix=f"earlier{k}"
+        )
+        gain = pt.concatenate(gains) + common
+        loglik = earlier_votes_loglik(gain, pt.concatenate(scales), np.concatenate(yeas))
         pm.Potential(f"earlier{k}_loglik", loglik)
 
 

@@ -7,6 +7,15 @@ the chief's pull — at ``x`` minus the same at ``q``, plus the bloc's valence (
 from ratifying whatever the terms). The difference cancels the scenario's own reversion, so
 any reversion can be used. The public's approval of the scenario's deal is deal-specific and
 cancels too: it is not learned from earlier votes.
+
+Members of one roll call do not vote independently given their positions: whipping and the
+day's politics move a whole party, or the whole chamber, at once. When the scenario declares
+``common_shock`` on a bloc, a chamber or a side, each earlier vote draws the same shocks the
+engine draws for the scenario's own vote (docs/design.md §5a), with the scales that *are* the
+scenario's ``common_shock`` variables. The recorded votes thereby learn those scales, and the
+worlds of the target vote draw their common shocks from the posterior, so the forecast's
+yes-count carries them. The shocks are written non-centred (``scale · z`` with
+``z ~ N(0, 1)``) so NUTS does not meet the funnel between a small scale and its shocks.
 """
 
 from __future__ import annotations
@@ -22,7 +31,10 @@ from riskmodel.model import variables as mv
 from riskmodel.model.gain_graph import member_net_gain
 from riskmodel.model.layout import Layout
 
-__all__ = ["deal_vote_gain", "earlier_votes_loglik"]
+__all__ = ["STRONG_VOTE", "deal_vote_gain", "earlier_votes_loglik", "vote_common_shocks"]
+
+# members per party above which a recorded vote pins down the party's shock (centred draws)
+STRONG_VOTE = 10
 
 
 def deal_vote_gain(
@@ -59,3 +71,87 @@ def earlier_votes_loglik(gain: Any, shock_scale: Any, yea: Any) -> Any:
     sign = 2.0 * pt.as_tensor_variable(yea) - 1.0
     z = sign * gain / shock_scale
     return pt.sum(pm.logcdf(pm.Normal.dist(0.0, 1.0), z))
+
+
+def vote_common_shocks(
+    model: pm.Model,
+    layout: Layout,
+    index: npt.NDArray[np.int64],
+    vote: npt.NDArray[np.int64],
+    n_votes: int,
+    prefix: str,
+) -> Any:
+    """The common shocks of recorded votes: ``(n,)`` the sum each row's member shared in its vote.
+
+    The engine adds, per world, a chamber's and a bloc's (and a side's) shock to every member
+    there. A party's members therefore share, on one vote, the *total* ``t_b`` of the shocks
+    that reach their bloc; across blocs the totals are jointly normal with covariance
+    ``Σ[b, b'] = Σ_level scale_level² · [b and b' share the level's group]``. The recorded votes
+    depend on the shocks only through these totals, so they are drawn directly as
+    ``t = L·z`` (``L`` the Cholesky factor of Σ, ``z ~ N(0, I)`` per vote): the same
+    distribution as the sum of the separate shocks, without the ridge along which a chamber's
+    shock and its parties' shocks trade off (it made the sampler diverge), and non-centred.
+
+    Parameters
+    ----------
+    model
+        The scenario's model; only the levels it declares a ``common_shock`` for take part
+        (``bloc_common_shock``, ``chamber_common_shock``, ``side_common_shock``).
+    layout
+        Its layout.
+    index
+        The member of each row (positions in ``layout.members``).
+    vote
+        The vote of each row, ``0 … n_votes − 1``.
+    n_votes
+        Number of distinct votes.
+    prefix
+        Name of the standardised shocks: ``{prefix}_shock_z``, ``(n_votes, blocs of the rows)``.
+
+    Returns
+    -------
+    tensor or float
+        ``(n,)`` shocks (``0.0`` when the scenario declares no common shock). The chamber
+        level uses the scale of the member's chamber in the scenario, also for a row recorded
+        in another chamber (a senator's earlier House vote).
+    """
+    cells, cell_of_row = np.unique(layout.member_bloc[index], return_inverse=True)
+    first = np.array([index[np.flatnonzero(cell_of_row == c)[0]] for c in range(len(cells))])
+    levels = (
+        (mv.BLOC_COMMON_SHOCK, cells),
+        (mv.CHAMBER_COMMON_SHOCK, layout.member_chamber[first]),
+        (mv.SIDE_COMMON_SHOCK, layout.bloc_side[cells]),
+    )
+    cov: Any = None
+    for variable, group in levels:
+        if variable not in model.named_vars:
+            continue
+        scale = model[variable][group]
+        same = (group[:, None] == group[None, :]).astype(np.float64)
+        term = scale[:, None] * scale[None, :] * same
+        cov = term if cov is None else cov + term
+    if cov is None:
+        return 0.0
+    # a level declared without its finer ones makes Σ singular; 1e-9 (a shock of 3e-5
+    # against member shocks of order 0.1) keeps the factor defined and changes nothing
+    chol = pt.linalg.cholesky(cov + 1e-9 * np.eye(len(cells)))
+    # Where a vote's rows pin down every party total (many members per party) the draws are
+    # centred: a non-centred ``z = t / scale`` would then curve sharply with the scale, which
+    # is where NUTS diverged. Where few members voted (a senator's earlier House vote) the
+    # data say little and the non-centred form is the smooth one.
+    counts = np.zeros((n_votes, len(cells)), dtype=np.int64)
+    np.add.at(counts, (vote, cell_of_row), 1)
+    strong = np.flatnonzero(counts.min(axis=1) >= STRONG_VOTE)
+    weak = np.flatnonzero(counts.min(axis=1) < STRONG_VOTE)
+    pieces: list[Any] = []
+    order: list[int] = []
+    if len(strong):
+        mu = np.zeros(len(cells))
+        pieces.append(pm.MvNormal(f"{prefix}_shock_t", mu=mu, chol=chol, shape=(len(strong), len(cells))))
+        order.extend(strong)
+    if len(weak):
+        z = pm.Normal(f"{prefix}_shock_z", 0.0, 1.0, shape=(len(weak), len(cells)))
+        pieces.append(z @ chol.T)
+        order.extend(weak)
+    totals = pt.concatenate(pieces, axis=0)[np.argsort(np.asarray(order))]
+    return totals[vote, cell_of_row]

@@ -87,6 +87,11 @@ class EarlierDeals(_Model):
     deal's terms. Members' positions, salience, party pull and the shock scale are learned from
     how they voted on deals whose terms differed. Members of the votes file who are not in the
     chamber's member table are left out.
+
+    When the scenario declares ``common_shock`` on the chamber, its blocs or the side, each
+    earlier vote also draws those shocks (one per vote, shared by the members they reach), so
+    the votes learn the scales and the scenario's worlds draw their common shocks from the
+    posterior: members of one vote do not move independently.
     """
 
     side: Name
