@@ -26,7 +26,7 @@ from riskmodel.engine.sweep_program import (
     OP_WEIGHTED,
 )
 
-__all__ = ["map_kernel", "member_run", "popcount"]
+__all__ = ["map_kernel", "member_run", "popcount", "run_program"]
 
 _ONE = np.uint64(1)
 _ZERO = np.uint64(0)
@@ -130,7 +130,7 @@ def member_run(
 
 
 @numba.njit(cache=True)
-def _run_program(
+def run_program(
     ops: npt.NDArray[np.int64],
     weights: npt.NDArray[np.float64],
     bits: npt.NDArray[np.uint64],
@@ -242,15 +242,18 @@ def map_kernel(
     full = _ZERO
     for r in range(n_replicates):
         full |= _ONE << np.uint64(r)
-    bit = np.empty(n_replicates, dtype=np.uint64)
+    # replicate lanes padded to a multiple of 8 so the per-column loops vectorise without a
+    # remainder; padded lanes count nothing, never pass and carry no bit
+    lanes = -(-n_replicates // 8) * 8
+    bit = np.zeros(lanes, dtype=np.uint64)
     for r in range(n_replicates):
         bit[r] = _ONE << np.uint64(r)
     for d in numba.prange(n_draws):
-        diff = np.zeros((width + 1, n_replicates), dtype=np.int32)
-        running = np.zeros(n_replicates, dtype=np.int32)
+        diff = np.zeros((width + 1, lanes), dtype=np.int32)
+        running = np.zeros(lanes, dtype=np.int32)
         # per vote of the chamber: sign * count >= bar (a vote against counts present - yes)
         sign = np.empty(n_votes, dtype=np.int32)
-        bar = np.empty((n_votes, n_replicates), dtype=np.int32)
+        bar = np.full((n_votes, lanes), np.iinfo(np.int32).max, dtype=np.int32)
         own = np.empty(n_votes, dtype=np.int64)
         start = np.empty(n_replicates, dtype=np.int64)
         stop = np.empty(n_replicates, dtype=np.int64)
@@ -285,12 +288,12 @@ def map_kernel(
                     member_run(a, b, c0, thresholds[d, m], first_u, inv_du, width, diff, start, stop)
                 running[:] = 0
                 for i in range(width):
-                    for r in range(n_replicates):
+                    for r in range(lanes):
                         running[r] += diff[i, r]
                     for q in range(n_own):
                         word = _ZERO
                         sq = sign[q]
-                        for r in range(n_replicates):
+                        for r in range(lanes):
                             word |= bit[r] if sq * running[r] >= bar[q, r] else _ZERO
                         bits[own[q], i] = word
             for vote in range(n_votes):
@@ -302,7 +305,7 @@ def map_kernel(
                         if ref_passed[vote, d, r, offset + i]:
                             word |= _ONE << np.uint64(r)
                     bits[vote, i] = word
-            _run_program(ops, weights, bits, outcome, stack, width, n_replicates, full)
+            run_program(ops, weights, bits, outcome, stack, width, n_replicates, full)
             for k in range(n_sides + 1):
                 for i in range(width):
                     per_draw[k, d, offset + i] = popcount(outcome[k, i])
