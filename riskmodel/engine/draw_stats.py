@@ -14,6 +14,7 @@ the tests check them bit for bit.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numba
 import numpy as np
@@ -232,7 +233,7 @@ def quantile_plan(
 
 
 def draw_statistics(
-    per_draw: npt.NDArray[np.int32],
+    per_draw: npt.NDArray[np.integer[Any]],
     n_replicates: int,
     *,
     mcse: bool,
