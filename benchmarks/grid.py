@@ -81,9 +81,9 @@ print(json.dumps({"sensitivity": sensitivity, "stress": stress}))
 """
 
 
-def run_python(root: Path, code: str) -> dict[str, float]:
+def run_python(root: Path, code: str, **extra_env: str) -> dict[str, float]:
     """Run ``code`` in a fresh interpreter importing riskmodel from ``root``; its last line is JSON."""
-    env = {**os.environ, "PYTHONPATH": str(root)}
+    env = {**os.environ, "PYTHONPATH": str(root), **extra_env}
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root, check=False
     )
@@ -107,7 +107,9 @@ def winset_map(root: Path, grid: int) -> dict[str, float]:
         "print(json.dumps({'seconds': time.perf_counter() - start, 'peak_mb': high_water_mb()}))\n"
     )
     with tempfile.TemporaryDirectory() as out:
-        return run_python(root, code.replace("OUT", repr(out)))
+        # older checkouts estimate a map's memory as a run keeping every deal's vote detail and
+        # refuse 1000×1000 under the default limit (half the machine): lift it for them
+        return run_python(root, code.replace("OUT", repr(out)), RISKMODEL_MEMORY_LIMIT="64GiB")
 
 
 def main() -> None:

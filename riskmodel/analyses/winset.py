@@ -11,27 +11,20 @@ probability reaches τ.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from riskmodel.engine import ChunkOutcome, evaluate_chunks
-from riskmodel.engine.sweep import SweepChunk, sweep_chunks
+from riskmodel.analyses.winset_rows import MapTask, Method, Progress, Reducer, run_map
 from riskmodel.errors import ParameterError, RiskmodelError, did_you_mean
 from riskmodel.io import load_netcdf, package_versions, save_netcdf
 from riskmodel.model.layout import Layout
 from riskmodel.pipeline import Simulation
 from riskmodel.results.collect import QUANTILES
-from riskmodel.results.mcse import mcse
 from riskmodel.worlds.agreement import deal_rule
-from riskmodel.worlds.arrays import Expression, Worlds
-
-Progress = Callable[[int, int], None]
 
 __all__ = [
     "DEFAULT_GRID",
@@ -45,7 +38,6 @@ __all__ = [
 
 DEFAULT_GRID = 101
 DEFAULT_TAU = 0.5
-Method = Literal["sweep", "engine"]
 
 
 def _issue_index(layout: Layout, name: str, option: str) -> int:
@@ -69,137 +61,6 @@ def resolve_deal(layout: Layout, deal: str | None) -> tuple[str, npt.NDArray[np.
             f"the scenario's deals are: {', '.join(layout.deals)}"
         )
     return deal, layout.deal_values[layout.deals.index(deal)].copy()
-
-
-class _Reducer:
-    """Per-deal probabilities and per-world win-set sizes, filled in chunk by chunk."""
-
-    def __init__(self, n_sides: int, n_deals: int, n_draws: int, n_replicates: int, quantiles: bool):
-        self.side_count = np.zeros((n_sides, n_deals), dtype=np.int64)
-        self.joint_count = np.zeros(n_deals, dtype=np.int64)
-        self.side_mcse = np.zeros((n_sides, n_deals))
-        self.joint_mcse = np.zeros(n_deals)
-        n_q = len(QUANTILES) if quantiles else 0
-        self.side_q = np.zeros((n_q, n_sides, n_deals))
-        self.joint_q = np.zeros((n_q, n_deals))
-        self.side_size = np.zeros((n_sides, n_draws, n_replicates), dtype=np.int64)
-        self.joint_size = np.zeros((n_draws, n_replicates), dtype=np.int64)
-
-    def put(self, piece: _Piece) -> None:
-        """Store one chunk's reduction (sizes are integer sums: the order of chunks cannot matter)."""
-        part, side_count, joint_count, side_mcse, joint_mcse, side_q, joint_q, side_size, joint_size = piece
-        self.side_count[:, part], self.joint_count[part] = side_count, joint_count
-        self.side_mcse[:, part], self.joint_mcse[part] = side_mcse, joint_mcse
-        if self.side_q.shape[0]:
-            self.side_q[:, :, part], self.joint_q[:, part] = side_q, joint_q
-        self.side_size += side_size
-        self.joint_size += joint_size
-
-
-_Piece = tuple[Any, ...]
-
-
-def _reduce_chunk(
-    chunk: ChunkOutcome | SweepChunk, chains: int | None, quantiles: bool, offset: int
-) -> _Piece:
-    """One chunk's per-deal counts, MCSE, quantiles and per-world sizes (small: no world × deal array)."""
-    n_replicates = chunk.agreed.shape[1]
-    part = slice(chunk.deal_slice.start + offset, chunk.deal_slice.stop + offset)
-    per_draw_side = np.count_nonzero(chunk.side_ratified, axis=2)  # (S, D, n) successes per draw
-    per_draw_joint = np.count_nonzero(chunk.agreed, axis=1)  # (D, n)
-    side_q = joint_q = None
-    if quantiles:
-        side_q = np.quantile(per_draw_side / n_replicates, QUANTILES, axis=1)
-        joint_q = np.quantile(per_draw_joint / n_replicates, QUANTILES, axis=0)
-    return (
-        part,
-        per_draw_side.sum(axis=1),
-        per_draw_joint.sum(axis=0),
-        mcse(per_draw_side / n_replicates, chains, axis=1),
-        mcse(per_draw_joint / n_replicates, chains, axis=0),
-        side_q,
-        joint_q,
-        np.count_nonzero(chunk.side_ratified, axis=3),
-        np.count_nonzero(chunk.agreed, axis=2),
-    )
-
-
-@dataclass(frozen=True)
-class _MapTask:
-    """Everything a block of map rows needs, sent once to every Dask worker."""
-
-    worlds: Worlds
-    method: Method
-    base_unit: npt.NDArray[np.float64]
-    x_index: int
-    y_index: int
-    x_unit: npt.NDArray[np.float64]
-    y_unit: npt.NDArray[np.float64]
-    rule: Expression | None
-    chunk_size: int | None
-    quantiles: bool
-
-
-def _map_rows(task: _MapTask, row0: int, row1: int) -> list[_Piece]:
-    """Reduced chunks of map rows ``row0:row1`` (deals ``row0 * n_x`` to ``row1 * n_x``).
-
-    Every row is evaluated on its own and every deal's reduction is its own, so the pieces are
-    the same whichever rows share a task.
-    """
-    worlds, n_x = task.worlds, task.x_unit.size
-    chains = None if worlds.independent_draws else worlds.chains
-    chunks: Iterable[ChunkOutcome | SweepChunk]
-    if task.method == "sweep":
-        chunks = sweep_chunks(
-            worlds,
-            worlds.vote_rules,
-            worlds.procedures,
-            base_unit=task.base_unit,
-            x_index=task.x_index,
-            y_index=task.y_index,
-            x_unit=task.x_unit,
-            y_unit=task.y_unit[row0:row1],
-            chunk_size=task.chunk_size,
-            agreement=task.rule,
-        )
-    else:
-        deals = np.tile(task.base_unit, ((row1 - row0) * n_x, 1))
-        deals[:, task.x_index] = np.tile(task.x_unit, row1 - row0)
-        deals[:, task.y_index] = np.repeat(task.y_unit[row0:row1], n_x)
-        rules = None if task.rule is None else [task.rule] * len(deals)
-        chunks = evaluate_chunks(worlds, deals, chunk_size=task.chunk_size, agreements=rules)
-    return [_reduce_chunk(chunk, chains, task.quantiles, row0 * n_x) for chunk in chunks]
-
-
-def _run_map(
-    task: _MapTask, reducer: _Reducer, client: Any, progress: Progress | None, rows_per_task: int | None
-) -> None:
-    """Evaluate the map's rows serially (a block at a time) or as Dask tasks, reducing as they come."""
-    n_x, n_y = task.x_unit.size, task.y_unit.size
-    if rows_per_task is None:  # serial: blocks small enough for a smooth progress bar
-        rows_per_task = max(1, -(-n_y // (64 if client is None else 16)))
-    blocks = [(r, min(r + rows_per_task, n_y)) for r in range(0, n_y, rows_per_task)]
-    done = 0
-
-    def finished(pieces: list[_Piece]) -> None:
-        nonlocal done
-        for piece in pieces:
-            reducer.put(piece)
-            done += piece[0].stop - piece[0].start
-        if progress is not None:
-            progress(done, n_x * n_y)
-
-    if client is None:
-        for row0, row1 in blocks:
-            finished(_map_rows(task, row0, row1))
-        return
-    from distributed import as_completed
-
-    shared = client.scatter(task, broadcast=True)
-    futures = [client.submit(_map_rows, shared, row0, row1, pure=False) for row0, row1 in blocks]
-    for future in as_completed(futures):
-        finished(future.result())
-        future.release()
 
 
 def compute_winset(
@@ -286,10 +147,10 @@ def compute_winset(
     rule, evaluated = deal_rule(layout, base_name)
     if worlds.member_weight is not None or worlds.abstention_band is not None:
         method = "engine"  # the row sweep counts one vote per member and no abstention
-    task = _MapTask(worlds, method, base_unit, x_index, y_index, x_unit, y_unit, rule, chunk_size, quantiles)
+    task = MapTask(worlds, method, base_unit, x_index, y_index, x_unit, y_unit, rule, chunk_size, quantiles)
     n_sides = len(layout.sides)
-    reducer = _Reducer(n_sides, n_x * n_y, worlds.n_draws, worlds.n_replicates, quantiles)
-    _run_map(task, reducer, client, progress, rows_per_task)
+    reducer = Reducer(n_sides, n_x * n_y, worlds.n_draws, worlds.n_replicates, quantiles)
+    run_map(task, reducer, client, progress, rows_per_task)
 
     n_worlds = worlds.n_worlds
     shape = (n_y, n_x)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -20,13 +20,17 @@ from riskmodel.cli.options import (
     ReplicatesOption,
     SeedOption,
     WorldsOption,
-    load_and_sample,
     out_folder,
     progress_bar,
+    status,
     with_flags,
 )
 from riskmodel.defaults import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS
 from riskmodel.errors import RiskmodelError
+
+if TYPE_CHECKING:
+    from riskmodel.budget import Estimate
+    from riskmodel.spec.scenario import LoadedScenario
 
 # Heavy modules are imported inside the commands, so that `riskmodel --help` stays light.
 
@@ -62,6 +66,20 @@ def _size_table(winset: object, title: str) -> Table:
     return fold(table)
 
 
+def _map_estimate(loaded: LoadedScenario, *, grid: int, worlds: int, replicates: int) -> Estimate:
+    """Memory of a map: the worlds (and the named deals) as for ``run``, one chunk, and the map's arrays.
+
+    The map is evaluated and reduced a chunk of rows at a time, so beyond one chunk it keeps only
+    its per-deal results: per side and for the agreement, the probability, its MCSE and five
+    quantiles (float64), the agreement zone and the deal's coordinates.
+    """
+    from riskmodel.budget import CHUNK_BYTES, Estimate, estimate_scenario
+
+    base = estimate_scenario(loaded, worlds=worlds, replicates=replicates)
+    per_deal = (len(loaded.spec.sides) + 1) * 7 * 8 + 16
+    return Estimate(parts={**base.parts, "the win-set map": CHUNK_BYTES + grid * grid * per_deal})
+
+
 def winset(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
     x: Annotated[str, typer.Option("--x", help="Issue on the horizontal axis.", show_default=False)],
@@ -92,14 +110,18 @@ def winset(
     """Map P(deal ∈ win-set) over two issues, per side and jointly, and the win-set size per world."""
     from riskmodel.analyses.stress import dask_client
     from riskmodel.analyses.winset import compute_winset, save_winset
+    from riskmodel.budget import check_budget
     from riskmodel.io import write_atomic
+    from riskmodel.pipeline import sample_worlds
     from riskmodel.plots.winset import plot_winset, plot_winset_size
     from riskmodel.results.tables import winset_table
+    from riskmodel.spec.scenario import load_scenario
 
     try:
-        loaded, simulation = load_and_sample(
-            scenario, worlds=worlds, replicates=replicates, seed=seed, deals=grid * grid
-        )
+        loaded = load_scenario(scenario)
+        check_budget(_map_estimate(loaded, grid=grid, worlds=worlds, replicates=replicates))
+        with status("Sampling worlds (PyMC)"):
+            simulation = sample_worlds(loaded, n_worlds=worlds, n_replicates=replicates, seed=seed)
         folder = out_folder(out, loaded)
         started = time.perf_counter()
         with (

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from riskmodel.engine.fused import fused_outcomes
+from riskmodel.engine.fused import fused_counts
 from riskmodel.engine.kernel import KernelInput, prepare
 from riskmodel.engine.procedure import evaluate_procedure
 from riskmodel.engine.referendum import referendum_share
@@ -36,8 +36,9 @@ class ChunkOutcome:
     support
         ``(V, D, R, n)`` votes cast in the vote's direction (share of those voting for
         referendums).
-    margin
-        ``(V, D, R, n)`` support minus what was needed (votes; share for referendums).
+    needed
+        What each vote needed (votes; share for referendums), broadcastable to ``support``:
+        ``(V, D, R, 1)`` when it does not depend on the deal.
     side_ratified
         ``(S, D, R, n)`` whether each side ratified.
     agreed
@@ -47,9 +48,14 @@ class ChunkOutcome:
     deal_slice: slice
     vote_passed: npt.NDArray[np.bool_]
     support: npt.NDArray[np.float64]
-    margin: npt.NDArray[np.float64]
+    needed: npt.NDArray[np.float64]
     side_ratified: npt.NDArray[np.bool_]
     agreed: npt.NDArray[np.bool_]
+
+    @property
+    def margin(self) -> npt.NDArray[np.float64]:
+        """``(V, D, R, n)`` support minus what was needed (votes; share for referendums), on demand."""
+        return np.asarray(self.support - self.needed, dtype=np.float64)
 
 
 def evaluate_chunks(
@@ -108,20 +114,40 @@ def evaluate_chunks(
         features = deal_features(x, worlds.link_pairs)
         share = referendum_share(worlds, x, features)
         if fused:
-            passed, support, margin = fused_outcomes(worlds, rules, features, share, prepared, needed)
+            passed, support, need = fused_counts(worlds, rules, features, share, prepared, needed)
         else:
             weighted_yes, abstain = count_weighted(worlds, features, prepared=prepared)
             passed, support, margin = vote_outcomes(worlds, rules, weighted_yes, share, abstain)
+            need = _needed_of(worlds, rules, support, margin)
         sides = np.stack([evaluate_procedure(expr, passed) for expr in procedures])
         nest_sides(worlds, sides)
         yield ChunkOutcome(
             deal_slice=part,
             vote_passed=passed,
             support=support,
-            margin=margin,
+            needed=need,
             side_ratified=sides,
             agreed=_agreed(worlds, sides, None if agreements is None else agreements[part]),
         )
+
+
+def _needed_of(
+    worlds: Worlds,
+    rules: Sequence[VoteRule],
+    support: npt.NDArray[np.float64],
+    margin: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """What each vote needed, such that ``support - needed`` is ``margin`` bit for bit.
+
+    Counted votes: ``support - margin`` (whole numbers, exact). Referendums: their fraction,
+    which ``vote_outcomes`` subtracted from the share.
+    """
+    need = support - margin
+    referendum = set(worlds.referendum_chambers.tolist())
+    for v, rule in enumerate(rules):
+        if rule.chamber in referendum:
+            need[v] = 1.0 if rule.fraction is None else float(rule.fraction)
+    return need
 
 
 def nest_sides(worlds: Worlds, sides: npt.NDArray[np.bool_]) -> None:

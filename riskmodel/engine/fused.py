@@ -1,4 +1,4 @@
-"""Yes counts and vote thresholds in one kernel: deals × worlds → (passed, support, margin).
+"""Yes counts and vote thresholds in one kernel: deals × worlds → (passed, support, needed).
 
 The counts are those of :func:`riskmodel.engine.kernel.count_yes` (the same float32 gain and
 comparison); each counted vote's needed votes depend on who is present, not on the deal, so they
@@ -20,7 +20,7 @@ from riskmodel.engine.kernel import KernelInput, chamber_yes, gain_into
 from riskmodel.engine.votes import needed_counts, referendum_outcomes
 from riskmodel.worlds.arrays import VoteRule, Worlds
 
-__all__ = ["fused_outcomes", "vote_layout"]
+__all__ = ["fused_counts", "fused_outcomes", "vote_layout"]
 
 
 @numba.njit(parallel=True, cache=True, fastmath=True)
@@ -35,7 +35,6 @@ def _fused_kernel(
     present: npt.NDArray[np.int64],
     passed: npt.NDArray[np.bool_],
     support: npt.NDArray[np.float64],
-    margin: npt.NDArray[np.float64],
 ) -> None:  # pragma: no cover - compiled
     # Counting exactly as _count_yes_kernel does; votes of chamber -1 (referendums) are skipped.
     n_draws, _, n_members = coef_t.shape
@@ -62,20 +61,17 @@ def _fused_kernel(
                 row = counts[r, c]
                 passed_row = passed[v, d, r]
                 support_row = support[v, d, r]
-                margin_row = margin[v, d, r]
                 if vote_for[v]:
                     for n in range(n_deals):
                         count = row[n]
                         passed_row[n] = count >= need
                         support_row[n] = count
-                        margin_row[n] = count - need
                 else:
                     here = present[d, r, c]
                     for n in range(n_deals):
                         count = here - row[n]
                         passed_row[n] = count >= need
                         support_row[n] = count
-                        margin_row[n] = count - need
 
 
 def vote_layout(
@@ -87,7 +83,7 @@ def vote_layout(
     return chamber, np.array([r.polarity_for for r in rules], dtype=np.bool_)
 
 
-def fused_outcomes(
+def fused_counts(
     worlds: Worlds,
     rules: Sequence[VoteRule],
     features: npt.NDArray[np.float64],
@@ -95,7 +91,11 @@ def fused_outcomes(
     prepared: KernelInput,
     needed: npt.NDArray[np.int64] | None = None,
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """``(passed, support, margin)``, each ``(V, D, R, N)``, as ``vote_outcomes`` gives them.
+    """``(passed, support)`` ``(V, D, R, N)`` and what each vote needed, ``(V, D, R, 1)``.
+
+    The margin ``support - needed`` is what ``vote_outcomes`` gives, bit for bit: a difference
+    of whole counts, or for a referendum the yes share minus its fraction (the same subtraction);
+    it is left to whoever needs it rather than written for every world and deal.
 
     Parameters
     ----------
@@ -116,8 +116,8 @@ def fused_outcomes(
     shape = (len(rules), worlds.n_draws, worlds.n_replicates, n_deals)
     passed = np.empty(shape, dtype=bool)
     support = np.empty(shape)
-    margin = np.empty(shape)
     vote_chamber, vote_for = vote_layout(worlds, rules)
+    counts_needed = needed_counts(worlds, rules) if needed is None else needed
     _fused_kernel(
         prepared.coef_t,
         np.ascontiguousarray(features, dtype=np.float32),
@@ -125,11 +125,30 @@ def fused_outcomes(
         prepared.bounds,
         vote_chamber,
         vote_for,
-        needed_counts(worlds, rules) if needed is None else needed,
+        counts_needed,
         prepared.present,
         passed,
         support,
-        margin,
     )
-    referendum_outcomes(worlds, rules, share, passed, support, margin)
-    return passed, support, margin
+    referendum_outcomes(worlds, rules, share, passed, support)
+    need = counts_needed.astype(np.float64)[..., None]
+    for v, rule in enumerate(rules):
+        if vote_chamber[v] < 0:  # referendum_outcomes' fraction
+            need[v] = 1.0 if rule.fraction is None else float(rule.fraction)
+    return passed, support, need
+
+
+def fused_outcomes(
+    worlds: Worlds,
+    rules: Sequence[VoteRule],
+    features: npt.NDArray[np.float64],
+    share: npt.NDArray[np.float64],
+    prepared: KernelInput,
+    needed: npt.NDArray[np.int64] | None = None,
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """``(passed, support, margin)``, each ``(V, D, R, N)``, as ``vote_outcomes`` gives them.
+
+    :func:`fused_counts` with the margin written out (the same parameters).
+    """
+    passed, support, need = fused_counts(worlds, rules, features, share, prepared, needed)
+    return passed, support, support - need

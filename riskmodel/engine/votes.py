@@ -109,8 +109,9 @@ def referendum_outcomes(
         ok = worlds.referendum_turnout_ok[:, q][:, None, None]
         carried = yes_share > fraction if rule.strict else yes_share >= fraction
         passed[v] = carried & ok
-        if support is not None and margin is not None:
+        if support is not None:
             support[v] = yes_share
+        if margin is not None:
             margin[v] = yes_share - fraction
 
 

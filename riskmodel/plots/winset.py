@@ -12,7 +12,9 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
+from matplotlib.collections import QuadMesh
 from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
 from matplotlib.lines import Line2D
 
 __all__ = ["deals_on_map", "plot_winset", "plot_winset_size"]
@@ -31,6 +33,32 @@ def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
         return ax.get_figure(root=True), ax  # type: ignore[return-value]
     fig = Figure(figsize=figsize, layout="constrained")
     return fig, fig.add_subplot()
+
+
+def _evenly_spaced(values: np.ndarray) -> bool:
+    steps = np.diff(values)
+    return values.size > 1 and bool(np.all(steps > 0)) and np.allclose(steps, steps[0], rtol=1e-6, atol=0.0)
+
+
+def _heat_map(ax: Axes, xs: np.ndarray, ys: np.ndarray, values: np.ndarray) -> AxesImage | QuadMesh:
+    """Cells centred on the grid points, coloured by probability.
+
+    A map's grid is evenly spaced, so it is drawn as an image: one bitmap rather than a path per
+    cell, which the legend's "best" placement and the label layout would otherwise walk through.
+    """
+    style = {"vmin": 0.0, "vmax": 1.0, "cmap": "viridis"}
+    if not (_evenly_spaced(xs) and _evenly_spaced(ys)):
+        return ax.pcolormesh(xs, ys, values, shading="nearest", **style)  # type: ignore[arg-type]
+    half_x, half_y = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
+    extent = (xs[0] - half_x, xs[-1] + half_x, ys[0] - half_y, ys[-1] + half_y)
+    return ax.imshow(
+        values,
+        origin="lower",
+        extent=extent,
+        aspect="auto",
+        interpolation="nearest",
+        **style,  # type: ignore[arg-type]
+    )
 
 
 def _axis_label(winset: xr.Dataset, axis: str) -> str:
@@ -75,7 +103,7 @@ def plot_winset(
     xs = probability["x"].to_numpy()
     ys = probability["y"].to_numpy()
     values = probability.transpose("y", "x").to_numpy()
-    mesh = ax.pcolormesh(xs, ys, values, vmin=0.0, vmax=1.0, cmap="viridis", shading="nearest")
+    mesh = _heat_map(ax, xs, ys, values)
     fig.colorbar(mesh, ax=ax, label="probability")
     levels = [level for level in _CONTOURS if np.nanmin(values) < level < np.nanmax(values)]
     styles: dict[float, Literal["--", "-"]] = {0.5: "--", 0.9: "-"}

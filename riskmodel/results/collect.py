@@ -17,7 +17,7 @@ import numpy.typing as npt
 import xarray as xr
 
 from riskmodel.io import package_versions
-from riskmodel.results.mcse import mcse
+from riskmodel.results.mcse import MIN_DRAWS_PER_CHAIN, mcse
 
 if TYPE_CHECKING:
     from riskmodel.engine import ChunkOutcome
@@ -40,14 +40,30 @@ def _deal_rows(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
 def _summaries(
     counts: npt.NDArray[np.int64], n_replicates: int, chains: int | None
 ) -> tuple[Any, Any, Any, Any]:
-    """From per-draw success counts (D, ..., n): p_e, its mean, MCSE and quantiles (Q, ..., n).
+    """From per-draw success counts (K, D, n) or (D, n): mean, MCSE and quantiles (Q, [K,] n).
 
     The mean is an exact integer total divided by the number of worlds, so it cannot depend on
-    how deals were chunked.
+    how deals were chunked. The MCSE and quantiles are those of ``mcse`` and ``numpy.quantile``
+    over the draws of ``counts / n_replicates`` (draws first), with NumPy's own arithmetic in
+    one compiled pass (:func:`riskmodel.engine.draw_stats.draw_statistics`).
     """
-    per_draw = counts / n_replicates
-    mean = counts.sum(axis=0) / (counts.shape[0] * n_replicates)
-    return per_draw, mean, mcse(per_draw, chains), np.quantile(per_draw, QUANTILES, axis=0)
+    # here, not at the top: tables of saved results import this module's QUANTILES without numba
+    from riskmodel.engine.draw_stats import draw_statistics
+
+    single = counts.ndim == 2
+    blocks = counts[None] if single else counts  # (K, D, n)
+    n_draws = blocks.shape[1]
+    exact = chains is None and n_draws >= MIN_DRAWS_PER_CHAIN
+    # mcse() of (D, K, n) sums a deal's draws pairwise when K == 1, in order otherwise
+    total, error, q = draw_statistics(
+        blocks, n_replicates, mcse=exact, pairwise=blocks.shape[0] == 1, quantiles=QUANTILES
+    )
+    if not exact:  # MCMC draws (ArviZ's ESS) or too few draws: the one mcse function itself
+        error = mcse(np.moveaxis(blocks, 0, 1) / n_replicates, chains)  # (D, K, n) → (K, n)
+    mean = total / (n_draws * n_replicates)
+    if single:
+        return total, mean[0], error[0], q[:, 0]
+    return total, mean, error, q
 
 
 def collect_results(
@@ -124,16 +140,13 @@ def collect_results(
     for chunk in chunks:
         part = chunk.deal_slice
         n_draws, n_replicates = chunk.agreed.shape[:2]
-        side_pe, mean, mcse, q = _summaries(
-            np.moveaxis(chunk.side_ratified.sum(axis=2), 1, 0), n_replicates, ess_chains
-        )
-        side_pe = np.moveaxis(side_pe, 0, 1)  # (S, D, n)
+        side_counts = np.count_nonzero(chunk.side_ratified, axis=2)  # (S, D, n)
+        _, mean, mcse, q = _summaries(side_counts, n_replicates, ess_chains)
         out["side_p"][:, part], out["side_mcse"][:, part], out["side_q"][:, :, part] = mean, mcse, q
-        joint_pe, mean, mcse, q = _summaries(chunk.agreed.sum(axis=1), n_replicates, ess_chains)
+        joint_counts = np.count_nonzero(chunk.agreed, axis=1)  # (D, n)
+        _, mean, mcse, q = _summaries(joint_counts, n_replicates, ess_chains)
         out["joint_p"][part], out["joint_mcse"][part], out["joint_q"][:, part] = mean, mcse, q
-        _, mean, mcse, q = _summaries(
-            np.moveaxis(chunk.vote_passed.sum(axis=2), 1, 0), n_replicates, ess_chains
-        )
+        _, mean, mcse, q = _summaries(np.count_nonzero(chunk.vote_passed, axis=2), n_replicates, ess_chains)
         out["vote_p"][:, part], out["vote_mcse"][:, part], out["vote_q"][:, :, part] = mean, mcse, q
         worlds_support = chunk.support.reshape(n_votes, -1, chunk.support.shape[-1])
         n_worlds = worlds_support.shape[1]
@@ -155,8 +168,8 @@ def collect_results(
                 hist = np.bincount(flat.ravel(), minlength=n_in * (max_seats + 1))
                 histogram[v, part] = hist.reshape(n_in, max_seats + 1) / counts.shape[0]
         if keep_conditional:
-            conditional_side.append(side_pe)
-            conditional_joint.append(joint_pe)
+            conditional_side.append(side_counts / n_replicates)
+            conditional_joint.append(joint_counts / n_replicates)
 
     quantile = list(QUANTILES)
     data: dict[str, Any] = {
