@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from cli_probe import cli_loads
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "riskmodel"
@@ -580,30 +581,6 @@ CLI_STARTUP_FORBIDDEN = (
     "distributed",
 )
 
-_CLI_PROBE = """
-import json, sys
-sys.argv = ["riskmodel", *{argv!r}]
-try:
-    import riskmodel.cli.app
-    riskmodel.cli.app.main()
-except SystemExit as exc:
-    code = exc.code
-else:
-    code = 0
-print(json.dumps({{"code": code, "loaded": sorted(m for m in {forbidden!r} if m in sys.modules)}}))
-"""
-
-
-def _cli_loads(argv: list[str]) -> tuple[object, list[str]]:
-    """Run the command line in a fresh interpreter; its exit code and which forbidden modules it loaded."""
-    code = _CLI_PROBE.format(argv=argv, forbidden=CLI_STARTUP_FORBIDDEN)
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert done.returncode == 0, f"riskmodel {' '.join(argv)} crashed:\n{done.stderr}"
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    return result["code"], result["loaded"]
-
 
 @pytest.mark.parametrize(
     "argv",
@@ -611,7 +588,7 @@ def _cli_loads(argv: list[str]) -> tuple[object, list[str]]:
     ids=["help", "run-help", "validate"],
 )
 def test_light_commands_load_no_heavy_package(argv: list[str]) -> None:
-    exit_code, loaded = _cli_loads(argv)
+    exit_code, loaded = cli_loads(argv, CLI_STARTUP_FORBIDDEN, timeout=300)
     assert exit_code in (0, None), f"riskmodel {' '.join(argv)} exited with {exit_code}"
     assert not loaded, (
         f"riskmodel {' '.join(argv)} imports {loaded}: import them inside the command that needs them"
@@ -625,12 +602,7 @@ HELP_FORBIDDEN = (*CLI_STARTUP_FORBIDDEN, "numpy", "pandas", "yaml")
 
 @pytest.mark.parametrize("argv", [["--help"], ["run", "--help"]], ids=["help", "run-help"])
 def test_help_loads_no_data_stack(argv: list[str]) -> None:
-    code = _CLI_PROBE.format(argv=argv, forbidden=HELP_FORBIDDEN)
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    loaded = json.loads(done.stdout.strip().splitlines()[-1])["loaded"]
+    _, loaded = cli_loads(argv, HELP_FORBIDDEN, timeout=300)
     assert not loaded, f"riskmodel {' '.join(argv)} imports {loaded}"
 
 

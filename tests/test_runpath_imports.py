@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_probe import cli_loads
 from pytensor.tensor.random.basic import HalfNormalRV
 
 from riskmodel.collector import FULL_COLLECTION_EVERY, collecting_new_objects, fewer_full_collections
@@ -28,29 +29,6 @@ SCENARIO = ROOT / "data" / "scenarios" / "ceta_2016.yaml"
 # scipy.stats: PyTensor draws half-normals through it; forward draws use HalfNormalDraws instead
 RUN_FORBIDDEN = ("matplotlib", "weasyprint", "distributed", "preliz", "arviz_plots", "scipy.stats")
 
-_RUN_PROBE = """
-import json, sys
-sys.argv = ["riskmodel", *{argv!r}]
-try:
-    import riskmodel.cli.app
-    riskmodel.cli.app.main()
-except SystemExit as exc:
-    code = exc.code
-else:
-    code = 0
-print(json.dumps({{"code": code, "loaded": sorted(m for m in {forbidden!r} if m in sys.modules)}}))
-"""
-
-
-def _run_loads(argv: list[str], forbidden: tuple[str, ...]) -> tuple[object, list[str]]:
-    code = _RUN_PROBE.format(argv=argv, forbidden=forbidden)
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
-    )
-    assert done.returncode == 0, f"riskmodel {' '.join(argv)} crashed:\n{done.stderr}"
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    return result["code"], result["loaded"]
-
 
 def test_bundled_scenario_has_no_elicited_prior() -> None:
     # the probe below relies on it: an elicited prior on a cold cache imports PreliZ (and matplotlib)
@@ -59,7 +37,7 @@ def test_bundled_scenario_has_no_elicited_prior() -> None:
 
 def test_plain_run_loads_no_report_stack_nor_distributed(tmp_path: Path) -> None:
     argv = ["run", str(SCENARIO), "--worlds", "200", "--out", str(tmp_path)]
-    exit_code, loaded = _run_loads(argv, RUN_FORBIDDEN)
+    exit_code, loaded = cli_loads(argv, RUN_FORBIDDEN)
     assert exit_code in (0, None), f"riskmodel run exited with {exit_code}"
     assert (tmp_path / "results.nc").is_file() and (tmp_path / "summary.csv").is_file()
     assert not loaded, f"a plain `riskmodel run` imports {loaded}: import them where they are used"

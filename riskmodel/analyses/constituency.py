@@ -30,6 +30,7 @@ from riskmodel.worlds.crn import (
     RANDOM_INPUTS,
     Baseline,
     flat_draws,
+    member_subset,
     rebuild_worlds,
     restore_draws,
     side_members,
@@ -372,19 +373,6 @@ def rebuilt_worlds(base: Baseline, draws: xr.Dataset, members: npt.NDArray[np.in
     sub_draws = draws.isel(member=members) if "member" in draws.dims else draws
     coef = worlds.member_coef.copy()
     coef[:, members] = member_coefficients(
-        _member_layout(layout, members), sub_draws, layout.to_unit(layout.reversion)
+        member_subset(layout, members), sub_draws, layout.to_unit(layout.reversion)
     )
     return dataclasses.replace(worlds, member_coef=coef)
-
-
-def _member_layout(layout: Layout, members: npt.NDArray[np.int64]) -> Layout:
-    """The layout restricted to some members (their coefficients do not depend on the others)."""
-    return dataclasses.replace(
-        layout,
-        members=[layout.members[m] for m in members],
-        member_bloc=layout.member_bloc[members],
-        member_chamber=layout.member_chamber[members],
-        member_offset=layout.member_offset[members],
-        lobby_reach=layout.lobby_reach[:, members],
-        member_weight=None if layout.member_weight is None else layout.member_weight[members],
-    )

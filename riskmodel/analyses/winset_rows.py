@@ -142,19 +142,18 @@ def map_rows(task: MapTask, row0: int, row1: int) -> list[Piece]:
     worlds, n_x = task.worlds, task.x_unit.size
     chains = None if worlds.independent_draws else worlds.chains
     chunks: Iterable[ChunkOutcome | SweepChunk]
+    # the rows of this task on the base deal, for either sweep
+    rows: dict[str, Any] = {
+        "base_unit": task.base_unit,
+        "x_index": task.x_index,
+        "y_index": task.y_index,
+        "x_unit": task.x_unit,
+        "y_unit": task.y_unit[row0:row1],
+        "chunk_size": task.chunk_size,
+        "agreement": task.rule,
+    }
     if task.method == "sweep" and map_supported(worlds):
-        counted = sweep_map_counts(
-            worlds,
-            worlds.vote_rules,
-            worlds.procedures,
-            base_unit=task.base_unit,
-            x_index=task.x_index,
-            y_index=task.y_index,
-            x_unit=task.x_unit,
-            y_unit=task.y_unit[row0:row1],
-            chunk_size=task.chunk_size,
-            agreement=task.rule,
-        )
+        counted = sweep_map_counts(worlds, worlds.vote_rules, worlds.procedures, **rows)
         offset = row0 * n_x
         return [
             reduce_counts(
@@ -168,18 +167,7 @@ def map_rows(task: MapTask, row0: int, row1: int) -> list[Piece]:
             for c in counted
         ]
     elif task.method == "sweep":
-        chunks = sweep_chunks(
-            worlds,
-            worlds.vote_rules,
-            worlds.procedures,
-            base_unit=task.base_unit,
-            x_index=task.x_index,
-            y_index=task.y_index,
-            x_unit=task.x_unit,
-            y_unit=task.y_unit[row0:row1],
-            chunk_size=task.chunk_size,
-            agreement=task.rule,
-        )
+        chunks = sweep_chunks(worlds, worlds.vote_rules, worlds.procedures, **rows)
     else:
         deals = np.tile(task.base_unit, ((row1 - row0) * n_x, 1))
         deals[:, task.x_index] = np.tile(task.x_unit, row1 - row0)

@@ -15,7 +15,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["grid_polynomials", "row_runs", "sweep_counts", "sweep_passed"]
+__all__ = ["grid_polynomials", "member_run", "row_runs", "sweep_counts", "sweep_passed"]
 
 # Monomials of (u, v) in the order of the last axis of grid_polynomials.
 _UU, _U, _UV, _VV, _V, _ONE = range(6)
@@ -66,6 +66,93 @@ def grid_polynomials(
     return np.asarray(member_coef @ transform, dtype=np.float64)
 
 
+@numba.njit(cache=True, inline="always")
+def member_run(
+    a: float,
+    b: float,
+    c0: float,
+    t: npt.NDArray[np.float64],
+    first_u: float,
+    inv_du: float,
+    width: int,
+    diff: npt.NDArray[np.int32],
+    start: npt.NDArray[np.int64],
+    stop: npt.NDArray[np.int64],
+) -> None:  # pragma: no cover - compiled
+    """Add one member's yes run along a row to ``diff`` ``(width + 1, R)``, every replicate.
+
+    The gain along the row is ``a u² + b u + c0``; the member votes yes where it exceeds the
+    threshold ``t[r]`` (``-shock``, ``+inf`` when absent). Per replicate the roots give the yes run
+    (a < 0: between the roots), the no run (a > 0) or a half-line (a = 0) in O(1); the concave
+    case writes run ends into ``start``/``stop`` without branches so that it vectorises.
+    :func:`row_runs` and the map kernel both add their runs through this function.
+    """
+    n_replicates = t.shape[0]
+    top = float(width)
+    if a < 0.0:
+        center = (-b / (2.0 * a) - first_u) * inv_du
+        if abs(center) < 1e6:
+            k0 = (b * b - 4.0 * a * c0) / (4.0 * a * a) * inv_du * inv_du
+            k1 = inv_du * inv_du / a
+            for r in range(n_replicates):
+                h2 = k0 + k1 * t[r]
+                h = math.sqrt(max(h2, 0.0))
+                lo_i = min(max(math.floor(center - h) + 1.0, 0.0), top)
+                hi_i = min(max(math.ceil(center + h), 0.0), top)
+                ok = h2 > 0.0 and lo_i < hi_i
+                start[r] = int(lo_i) if ok else 0
+                stop[r] = int(hi_i) if ok else 0
+        else:
+            inv_a = 1.0 / a
+            for r in range(n_replicates):
+                c = c0 - t[r]
+                disc = b * b - 4.0 * a * c
+                root = -0.5 * (b + math.copysign(math.sqrt(max(disc, 0.0)), b))
+                first = root * inv_a
+                second = c / root
+                low_x = (min(first, second) - first_u) * inv_du
+                high_x = (max(first, second) - first_u) * inv_du
+                lo_i = min(max(math.floor(low_x) + 1.0, 0.0), top)
+                hi_i = min(max(math.ceil(high_x), 0.0), top)
+                ok = disc > 0.0 and lo_i < hi_i
+                start[r] = int(lo_i) if ok else 0
+                stop[r] = int(hi_i) if ok else 0
+        for r in range(n_replicates):
+            diff[start[r], r] += 1
+            diff[stop[r], r] -= 1
+        return
+    for r in range(n_replicates):
+        if t[r] == math.inf:
+            continue
+        c = c0 - t[r]
+        if a == 0.0:
+            if b == 0.0:
+                lo_i, hi_i = (0.0, top) if c > 0.0 else (0.0, 0.0)
+            elif b > 0.0:
+                lo_i = min(max(math.floor((-c / b - first_u) * inv_du) + 1.0, 0.0), top)
+                hi_i = top
+            else:
+                lo_i = 0.0
+                hi_i = min(max(math.ceil((-c / b - first_u) * inv_du), 0.0), top)
+            if lo_i < hi_i:
+                diff[int(lo_i), r] += 1
+                diff[int(hi_i), r] -= 1
+            continue
+        diff[0, r] += 1
+        diff[width, r] -= 1
+        disc = b * b - 4.0 * a * c
+        if disc <= 0.0:
+            continue
+        root = -0.5 * (b + math.copysign(math.sqrt(disc), b))
+        first = root / a
+        second = c / root
+        lo_i = min(max(math.ceil((min(first, second) - first_u) * inv_du), 0.0), top)
+        hi_i = min(max(math.floor((max(first, second) - first_u) * inv_du) + 1.0, 0.0), top)
+        if lo_i < hi_i:
+            diff[int(lo_i), r] -= 1
+            diff[int(hi_i), r] += 1
+
+
 @numba.njit(cache=True)
 def row_runs(
     poly_d: npt.NDArray[np.float64],
@@ -87,80 +174,13 @@ def row_runs(
     loop writes run ends into small buffers without branches so that it vectorises.
     """
     n_members = poly_d.shape[0]
-    n_replicates = t_d.shape[1]
-    top = float(width)
     diff[:] = 0
     for m in range(n_members):
         chamber = chamber_of[m]
         a = poly_d[m, 0]
         b = poly_d[m, 1] + poly_d[m, 2] * v
         c0 = (poly_d[m, 3] * v + poly_d[m, 4]) * v + poly_d[m, 5]
-        t = t_d[m]
-        if a < 0.0:
-            # Yes strictly between the roots: column indices within h_r of the vertex,
-            # h_r² = k0 + k1·t_r in index units (absent: t = inf gives h² = -inf).
-            center = (-b / (2.0 * a) - first_u) * inv_du
-            if abs(center) < 1e6:
-                k0 = (b * b - 4.0 * a * c0) / (4.0 * a * a) * inv_du * inv_du
-                k1 = inv_du * inv_du / a
-                for r in range(n_replicates):
-                    h2 = k0 + k1 * t[r]
-                    h = math.sqrt(max(h2, 0.0))
-                    lo_i = min(max(math.floor(center - h) + 1.0, 0.0), top)
-                    hi_i = min(max(math.ceil(center + h), 0.0), top)
-                    ok = h2 > 0.0 and lo_i < hi_i
-                    start[r] = int(lo_i) if ok else 0
-                    stop[r] = int(hi_i) if ok else 0
-            else:  # vertex far off the grid: the numerically stable root formula
-                inv_a = 1.0 / a
-                for r in range(n_replicates):
-                    c = c0 - t[r]
-                    disc = b * b - 4.0 * a * c
-                    root = -0.5 * (b + math.copysign(math.sqrt(max(disc, 0.0)), b))
-                    first = root * inv_a
-                    second = c / root
-                    low_x = (min(first, second) - first_u) * inv_du
-                    high_x = (max(first, second) - first_u) * inv_du
-                    lo_i = min(max(math.floor(low_x) + 1.0, 0.0), top)
-                    hi_i = min(max(math.ceil(high_x), 0.0), top)
-                    ok = disc > 0.0 and lo_i < hi_i
-                    start[r] = int(lo_i) if ok else 0
-                    stop[r] = int(hi_i) if ok else 0
-            for r in range(n_replicates):
-                diff[r, chamber, start[r]] += 1
-                diff[r, chamber, stop[r]] -= 1
-            continue
-        for r in range(n_replicates):
-            if t[r] == math.inf:
-                continue
-            c = c0 - t[r]
-            if a == 0.0:
-                if b == 0.0:
-                    lo_i, hi_i = (0.0, top) if c > 0.0 else (0.0, 0.0)
-                elif b > 0.0:  # yes for u > root
-                    lo_i = min(max(math.floor((-c / b - first_u) * inv_du) + 1.0, 0.0), top)
-                    hi_i = top
-                else:  # yes for u < root
-                    lo_i = 0.0
-                    hi_i = min(max(math.ceil((-c / b - first_u) * inv_du), 0.0), top)
-                if lo_i < hi_i:
-                    diff[r, chamber, int(lo_i)] += 1
-                    diff[r, chamber, int(hi_i)] -= 1
-                continue
-            # convex: yes outside the closed run [low root, high root]
-            diff[r, chamber, 0] += 1
-            diff[r, chamber, width] -= 1
-            disc = b * b - 4.0 * a * c
-            if disc <= 0.0:
-                continue
-            root = -0.5 * (b + math.copysign(math.sqrt(disc), b))
-            first = root / a
-            second = c / root
-            lo_i = min(max(math.ceil((min(first, second) - first_u) * inv_du), 0.0), top)
-            hi_i = min(max(math.floor((max(first, second) - first_u) * inv_du) + 1.0, 0.0), top)
-            if lo_i < hi_i:
-                diff[r, chamber, int(lo_i)] -= 1
-                diff[r, chamber, int(hi_i)] += 1
+        member_run(a, b, c0, t_d[m], first_u, inv_du, width, diff[:, chamber, :].T, start, stop)
 
 
 @numba.njit(parallel=True, cache=True)

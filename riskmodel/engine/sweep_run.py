@@ -7,12 +7,11 @@ turn a ``uint64`` mixed with a signed integer into a float, so every constant he
 
 from __future__ import annotations
 
-import math
-
 import numba
 import numpy as np
 import numpy.typing as npt
 
+from riskmodel.engine.sweep_kernels import member_run
 from riskmodel.engine.sweep_program import (
     OP_ALL,
     OP_AND_SIDE,
@@ -26,7 +25,7 @@ from riskmodel.engine.sweep_program import (
     OP_WEIGHTED,
 )
 
-__all__ = ["map_kernel", "member_run", "popcount", "run_program"]
+__all__ = ["map_kernel", "popcount", "run_program"]
 
 _ONE = np.uint64(1)
 _ZERO = np.uint64(0)
@@ -43,90 +42,6 @@ def popcount(x: np.uint64) -> int:  # pragma: no cover - compiled
     x = (x & _M2) + ((x >> np.uint64(2)) & _M2)
     x = (x + (x >> np.uint64(4))) & _M4
     return int((x * _H01) >> np.uint64(56))
-
-
-@numba.njit(cache=True, inline="always")
-def member_run(
-    a: float,
-    b: float,
-    c0: float,
-    t: npt.NDArray[np.float64],
-    first_u: float,
-    inv_du: float,
-    width: int,
-    diff: npt.NDArray[np.int32],
-    start: npt.NDArray[np.int64],
-    stop: npt.NDArray[np.int64],
-) -> None:  # pragma: no cover - compiled
-    """Add one member's yes run along a row to ``diff`` ``(width + 1, R)``, every replicate.
-
-    The arithmetic of :func:`riskmodel.engine.sweep_kernels.row_runs`, operation for operation
-    (gain ``a u² + b u + c0`` against thresholds ``t`` ``(R,)``); only the layout differs.
-    """
-    n_replicates = t.shape[0]
-    top = float(width)
-    if a < 0.0:
-        center = (-b / (2.0 * a) - first_u) * inv_du
-        if abs(center) < 1e6:
-            k0 = (b * b - 4.0 * a * c0) / (4.0 * a * a) * inv_du * inv_du
-            k1 = inv_du * inv_du / a
-            for r in range(n_replicates):
-                h2 = k0 + k1 * t[r]
-                h = math.sqrt(max(h2, 0.0))
-                lo_i = min(max(math.floor(center - h) + 1.0, 0.0), top)
-                hi_i = min(max(math.ceil(center + h), 0.0), top)
-                ok = h2 > 0.0 and lo_i < hi_i
-                start[r] = int(lo_i) if ok else 0
-                stop[r] = int(hi_i) if ok else 0
-        else:
-            inv_a = 1.0 / a
-            for r in range(n_replicates):
-                c = c0 - t[r]
-                disc = b * b - 4.0 * a * c
-                root = -0.5 * (b + math.copysign(math.sqrt(max(disc, 0.0)), b))
-                first = root * inv_a
-                second = c / root
-                low_x = (min(first, second) - first_u) * inv_du
-                high_x = (max(first, second) - first_u) * inv_du
-                lo_i = min(max(math.floor(low_x) + 1.0, 0.0), top)
-                hi_i = min(max(math.ceil(high_x), 0.0), top)
-                ok = disc > 0.0 and lo_i < hi_i
-                start[r] = int(lo_i) if ok else 0
-                stop[r] = int(hi_i) if ok else 0
-        for r in range(n_replicates):
-            diff[start[r], r] += 1
-            diff[stop[r], r] -= 1
-        return
-    for r in range(n_replicates):
-        if t[r] == math.inf:
-            continue
-        c = c0 - t[r]
-        if a == 0.0:
-            if b == 0.0:
-                lo_i, hi_i = (0.0, top) if c > 0.0 else (0.0, 0.0)
-            elif b > 0.0:
-                lo_i = min(max(math.floor((-c / b - first_u) * inv_du) + 1.0, 0.0), top)
-                hi_i = top
-            else:
-                lo_i = 0.0
-                hi_i = min(max(math.ceil((-c / b - first_u) * inv_du), 0.0), top)
-            if lo_i < hi_i:
-                diff[int(lo_i), r] += 1
-                diff[int(hi_i), r] -= 1
-            continue
-        diff[0, r] += 1
-        diff[width, r] -= 1
-        disc = b * b - 4.0 * a * c
-        if disc <= 0.0:
-            continue
-        root = -0.5 * (b + math.copysign(math.sqrt(disc), b))
-        first = root / a
-        second = c / root
-        lo_i = min(max(math.ceil((min(first, second) - first_u) * inv_du), 0.0), top)
-        hi_i = min(max(math.floor((max(first, second) - first_u) * inv_du) + 1.0, 0.0), top)
-        if lo_i < hi_i:
-            diff[int(lo_i), r] -= 1
-            diff[int(hi_i), r] += 1
 
 
 @numba.njit(cache=True)

@@ -35,6 +35,7 @@ __all__ = [
     "Baseline",
     "baseline_of",
     "flat_draws",
+    "member_subset",
     "rebuild_worlds",
     "restore_draws",
     "side_members",
@@ -91,7 +92,7 @@ def side_members(layout: Layout, side: int) -> npt.NDArray[np.int64]:
     return np.flatnonzero(layout.bloc_side[layout.member_bloc] == side).astype(np.int64)
 
 
-def _member_subset(layout: Layout, members: npt.NDArray[np.int64]) -> Layout:
+def member_subset(layout: Layout, members: npt.NDArray[np.int64]) -> Layout:
     """The same scenario restricted to some members (their coefficients are independent)."""
     return dataclasses.replace(
         layout,
@@ -141,7 +142,7 @@ def rebuild_worlds(
     else:
         subset = np.asarray(members, dtype=np.int64)
         sub_draws = draws.isel(member=subset) if "member" in draws.dims else draws
-        fresh = make_worlds(_member_subset(layout, subset), sub_draws, n_replicates=1, seed=0)
+        fresh = make_worlds(member_subset(layout, subset), sub_draws, n_replicates=1, seed=0)
         coef = base.worlds.member_coef.copy()
         coef[:, subset] = fresh.member_coef
     return dataclasses.replace(
