@@ -20,9 +20,11 @@ import xarray as xr
 from riskmodel.budget import check_budget, estimate_scenario
 from riskmodel.defaults import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS
 from riskmodel.engine import evaluate_chunks, evaluate_in_order, full_attendance_needed
+from riskmodel.engine.prime import start_priming, wait_for_priming
 from riskmodel.model.layout import Layout, build_layout
 from riskmodel.randomness import SeedLike, as_seed_sequence
 from riskmodel.results.collect import collect_results
+from riskmodel.results.lazydask import defer_dask_array_check
 from riskmodel.spec.multilateral import deal_order, evaluated_sides
 from riskmodel.spec.scenario import LoadedScenario
 from riskmodel.worlds.agreement import deal_agreements, deal_rule
@@ -35,6 +37,9 @@ if TYPE_CHECKING:
     from riskmodel.spec.evidence import Evidence
 
 __all__ = ["Sampler", "Simulation", "evaluate_deals", "run_scenario", "sample_worlds"]
+
+# Runs build Datasets but no Dask array: xarray need not import dask.array to tell them apart
+defer_dask_array_check()
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` after each chunk of deals."""
@@ -91,16 +96,19 @@ def sample_worlds(
     seed
         One seed for the whole run; children are spawned for the draws and the shocks.
     """
-    # PyMC is imported here, not at module level: importing the pipeline must not load it
-    from riskmodel.inference.sampling import draw_prior
-    from riskmodel.model.priors import build_model
-
     if n_worlds < 1 or n_replicates < 1:
         raise ValueError("n_worlds and n_replicates must be at least 1")
     check_budget(estimate_scenario(scenario, worlds=n_worlds, replicates=n_replicates))
     root = as_seed_sequence(seed)
     draw_seed, shock_seed = root.spawn(2)
     layout = build_layout(scenario)
+    if layout.member_weight is None:  # the fused kernel will count the votes
+        # compiled on the other core while this one imports PyMC and draws (first runs only)
+        start_priming()
+    # PyMC is imported here, not at module level: importing the pipeline must not load it
+    from riskmodel.inference.sampling import draw_prior
+    from riskmodel.model.priors import build_model
+
     model = build_model(layout)
     n_draws = math.ceil(n_worlds / n_replicates)
     if scenario.spec.evidence is not None:
@@ -247,6 +255,8 @@ def evaluate_deals(
         raise ValueError(f"expected {len(names)} deals × {len(layout.issues)} issues, got {values.shape}")
     worlds = simulation.worlds
     spec = layout.scenario.spec
+    if worlds.member_weight is None and worlds.abstention_band is None:
+        wait_for_priming()  # the fused kernel is then in numba's cache, if it was being compiled
     if named:  # the named deals: each with its parties, agreement and reversion_if sequence
         chunks = evaluate_in_order(
             worlds, layout.to_unit(values), deal_agreements(layout), deal_order(spec), chunk_size=chunk_size

@@ -11,6 +11,7 @@ keep the general path (:func:`riskmodel.engine.weighted.count_weighted`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numba
 import numpy as np
@@ -20,7 +21,14 @@ from riskmodel.engine.kernel import KernelInput, chamber_yes, gain_into
 from riskmodel.engine.votes import needed_counts, referendum_outcomes
 from riskmodel.worlds.arrays import VoteRule, Worlds
 
-__all__ = ["fused_counts", "fused_outcomes", "vote_layout"]
+__all__ = [
+    "compile_kernel",
+    "fused_counts",
+    "fused_outcomes",
+    "kernel_cached",
+    "kernel_signature",
+    "vote_layout",
+]
 
 
 @numba.njit(parallel=True, cache=True, fastmath=True)
@@ -152,3 +160,50 @@ def fused_outcomes(
     """
     passed, support, need = fused_counts(worlds, rules, features, share, prepared, needed)
     return passed, support, support - need
+
+
+def kernel_signature() -> tuple[Any, ...]:
+    """The argument types of the fused kernel as :func:`fused_counts` calls it (numba types).
+
+    The prepared worlds (:func:`riskmodel.engine.prepare`) are read-only; the deals' features,
+    the vote layout, the needed votes and the outputs are fresh writable arrays; all C-contiguous.
+    """
+    from numba import types
+
+    def array(dtype: Any, ndim: int, *, readonly: bool = False) -> Any:
+        return types.Array(dtype, ndim, "C", readonly=readonly)
+
+    f32, i64, flag = types.float32, types.int64, types.boolean
+    return (
+        array(f32, 3, readonly=True),  # coef_t
+        array(f32, 2),  # features
+        array(f32, 3, readonly=True),  # neg_shocks
+        array(i64, 1, readonly=True),  # bounds
+        array(i64, 1),  # vote_chamber
+        array(flag, 1),  # vote_for
+        array(i64, 3),  # needed
+        array(i64, 3, readonly=True),  # present
+        array(flag, 4),  # passed
+        array(types.float64, 4),  # support
+    )
+
+
+def kernel_cached() -> bool:
+    """Whether numba's on-disk cache holds the fused kernel for :func:`kernel_signature`.
+
+    Read from the cache's index (numba's own file, keyed by signature and source); True when
+    it cannot be read in this numba version, so that nothing is done about a cache that may
+    well be there.
+    """
+    try:
+        # numba has no public query for this; its index maps (signature, target, code) keys
+        dispatcher: Any = _fused_kernel
+        index = dispatcher._cache._cache_file._load_index()
+        return any(key[0] == kernel_signature() for key in index)
+    except Exception:  # any change in numba's internals: assume cached, as before
+        return True
+
+
+def compile_kernel() -> None:
+    """Compile the fused kernel for :func:`kernel_signature` (into numba's cache, if not there)."""
+    _fused_kernel.compile(kernel_signature())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import ndtr
 
 from riskmodel.worlds.arrays import Worlds, deal_features
 
@@ -33,6 +32,10 @@ def referendum_share(
     variance = (worlds.referendum_var[:, :, None] * outer[None]).sum(axis=(-1, -2))
     scale = np.sqrt(variance + worlds.referendum_noise[:, :, None] ** 2)  # (D, Q, N)
     z = (mean[:, None] + worlds.referendum_campaign[:, :, :, None]) / scale[:, None]  # (D, R, Q, N)
+    # here, not at the top: SciPy's special functions cost a tenth of a second to import, and
+    # only scenarios with a referendum need them
+    from scipy.special import ndtr
+
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(scale[:, None] > 0, ndtr(z), (z > 0).astype(np.float64))
     return np.moveaxis(share, 3, 2)

@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
-from scipy.special import ndtr
 
 from riskmodel.model import variables as mv
 from riskmodel.model.layout import Layout
@@ -88,6 +87,8 @@ class _Bank:
                 # to fast code (PyTensor's truncated-normal sampler falls back to object mode).
                 # ndtr is the standard normal CDF itself (scipy.stats.norm.cdf calls it), without
                 # the import of scipy.stats, which costs more than the rest of the model build
+                from scipy.special import ndtr  # only truncated normals need SciPy's special functions
+
                 mu, sigma = column("mu"), column("sigma")
                 lo = ndtr((column("lower", -np.inf) - mu) / sigma)
                 hi = ndtr((column("upper", np.inf) - mu) / sigma)

@@ -23,9 +23,18 @@ if TYPE_CHECKING:
     from riskmodel.engine import ChunkOutcome
     from riskmodel.model.layout import Layout
 
-__all__ = ["QUANTILES", "collect_results", "mask_non_parties"]
+__all__ = ["NUMPY_BELOW", "QUANTILES", "collect_results", "mask_non_parties"]
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+NUMPY_BELOW = 2**16
+"""Per-draw counts (outcomes × draws × deals) up to which a chunk is summarised with NumPy.
+
+NumPy's ``std`` and ``quantile`` over a few hundred draws of a few deals take well under a
+millisecond, while compiling the draw-statistics kernel takes seconds on a first run (and
+loading it from numba's cache still costs a little); the kernel reproduces NumPy's numbers
+bit for bit, so which one a chunk uses cannot change a result.
+"""
 
 
 def _deal_rows(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -44,14 +53,34 @@ def _summaries(
 
     The mean is an exact integer total divided by the number of worlds, so it cannot depend on
     how deals were chunked. The MCSE and quantiles are those of ``mcse`` and ``numpy.quantile``
-    over the draws of ``counts / n_replicates`` (draws first), with NumPy's own arithmetic in
-    one compiled pass (:func:`riskmodel.engine.draw_stats.draw_statistics`).
+    over the draws of ``counts / n_replicates`` (draws first): NumPy's own for small chunks
+    (:data:`NUMPY_BELOW`), NumPy's arithmetic in one compiled pass for larger ones
+    (:func:`riskmodel.engine.draw_stats.draw_statistics`).
     """
+    single = counts.ndim == 2
+    blocks = counts[None] if single else counts  # (K, D, n)
+    n_draws = blocks.shape[1]
+    if blocks.size <= NUMPY_BELOW:
+        # NumPy's own reductions: the numbers the kernel reproduces, without compiling it
+        per_draw = np.moveaxis(blocks, 0, 1) / n_replicates  # (D, K, n)
+        total = blocks.sum(axis=1, dtype=np.int64)
+        error = mcse(per_draw, chains)
+        q = np.quantile(per_draw, QUANTILES, axis=0)
+    else:
+        total, error, q = _compiled_summaries(blocks, n_replicates, chains)
+    mean = total / (n_draws * n_replicates)
+    if single:
+        return total, mean[0], error[0], q[:, 0]
+    return total, mean, error, q
+
+
+def _compiled_summaries(
+    blocks: npt.NDArray[np.int64], n_replicates: int, chains: int | None
+) -> tuple[Any, Any, Any]:
+    """Totals, MCSE and quantiles of ``(K, D, n)`` counts in one compiled pass."""
     # here, not at the top: tables of saved results import this module's QUANTILES without numba
     from riskmodel.engine.draw_stats import draw_statistics
 
-    single = counts.ndim == 2
-    blocks = counts[None] if single else counts  # (K, D, n)
     n_draws = blocks.shape[1]
     exact = chains is None and n_draws >= MIN_DRAWS_PER_CHAIN
     # mcse() of (D, K, n) sums a deal's draws pairwise when K == 1, in order otherwise
@@ -60,10 +89,7 @@ def _summaries(
     )
     if not exact:  # MCMC draws (ArviZ's ESS) or too few draws: the one mcse function itself
         error = mcse(np.moveaxis(blocks, 0, 1) / n_replicates, chains)  # (D, K, n) → (K, n)
-    mean = total / (n_draws * n_replicates)
-    if single:
-        return total, mean[0], error[0], q[:, 0]
-    return total, mean, error, q
+    return total, error, q
 
 
 def collect_results(
