@@ -7,6 +7,11 @@ While ``dask.array`` has never been imported no Dask array can exist, so the ans
 without the import. :func:`defer_dask_array_check` registers an entry in xarray's own cache of
 duck-array modules that gives that answer, and becomes xarray's usual entry the moment
 ``dask.array`` is imported (or anything asks for Dask's module or version).
+
+Likewise xarray imports Dask itself to ask ``dask.base.is_dask_collection`` about every index
+it builds, whose first test is whether the object has a ``__dask_graph__`` method at all:
+objects without one (NumPy arrays, pandas indexes) are answered here, and any other object is
+still put to Dask.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import sys
 from typing import Any
 
 from xarray.namedarray import pycompat
+from xarray.namedarray import utils as namedarray_utils
 
 __all__ = ["defer_dask_array_check"]
 
@@ -53,12 +59,24 @@ class _DeferredDask(pycompat.DuckArrayModule):
         return self._real().available
 
 
-def defer_dask_array_check() -> None:
-    """Let xarray recognise Dask arrays without importing ``dask.array`` before one can exist.
+_asks_dask = namedarray_utils.is_dask_collection
 
-    Idempotent; changes nothing once xarray has looked Dask up itself or ``dask.array`` is
-    loaded.
+
+def _is_dask_collection(x: object) -> bool:
+    # dask.base.is_dask_collection's own first test, without importing Dask for it
+    if isinstance(x, type) or not callable(getattr(x, "__dask_graph__", None)):
+        return False
+    return bool(_asks_dask(x))
+
+
+def defer_dask_array_check() -> None:
+    """Let xarray recognise Dask arrays and collections without importing Dask before one can exist.
+
+    Idempotent; the duck-array entry is left alone once xarray has looked Dask up itself or
+    ``dask.array`` is loaded.
     """
     cache = pycompat._cached_duck_array_modules
     if "dask" not in cache and "dask.array" not in sys.modules:
         cache["dask"] = _DeferredDask()
+    if namedarray_utils.is_dask_collection is _asks_dask:
+        namedarray_utils.is_dask_collection = _is_dask_collection
