@@ -20,6 +20,10 @@ the user's own caches are left alone. Matplotlib keeps its font list under ``XDG
 too; that list belongs to matplotlib's installation, not to riskmodel, so cold runs keep
 reading it from where it is (``MPLCONFIGDIR``).
 
+Each tree's warm, report and cold runs write their own results; at the end every results.nc
+is compared with this tree's warm run, variable by variable in every group (the numbers must
+not depend on the cache, the report or the checkout).
+
 Run: ``python benchmarks/startup.py [--quick] [--base /path/to/old/checkout]``.
 """
 
@@ -88,6 +92,41 @@ def interleaved(
     return {label: summary(measured) for label, measured in runs.items()}
 
 
+def slug(label: str) -> str:
+    return label.replace(" ", "-")
+
+
+def result_differences(path: Path, reference: Path) -> list[str]:
+    """Variables and attributes of two results.nc files that differ (NaN equals NaN).
+
+    Every group of the DataTree is compared; attributes that name the run rather than its
+    numbers (the scenario file's path) are left out.
+    """
+    import numpy as np
+    import xarray as xr
+
+    with xr.open_datatree(path, engine="h5netcdf") as a, xr.open_datatree(reference, engine="h5netcdf") as b:
+        if set(a.groups) != set(b.groups):
+            return [f"groups {sorted(set(a.groups) ^ set(b.groups))}"]
+        found = []
+        for group in a.groups:
+            left, right = a[group].to_dataset().load(), b[group].to_dataset().load()
+            for name in sorted(set(left.variables) | set(right.variables), key=str):
+                if name not in left.variables or name not in right.variables:
+                    found.append(f"{group}:{name} (missing)")
+                    continue
+                x, y = left[name].to_numpy(), right[name].to_numpy()
+                nan = x.dtype.kind in "fc"
+                if x.dtype != y.dtype or x.shape != y.shape or not np.array_equal(x, y, equal_nan=nan):
+                    found.append(f"{group}:{name}")
+            attrs = [dict(left.attrs), dict(right.attrs)]
+            for attr in attrs:
+                attr.pop("scenario_file", None)
+            if str(attrs[0]) != str(attrs[1]):
+                found.append(f"{group}: attributes")
+    return found
+
+
 def environment(pythonpath: Path, *, cold: Path | None = None) -> dict[str, str]:
     env = dict(os.environ, PYTHONPATH=str(pythonpath))
     if cold is not None:
@@ -124,36 +163,48 @@ def main() -> None:
     rows += [("baseline", 'python -c "import numpy"', baselines["numpy"])]
 
     with tempfile.TemporaryDirectory(prefix="riskmodel-bench-") as scratch:
-        out = Path(scratch) / "out"
         env_of = {label: environment(tree) for label, tree in trees}
         cli = [python, "-m", "riskmodel"]
-        run = [*cli, "run", str(SCENARIO), "--out", str(out)]
+        outputs: dict[str, Path] = {}
+
+        def run(label: str, kind: str = "warm") -> list[str]:
+            # each tree and kind of run writes its own results, compared at the end
+            out = outputs.setdefault(f"{label} ({kind})", Path(scratch) / f"out-{slug(label)}-{kind}")
+            return [*cli, "run", str(SCENARIO), "--out", str(out)]
+
         for label in env_of:
-            timed(run, env_of[label])  # warms numba's cache and the prior cache of each tree
+            timed(run(label), env_of[label])  # warms numba's cache and the prior cache of each tree
         commands = [
-            ("riskmodel --help", [*cli, "--help"], fast),
-            ("riskmodel validate", [*cli, "validate", str(SCENARIO)], fast),
-            ("riskmodel run (warm, 4,000 worlds)", run, slow),
+            ("riskmodel --help", {label: [*cli, "--help"] for label in env_of}, fast),
+            ("riskmodel validate", {label: [*cli, "validate", str(SCENARIO)] for label in env_of}, fast),
+            ("riskmodel run (warm, 4,000 worlds)", {label: run(label) for label in env_of}, slow),
         ]
         if not args.no_report:
-            commands.append(("riskmodel run --report (warm)", [*run, "--report"], slow))
+            report = {label: [*run(label, "report"), "--report"] for label in env_of}
+            commands.append(("riskmodel run --report (warm)", report, slow))
         numpy_near: dict[str, float] = {}
-        for name, argv, repeat in commands:
+        for name, argv_of, repeat in commands:
             # `import numpy` takes its turn too, so each command has a baseline measured beside it
-            argv_of = {**dict.fromkeys(env_of, argv), "numpy": [python, "-c", "import numpy"]}
-            measured = interleaved(repeat, argv_of, {**env_of, "numpy": env})
+            with_numpy = {**argv_of, "numpy": [python, "-c", "import numpy"]}
+            measured = interleaved(repeat, with_numpy, {**env_of, "numpy": env})
             numpy_near[name] = measured["numpy"][0]
             rows += [(label, name, measured[label]) for label in env_of]
         colds: dict[str, list[Measured]] = {label: [] for label in env_of}
         cold_numpy: list[Measured] = []
         for attempt in range(slow):
             for label, tree in trees:
-                cold = Path(scratch) / f"cold-{label.replace(' ', '-')}-{attempt}"
-                colds[label].append(timed(run, environment(tree, cold=cold)))
+                cold = Path(scratch) / f"cold-{slug(label)}-{attempt}"
+                colds[label].append(timed(run(label, "cold"), environment(tree, cold=cold)))
             cold_numpy.append(timed([python, "-c", "import numpy"], env))
         cold_name = "riskmodel run (cold: empty caches)"
         numpy_near[cold_name] = summary(cold_numpy)[0]
         rows += [(label, cold_name, summary(measured)) for label, measured in colds.items()]
+        reference = outputs["this tree (warm)"] / "results.nc"
+        differences = {
+            name: result_differences(folder / "results.nc", reference)
+            for name, folder in outputs.items()
+            if name != "this tree (warm)"
+        }
 
     print(
         f"{'tree':<10} {'command':<40} {'wall s':>8} {'× python':>9} {'× numpy':>8} "
@@ -170,6 +221,9 @@ def main() -> None:
             f"{cpu if cpu is not None else float('nan'):7.2f} {cpu_versus:>10} "
             f"{peak if peak is not None else float('nan'):8.0f}"
         )
+    for name, found in differences.items():
+        verdict = "identical" if not found else "DIFFERENT: " + ", ".join(found)
+        print(f"results.nc of {name} against this tree's warm run: {verdict}")
     print(
         "Targets: --help ≤ 5× and validate ≤ 12× `import numpy`; warm run < 2 s (< 3.5 s with the "
         "report); cold run < 5 s. × base < 1 is faster than the base checkout. × numpy is against "

@@ -25,15 +25,19 @@ __all__ = ["start_priming", "wait_for_priming"]
 
 # the priming process of this interpreter, if one is running
 _child: list[subprocess.Popen[bytes]] = []
+# set once the kernel is known to be cached (or being cached): later runs need not read the index
+_settled: list[bool] = []
 
 
 def start_priming() -> bool:
     """Start compiling the fused kernel into numba's cache in the background, if it is not there.
 
     Returns whether a process was started. Nothing is started when numba's JIT is disabled,
-    when the kernel is cached already or when a priming process of this interpreter runs.
+    when the kernel is cached already, or once this interpreter has started a priming process
+    or found the kernel cached (numba's index is then not read again).
     """
-    if _child or getattr(numba.config, "DISABLE_JIT", False) or kernel_cached():
+    if _child or _settled or getattr(numba.config, "DISABLE_JIT", False) or kernel_cached():
+        _settled[:] = [True]
         return False
     env = dict(os.environ)
     # the child must compile this checkout's kernel: numba's cache is keyed by the source file
@@ -51,6 +55,7 @@ def start_priming() -> bool:
     except OSError:  # no process to spare: the run compiles the kernel itself
         return False
     _child.append(child)
+    _settled[:] = [True]
     return True
 
 
