@@ -13,7 +13,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@# compile the numba kernels into their cache once per installation: a first run is then warm
 	@tmp=$$(mktemp -d) && $(BIN)/python -m riskmodel run $(SCENARIO) --worlds 200 --out $$tmp > /dev/null \
-		&& $(BIN)/python -m riskmodel sensitivity $(SCENARIO) --worlds 200 --out $$tmp > /dev/null; rm -rf $$tmp
+		&& $(BIN)/python -m riskmodel sensitivity $(SCENARIO) --worlds 200 --out $$tmp > /dev/null \
+		&& $(BIN)/python -m riskmodel.engine.prime --draw-statistics; rm -rf $$tmp
 	@touch $(STAMP)
 
 demo: $(STAMP)

@@ -118,3 +118,21 @@ evaluate_deals(simulation)
     fused = [line for line in log.splitlines() if "_fused_kernel" in line]
     assert any("data loaded" in line for line in fused), log[-3000:]
     assert not any("data saved" in line for line in fused), "the run compiled the kernel again"
+
+
+@pytest.mark.slow
+def test_installation_priming_compiles_the_draw_statistics_too(tmp_path: Path) -> None:
+    # `make` runs this once per installation; a run's own priming compiles the fused kernel only
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+    done = subprocess.run(
+        [sys.executable, "-m", "riskmodel.engine.prime", "--draw-statistics"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    indexes = {path.name.split("-")[0] for path in (tmp_path / "numba").rglob("*.nbi")}
+    assert {"fused._fused_kernel", "draw_stats._statistics_kernel"} <= indexes, indexes

@@ -18,10 +18,11 @@ import sys
 from pathlib import Path
 
 import numba
+import numpy as np
 
 from riskmodel.engine.fused import compile_kernel, kernel_cached
 
-__all__ = ["start_priming", "wait_for_priming"]
+__all__ = ["main", "start_priming", "wait_for_priming"]
 
 # the priming process of this interpreter, if one is running
 _child: list[subprocess.Popen[bytes]] = []
@@ -70,5 +71,21 @@ def wait_for_priming(timeout: float = 600.0) -> None:
             child.wait()
 
 
-if __name__ == "__main__":
+def main(argv: list[str] | None = None) -> None:
+    """Compile the fused kernel into numba's cache; ``--draw-statistics`` adds the reduction kernel.
+
+    The draw statistics summarise large chunks and win-set maps (a run's few deals are
+    summarised with NumPy); installation compiles both, a run's priming only the first.
+    """
+    args = sys.argv[1:] if argv is None else argv
     compile_kernel()
+    if "--draw-statistics" in args:
+        from riskmodel.engine.draw_stats import draw_statistics  # a run's priming needs none of it
+
+        # a call as the results make it (int32 counts, int replicates, flags): the same signature
+        counts = np.zeros((1, 4, 1), dtype=np.int32)
+        draw_statistics(counts, 1, mcse=True, pairwise=True, quantiles=(0.5,))
+
+
+if __name__ == "__main__":
+    main()
