@@ -17,10 +17,13 @@ still put to Dask.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from xarray.namedarray import pycompat
 from xarray.namedarray import utils as namedarray_utils
+
+if TYPE_CHECKING:
+    from dask.typing import DaskCollection
 
 __all__ = ["defer_dask_array_check"]
 
@@ -62,11 +65,11 @@ class _DeferredDask(pycompat.DuckArrayModule):
 _asks_dask = namedarray_utils.is_dask_collection
 
 
-def _is_dask_collection(x: object) -> bool:
+def _is_dask_collection(x: object) -> TypeGuard[DaskCollection]:
     # dask.base.is_dask_collection's own first test, without importing Dask for it
     if isinstance(x, type) or not callable(getattr(x, "__dask_graph__", None)):
         return False
-    return bool(_asks_dask(x))
+    return _asks_dask(x)
 
 
 def defer_dask_array_check() -> None:
