@@ -50,17 +50,19 @@ from riskmodel.worlds.build import make_worlds
 
 CHAINS, DRAWS, TUNE, THIN = 2, 400, 400, 4  # 2 × 400 / 4 = 200 thinned draws: ranks 0 … 200
 N_PER_BLOC = 15  # ≥ STRONG_VOTE: every earlier vote's party totals are drawn centred, as in a House
+N_SMALL = 6  # < STRONG_VOTE: drawn non-centred, as a senator's few earlier House votes are
 
 
-def test_the_fitted_model_is_the_earlier_deals_likelihood(tmp_path: Path) -> None:
+@pytest.mark.parametrize("n_per_bloc", [N_PER_BLOC, N_SMALL], ids=["centred", "non-centred"])
+def test_the_fitted_model_is_the_earlier_deals_likelihood(tmp_path: Path, n_per_bloc: int) -> None:
     # the pm.Data model used for the studies has the log density add_evidence gives the
     # scenario with the same votes written as an evidence file
-    path = write_scenario(tmp_path, N_PER_BLOC)
+    path = write_scenario(tmp_path, n_per_bloc)
     model, layout = shock_model(path)
     truth = truth_arrays(draw_prior(model, 1, seed=1)["prior"].to_dataset(), 0)
     n = len(layout.members)
     yea = simulate_votes(truth, layout.member_bloc, np.random.default_rng(2))
-    scenario = load_scenario(write_scenario(tmp_path, N_PER_BLOC, evidence=evidence_yaml(tmp_path, yea, n)))
+    scenario = load_scenario(write_scenario(tmp_path, n_per_bloc, evidence=evidence_yaml(tmp_path, yea, n)))
     fitted_layout = build_layout(scenario)
     fitted = add_evidence(build_model(fitted_layout), fitted_layout, scenario.spec.evidence)
     assert sorted(v.name for v in fitted.value_vars) == sorted(v.name for v in model.value_vars)
@@ -176,9 +178,10 @@ WRONG = {"chamber": "{dist: half_normal, sigma: 0.05}", "dem": "{dist: half_norm
 WRONG["rep"] = WRONG["dem"]
 
 
-def sbc(fit_path: Path, truth_path: Path, n_datasets: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Ranks ``(n, 3)`` of the true chamber, dem and rep scales among thinned posterior draws,
-    and whether each lies in the central ``COVERAGE`` interval.
+def sbc(fit_path: Path, truth_path: Path, n_datasets: int, seed: int) -> dict[str, np.ndarray]:
+    """Per data set ``(n, 3)``, for the chamber, dem and rep scales: the true value, the rank of
+    the true value among thinned posterior draws (``rank``), whether it lies in the central
+    ``COVERAGE`` interval (``covered``), and the posterior mean and SD.
 
     Truths are drawn from the prior of the scenario at ``truth_path``, votes are simulated by
     hand, and the model of the scenario at ``fit_path`` is fitted to them (compiled once).
@@ -188,7 +191,7 @@ def sbc(fit_path: Path, truth_path: Path, n_datasets: int, seed: int) -> tuple[n
     model, _ = shock_model(fit_path)
     rng = np.random.default_rng(seed + 1)
     cache: dict = {}
-    ranks, covered = [], []
+    out: dict[str, list[np.ndarray]] = {"truth": [], "rank": [], "covered": [], "mean": [], "sd": []}
     for r in range(n_datasets):
         truth = truth_arrays(truths, r)
         yea = simulate_votes(truth, layout.member_bloc, rng)
@@ -209,51 +212,90 @@ def sbc(fit_path: Path, truth_path: Path, n_datasets: int, seed: int) -> tuple[n
         true = np.concatenate([truth[name] for name in SCALES])
         draws = np.concatenate([post[name].to_numpy().reshape(CHAINS * DRAWS, -1) for name in SCALES], axis=1)
         thinned = draws.reshape(CHAINS, DRAWS, -1)[:, ::THIN].reshape(-1, len(true))
-        ranks.append((thinned < true).sum(axis=0))
         lo, hi = np.quantile(draws, [(1 - COVERAGE) / 2, (1 + COVERAGE) / 2], axis=0)
-        covered.append((lo <= true) & (true <= hi))
-    return np.array(ranks), np.array(covered)
+        for key, value in (
+            ("truth", true),
+            ("rank", (thinned < true).sum(axis=0)),
+            ("covered", (lo <= true) & (true <= hi)),
+            ("mean", draws.mean(axis=0)),
+            ("sd", draws.std(axis=0)),
+        ):
+            out[key].append(value)
+    return {key: np.array(values) for key, values in out.items()}
 
 
 N_DATASETS, N_BINS = 100, 10  # ten data sets expected per rank bin
+PRIOR_SD = 0.2 * np.sqrt(1 - 2 / np.pi)  # SD of a half-normal(0.2) scale
 
 
-def calibration(ranks: np.ndarray, covered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per scale: the χ² p-value of rank uniformity and the binomial p-value of the coverage."""
+def correlations(study: dict[str, np.ndarray]) -> np.ndarray:
+    """Per scale, the correlation over data sets of the posterior mean with the true value."""
+    return np.array([np.corrcoef(m, t)[0, 1] for m, t in zip(study["mean"].T, study["truth"].T, strict=True)])
+
+
+def calibration(study: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, str]:
+    """Per scale: the χ² p-value of rank uniformity, the binomial p-value of the coverage, and a
+    summary line (with how far the posterior moved: its SD against the prior's, and the
+    correlation of posterior means with the truths)."""
+    ranks, covered = study["rank"], study["covered"]
     bins = ranks * N_BINS // (CHAINS * DRAWS // THIN + 1)
     uniform = np.array([stats.chisquare(np.bincount(b, minlength=N_BINS)).pvalue for b in bins.T])
     n = len(covered)
     coverage = np.array([stats.binomtest(int(c.sum()), n, COVERAGE).pvalue for c in covered.T])
-    return uniform, coverage
+    tracks = np.array(
+        [np.corrcoef(m, t)[0, 1] for m, t in zip(study["mean"].T, study["truth"].T, strict=True)]
+    )
+    shrink = (study["sd"].mean(0) / PRIOR_SD).round(2)
+    summary = (
+        f"(chamber, dem, rep) rank χ² p {uniform.round(4)}, {COVERAGE:.0%} coverage {covered.mean(0)} "
+        f"(binomial p {coverage.round(4)}), posterior SD / prior SD {shrink}, "
+        f"corr(posterior mean, truth) {tracks.round(2)}"
+    )
+    return uniform, coverage, summary
 
 
 @pytest.fixture(scope="module")
 def scenarios(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    right, wrong = tmp_path_factory.mktemp("right"), tmp_path_factory.mktemp("wrong")
-    return {"right": write_scenario(right, N_PER_BLOC), "wrong": write_scenario(wrong, N_PER_BLOC, **WRONG)}
+    right, wrong, small = (tmp_path_factory.mktemp(name) for name in ("right", "wrong", "small"))
+    return {
+        "right": write_scenario(right, N_PER_BLOC),
+        "wrong": write_scenario(wrong, N_PER_BLOC, **WRONG),
+        "small": write_scenario(small, N_SMALL),
+    }
 
 
 @pytest.mark.long
 def test_sbc_recovers_the_common_shock_scales(scenarios: dict[str, Path]) -> None:
     # the fitted model is the data's: ranks uniform and 80% intervals cover at 80%; with three
     # scales tested each at 0.001, a correct model fails by chance with probability < 0.6%
-    ranks, covered = sbc(scenarios["right"], scenarios["right"], N_DATASETS, seed=31)
-    uniform, coverage = calibration(ranks, covered)
-    summary = f"rank χ² p {uniform.round(4)}, coverage {covered.mean(0)} (binomial p {coverage.round(4)})"
+    study = sbc(scenarios["right"], scenarios["right"], N_DATASETS, seed=31)
+    uniform, coverage, summary = calibration(study)
     print(f"\nright prior: {summary}")
     assert uniform.min() > 0.001, summary
     assert coverage.min() > 0.001, summary
+    # and not because the data say nothing (a posterior equal to the prior is calibrated too):
+    # each party's posterior mean tracks its true scale, 0.3 being three standard errors of a
+    # correlation of zero over 100 data sets
+    assert min(correlations(study)[1:]) > 0.3, summary
 
 
 @pytest.mark.long
 def test_sbc_catches_a_confident_wrong_prior_on_the_scales(scenarios: dict[str, Path]) -> None:
     # the same data-generating process, fitted under the half-normal(0.05) belief
-    ranks, covered = sbc(scenarios["wrong"], scenarios["right"], N_DATASETS, seed=31)
-    uniform, coverage = calibration(ranks, covered)
-    summary = f"rank χ² p {uniform.round(4)}, coverage {covered.mean(0)} (binomial p {coverage.round(4)})"
+    uniform, coverage, summary = calibration(sbc(scenarios["wrong"], scenarios["right"], N_DATASETS, seed=31))
     print(f"\nwrong prior: {summary}")
     assert uniform.min() < 0.001, summary
     assert coverage.min() < 0.001, summary
+
+
+@pytest.mark.long
+def test_sbc_recovers_the_scales_from_small_parties(scenarios: dict[str, Path]) -> None:
+    # six members a party: the non-centred draws; calibration only, as such votes say little
+    study = sbc(scenarios["small"], scenarios["small"], N_DATASETS, seed=32)
+    uniform, coverage, summary = calibration(study)
+    print(f"\nsmall parties: {summary}")
+    assert uniform.min() > 0.001, summary
+    assert coverage.min() > 0.001, summary
 
 
 # ------------------------------------------------ the target's yes count, shocks learned or off
