@@ -94,6 +94,24 @@ def member_run(
         if abs(center) < 1e6:
             k0 = (b * b - 4.0 * a * c0) / (4.0 * a * a) * inv_du * inv_du
             k1 = inv_du * inv_du / a
+            # A replicate's run covers the whole row when h exceeds both the centre and
+            # top - 1 - centre (then floor(centre - h) < 0 and ceil(centre + h) >= top): h2
+            # above `whole` is surely such a case, whatever the rounding of sqrt and of the
+            # ends (the margin is ~1e-9 against errors of ~1e-16 relative, centre < 1e6); h2 <= 0
+            # has no run. When every replicate is one or the other, the runs are added without
+            # their roots; otherwise the loop below works them out.
+            reach = max(center, top - 1.0 - center, 0.0) * (1.0 + 1e-9) + 1e-9
+            whole = reach * reach
+            unsure = 0
+            for r in range(n_replicates):
+                h2 = k0 + k1 * t[r]
+                unsure += int(h2 > 0.0) - int(h2 > whole)
+            if unsure == 0:
+                for r in range(n_replicates):
+                    covered = int(k0 + k1 * t[r] > whole)
+                    diff[0, r] += covered
+                    diff[width, r] -= covered
+                return
             for r in range(n_replicates):
                 h2 = k0 + k1 * t[r]
                 h = math.sqrt(max(h2, 0.0))
