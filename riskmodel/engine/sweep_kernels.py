@@ -78,7 +78,7 @@ def member_run(
     diff: npt.NDArray[np.int32],
     start: npt.NDArray[np.int64],
     stop: npt.NDArray[np.int64],
-) -> None:  # pragma: no cover - compiled
+) -> bool:  # pragma: no cover - compiled
     """Add one member's yes run along a row to ``diff`` ``(width + 1, R)``, every replicate.
 
     The gain along the row is ``a u² + b u + c0``; the member votes yes where it exceeds the
@@ -86,6 +86,9 @@ def member_run(
     (a < 0: between the roots), the no run (a > 0) or a half-line (a = 0) in O(1); the concave
     case writes run ends into ``start``/``stop`` without branches so that it vectorises.
     :func:`row_runs` and the map kernel both add their runs through this function.
+
+    Returns False when every run it added covers the whole row (``diff`` changed only in rows
+    0 and ``width``), True when a run may start or end inside the row.
     """
     n_replicates = t.shape[0]
     top = float(width)
@@ -111,7 +114,7 @@ def member_run(
                     covered = int(k0 + k1 * t[r] > whole)
                     diff[0, r] += covered
                     diff[width, r] -= covered
-                return
+                return False
             for r in range(n_replicates):
                 h2 = k0 + k1 * t[r]
                 h = math.sqrt(max(h2, 0.0))
@@ -138,7 +141,7 @@ def member_run(
         for r in range(n_replicates):
             diff[start[r], r] += 1
             diff[stop[r], r] -= 1
-        return
+        return True
     for r in range(n_replicates):
         if t[r] == math.inf:
             continue
@@ -169,6 +172,7 @@ def member_run(
         if lo_i < hi_i:
             diff[int(lo_i), r] -= 1
             diff[int(hi_i), r] += 1
+    return True
 
 
 @numba.njit(cache=True)

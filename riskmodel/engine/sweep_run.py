@@ -249,11 +249,29 @@ def map_kernel(
                         n_own += 1
                 if n_own == 0:
                     continue
+                inside = False
                 for m in range(bounds[chamber], bounds[chamber + 1]):
                     a = poly_d[m, 0]
                     b = poly_d[m, 1] + poly_d[m, 2] * v
                     c0 = (poly_d[m, 3] * v + poly_d[m, 4]) * v + poly_d[m, 5]
-                    member_run(a, b, c0, thresholds[d, m], first_u, inv_du, width, diff, start, stop)
+                    inside |= member_run(
+                        a, b, c0, thresholds[d, m], first_u, inv_du, width, diff, start, stop
+                    )
+                if not inside:
+                    # every run covers the row or misses it: the count is diff[0] all along
+                    for q in range(n_own):
+                        vote = own[q]
+                        word = _ZERO
+                        for r in range(lanes):
+                            count = diff[0, r]
+                            held = count >= bar[vote, r] if vote_for[vote] else count <= bar[vote, r]
+                            word |= bit[r] if held else _ZERO
+                        for i in range(width):
+                            bits[vote, i] = word
+                    for r in range(lanes):
+                        diff[0, r] = 0
+                        diff[width, r] = 0
+                    continue
                 # the running count, clearing the difference array behind it for the next chamber
                 running[:] = 0
                 for i in range(width):
