@@ -78,7 +78,7 @@ def member_run(
     diff: npt.NDArray[np.int32],
     start: npt.NDArray[np.int64],
     stop: npt.NDArray[np.int64],
-) -> None:  # pragma: no cover - compiled
+) -> bool:  # pragma: no cover - compiled
     """Add one member's yes run along a row to ``diff`` ``(width + 1, R)``, every replicate.
 
     The gain along the row is ``a u² + b u + c0``; the member votes yes where it exceeds the
@@ -86,6 +86,9 @@ def member_run(
     (a < 0: between the roots), the no run (a > 0) or a half-line (a = 0) in O(1); the concave
     case writes run ends into ``start``/``stop`` without branches so that it vectorises.
     :func:`row_runs` and the map kernel both add their runs through this function.
+
+    Returns False when every run it added covers the whole row (``diff`` changed only in rows
+    0 and ``width``), True when a run may start or end inside the row.
     """
     n_replicates = t.shape[0]
     top = float(width)
@@ -94,6 +97,24 @@ def member_run(
         if abs(center) < 1e6:
             k0 = (b * b - 4.0 * a * c0) / (4.0 * a * a) * inv_du * inv_du
             k1 = inv_du * inv_du / a
+            # A replicate's run covers the whole row when h exceeds both the centre and
+            # top - 1 - centre (then floor(centre - h) < 0 and ceil(centre + h) >= top): h2
+            # above `whole` is surely such a case, whatever the rounding of sqrt and of the
+            # ends (the margin is ~1e-9 against errors of ~1e-16 relative, centre < 1e6); h2 <= 0
+            # has no run. When every replicate is one or the other, the runs are added without
+            # their roots; otherwise the loop below works them out.
+            reach = max(center, top - 1.0 - center, 0.0) * (1.0 + 1e-9) + 1e-9
+            whole = reach * reach
+            unsure = 0
+            for r in range(n_replicates):
+                h2 = k0 + k1 * t[r]
+                unsure += int(h2 > 0.0) - int(h2 > whole)
+            if unsure == 0:
+                for r in range(n_replicates):
+                    covered = int(k0 + k1 * t[r] > whole)
+                    diff[0, r] += covered
+                    diff[width, r] -= covered
+                return False
             for r in range(n_replicates):
                 h2 = k0 + k1 * t[r]
                 h = math.sqrt(max(h2, 0.0))
@@ -120,7 +141,7 @@ def member_run(
         for r in range(n_replicates):
             diff[start[r], r] += 1
             diff[stop[r], r] -= 1
-        return
+        return True
     for r in range(n_replicates):
         if t[r] == math.inf:
             continue
@@ -151,6 +172,7 @@ def member_run(
         if lo_i < hi_i:
             diff[int(lo_i), r] -= 1
             diff[int(hi_i), r] += 1
+    return True
 
 
 @numba.njit(cache=True)

@@ -34,6 +34,11 @@ _M2 = np.uint64(0x3333333333333333)
 _M4 = np.uint64(0x0F0F0F0F0F0F0F0F)
 _H01 = np.uint64(0x0101010101010101)
 
+# where a stack entry of run_program lies
+_IN_VOTES = 0
+_IN_SIDES = 1
+_IN_STACK = 2
+
 
 @numba.njit(cache=True, inline="always")
 def popcount(x: np.uint64) -> int:  # pragma: no cover - compiled
@@ -42,6 +47,21 @@ def popcount(x: np.uint64) -> int:  # pragma: no cover - compiled
     x = (x & _M2) + ((x >> np.uint64(2)) & _M2)
     x = (x + (x >> np.uint64(4))) & _M4
     return int((x * _H01) >> np.uint64(56))
+
+
+@numba.njit(cache=True, inline="always")
+def _operand(
+    kind: int,
+    index: int,
+    bits: npt.NDArray[np.uint64],
+    outcome: npt.NDArray[np.uint64],
+    stack: npt.NDArray[np.uint64],
+) -> npt.NDArray[np.uint64]:  # pragma: no cover - compiled
+    if kind == _IN_VOTES:
+        return bits[index]
+    if kind == _IN_SIDES:
+        return outcome[index]
+    return stack[index]
 
 
 @numba.njit(cache=True)
@@ -55,37 +75,72 @@ def run_program(
     n_replicates: int,
     full: np.uint64,
 ) -> None:  # pragma: no cover - compiled
-    """Run a compiled program over a row of words: sides to ``outcome[:S]``, agreement to ``outcome[S]``."""
+    """Run a compiled program over a row of words: sides to ``outcome[:S]``, agreement to ``outcome[S]``.
+
+    The stack holds references (a vote's row, a side's row or a stack row of its own), so a
+    vote or side is read where it lies instead of being copied; an operation writes its result
+    into the stack row of its first operand. Every statement of a program (a side's procedure,
+    a nested side's rule, the agreement) leaves the stack empty, so a reference to a side's row
+    is always read before that row is written again.
+    """
     n_sides = outcome.shape[0] - 1
+    kind = np.empty(stack.shape[0], dtype=np.int64)
+    where = np.empty(stack.shape[0], dtype=np.int64)
     sp = 0
     for p in range(ops.shape[0]):
         op, a, b, c = ops[p, 0], ops[p, 1], ops[p, 2], ops[p, 3]
-        if op == OP_VOTE:
-            stack[sp, :width] = bits[a, :width]
+        if op in (OP_VOTE, OP_SIDE):
+            kind[sp] = _IN_VOTES if op == OP_VOTE else _IN_SIDES
+            where[sp] = a
             sp += 1
-        elif op == OP_SIDE:
-            stack[sp, :width] = outcome[a, :width]
-            sp += 1
-        elif op == OP_ALL:
-            stack[sp, :width] = full
-            sp += 1
-        elif op == OP_NONE:
-            stack[sp, :width] = _ZERO
+        elif op in (OP_ALL, OP_NONE):
+            fill = full if op == OP_ALL else _ZERO
+            for i in range(width):
+                stack[sp, i] = fill
+            kind[sp] = _IN_STACK
+            where[sp] = sp
             sp += 1
         elif op == OP_NOT:
+            source = _operand(kind[sp - 1], where[sp - 1], bits, outcome, stack)
+            target = stack[sp - 1]
             for i in range(width):
-                stack[sp - 1, i] = ~stack[sp - 1, i] & full
-        elif op == OP_AT_LEAST:
+                target[i] = ~source[i] & full
+            kind[sp - 1] = _IN_STACK
+            where[sp - 1] = sp - 1
+        elif op == OP_AT_LEAST and b == 1:
+            pass  # one of one: the operand itself
+        elif op == OP_AT_LEAST and (a == b or a == 1):
             base = sp - b
+            target = stack[base]
+            first = _operand(kind[base], where[base], bits, outcome, stack)
+            second = _operand(kind[base + 1], where[base + 1], bits, outcome, stack)
             if a == b:
-                for q in range(1, b):
-                    for i in range(width):
-                        stack[base, i] &= stack[base + q, i]
-            elif a == 1:
-                for q in range(1, b):
-                    for i in range(width):
-                        stack[base, i] |= stack[base + q, i]
+                for i in range(width):
+                    target[i] = first[i] & second[i]
             else:
+                for i in range(width):
+                    target[i] = first[i] | second[i]
+            for q in range(2, b):
+                other = _operand(kind[base + q], where[base + q], bits, outcome, stack)
+                if a == b:
+                    for i in range(width):
+                        target[i] &= other[i]
+                else:
+                    for i in range(width):
+                        target[i] |= other[i]
+            kind[base] = _IN_STACK
+            where[base] = base
+            sp = base + 1
+        elif op in (OP_AT_LEAST, OP_WEIGHTED):
+            # replicate by replicate, on the operands copied into their own stack rows
+            n_in = b if op == OP_AT_LEAST else a
+            base = sp - n_in
+            for q in range(n_in):
+                if kind[base + q] != _IN_STACK:
+                    source = _operand(kind[base + q], where[base + q], bits, outcome, stack)
+                    for i in range(width):
+                        stack[base + q, i] = source[i]
+            if op == OP_AT_LEAST:
                 for i in range(width):
                     word = _ZERO
                     for r in range(n_replicates):
@@ -95,32 +150,32 @@ def run_program(
                         if held >= a:
                             word |= _ONE << np.uint64(r)
                     stack[base, i] = word
+            else:
+                needed = weights[b + a]
+                for i in range(width):
+                    word = _ZERO
+                    for r in range(n_replicates):
+                        weight = 0.0
+                        for q in range(a):
+                            held = (stack[base + q, i] >> np.uint64(r)) & _ONE
+                            counts = held == _ONE if c == 1 else held == _ZERO
+                            weight += weights[b + q] * (1.0 if counts else 0.0)
+                        if weight >= needed:
+                            word |= _ONE << np.uint64(r)
+                    stack[base, i] = word
+            kind[base] = _IN_STACK
+            where[base] = base
             sp = base + 1
-        elif op == OP_WEIGHTED:
-            base = sp - a
-            needed = weights[b + a]
-            for i in range(width):
-                word = _ZERO
-                for r in range(n_replicates):
-                    weight = 0.0
-                    for q in range(a):
-                        held = (stack[base + q, i] >> np.uint64(r)) & _ONE
-                        counts = held == _ONE if c == 1 else held == _ZERO
-                        weight += weights[b + q] * (1.0 if counts else 0.0)
-                    if weight >= needed:
-                        word |= _ONE << np.uint64(r)
-                stack[base, i] = word
-            sp = base + 1
-        elif op == OP_STORE_SIDE:
+        elif op in (OP_STORE_SIDE, OP_AND_SIDE, OP_STORE_AGREED):
             sp -= 1
-            outcome[a, :width] = stack[sp, :width]
-        elif op == OP_AND_SIDE:
-            sp -= 1
-            for i in range(width):
-                outcome[a, i] &= stack[sp, i]
-        elif op == OP_STORE_AGREED:
-            sp -= 1
-            outcome[n_sides, :width] = stack[sp, :width]
+            source = _operand(kind[sp], where[sp], bits, outcome, stack)
+            target = outcome[n_sides if op == OP_STORE_AGREED else a]
+            if op == OP_AND_SIDE:
+                for i in range(width):
+                    target[i] &= source[i]
+            else:
+                for i in range(width):
+                    target[i] = source[i]
 
 
 @numba.njit(parallel=True, cache=True)
@@ -166,9 +221,16 @@ def map_kernel(
     for d in numba.prange(n_draws):
         diff = np.zeros((width + 1, lanes), dtype=np.int32)
         running = np.zeros(lanes, dtype=np.int32)
-        # per vote of the chamber: sign * count >= bar (a vote against counts present - yes)
-        sign = np.empty(n_votes, dtype=np.int32)
-        bar = np.full((n_votes, lanes), np.iinfo(np.int32).max, dtype=np.int32)
+        # per vote: the chamber's yes count must reach bar (a vote for the deal) or stay at or
+        # under it (a vote against: present - yes >= needed, i.e. yes <= present - needed)
+        bar = np.zeros((n_votes, lanes), dtype=np.int32)
+        for vote in range(n_votes):
+            chamber = vote_chamber[vote]
+            if chamber < 0:
+                continue
+            for r in range(n_replicates):
+                need = needed[vote, d, r]
+                bar[vote, r] = need if vote_for[vote] else present[d, r, chamber] - need
         own = np.empty(n_votes, dtype=np.int64)
         start = np.empty(n_replicates, dtype=np.int64)
         stop = np.empty(n_replicates, dtype=np.int64)
@@ -184,33 +246,49 @@ def map_kernel(
                 for vote in range(n_votes):
                     if vote_chamber[vote] == chamber:
                         own[n_own] = vote
-                        if vote_for[vote]:
-                            sign[n_own] = 1
-                            for r in range(n_replicates):
-                                bar[n_own, r] = needed[vote, d, r]
-                        else:
-                            sign[n_own] = -1
-                            for r in range(n_replicates):
-                                bar[n_own, r] = needed[vote, d, r] - present[d, r, chamber]
                         n_own += 1
                 if n_own == 0:
                     continue
-                diff[:] = 0
+                inside = False
                 for m in range(bounds[chamber], bounds[chamber + 1]):
                     a = poly_d[m, 0]
                     b = poly_d[m, 1] + poly_d[m, 2] * v
                     c0 = (poly_d[m, 3] * v + poly_d[m, 4]) * v + poly_d[m, 5]
-                    member_run(a, b, c0, thresholds[d, m], first_u, inv_du, width, diff, start, stop)
+                    inside |= member_run(
+                        a, b, c0, thresholds[d, m], first_u, inv_du, width, diff, start, stop
+                    )
+                if not inside:
+                    # every run covers the row or misses it: the count is diff[0] all along
+                    for q in range(n_own):
+                        vote = own[q]
+                        word = _ZERO
+                        for r in range(lanes):
+                            count = diff[0, r]
+                            held = count >= bar[vote, r] if vote_for[vote] else count <= bar[vote, r]
+                            word |= bit[r] if held else _ZERO
+                        for i in range(width):
+                            bits[vote, i] = word
+                    for r in range(lanes):
+                        diff[0, r] = 0
+                        diff[width, r] = 0
+                    continue
+                # the running count, clearing the difference array behind it for the next chamber
                 running[:] = 0
                 for i in range(width):
                     for r in range(lanes):
                         running[r] += diff[i, r]
+                        diff[i, r] = 0
                     for q in range(n_own):
+                        vote = own[q]
                         word = _ZERO
-                        sq = sign[q]
-                        for r in range(lanes):
-                            word |= bit[r] if sq * running[r] >= bar[q, r] else _ZERO
-                        bits[own[q], i] = word
+                        if vote_for[vote]:
+                            for r in range(lanes):
+                                word |= bit[r] if running[r] >= bar[vote, r] else _ZERO
+                        else:
+                            for r in range(lanes):
+                                word |= bit[r] if running[r] <= bar[vote, r] else _ZERO
+                        bits[vote, i] = word
+                diff[width, :] = 0
             for vote in range(n_votes):
                 if vote_chamber[vote] >= 0:
                     continue
