@@ -7,7 +7,6 @@ results is re-loaded only for labels, vote rules and the list of assumptions.
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 from pathlib import Path
@@ -20,7 +19,7 @@ from matplotlib.figure import Figure
 from riskmodel.errors import RiskmodelError
 from riskmodel.io import load_results, package_versions
 from riskmodel.plots.votes import joint_label, plot_risk_summary, plot_vote_distribution
-from riskmodel.report.assumptions import prior_rows, provenance
+from riskmodel.report.assumptions import appendix_context
 from riskmodel.report.diagnostics import diagnostics
 from riskmodel.report.figures import FigureFormat, figure_uri
 from riskmodel.report.overview import (
@@ -288,13 +287,15 @@ def build_report_context(
     scenario: str | Path | LoadedScenario | None = None,
     analyses_dir: str | Path | None = None,
     figure_format: FigureFormat = "png",
+    results_file: str | Path | None = None,
 ) -> dict[str, Any]:
     """Compute everything the HTML and PDF reports show, from saved results.
 
     Parameters
     ----------
     results
-        A results file (``results.nc``) or a results Dataset.
+        A results file (``results.nc``) or a results Dataset (for results still in memory, see
+        :func:`riskmodel.report.worker.outcomes`).
     scenario
         The scenario file (or loaded scenario) behind the results; by default the file the
         results name in ``attrs["scenario_file"]``. Used for labels, vote rules and the
@@ -304,6 +305,10 @@ def build_report_context(
         ``linkage.nc``); by default the results file's folder.
     figure_format
         ``png`` or ``svg`` figures, embedded as data URIs.
+    results_file
+        Where a results Dataset given in memory is (or is being) saved: the report names it, and
+        its folder is where the analyses and a relative scenario path are looked for. Ignored
+        when ``results`` is a file.
 
     Returns
     -------
@@ -313,6 +318,7 @@ def build_report_context(
     path: Path | None = None
     if isinstance(results, xr.Dataset):
         dataset = results
+        path = Path(results_file) if results_file is not None else None
     else:
         path = Path(results)
         dataset = load_results(path)
@@ -334,7 +340,6 @@ def build_report_context(
     sides = short_labels([str(s) for s in dataset["side"].to_numpy()], labels["side"])
     no_change = no_change_pairs(dataset, loaded)
     warnings = [*consistency_warnings(dataset, folder), *warnings]
-    rows = prior_rows(spec) if spec is not None else []
     return {
         "title": (spec.title if spec is not None else None)
         or str(_attr(dataset, "scenario_title", "riskmodel report")),
@@ -367,17 +372,6 @@ def build_report_context(
         "votes": _votes(dataset, loaded, labels, figure_format),
         "analyses": analysis_sections(folder, fmt=figure_format),
         "diagnostics": diagnostics(dataset),
-        "assumptions": {
-            "available": loaded is not None,
-            "priors": [r for r in rows if not r["default"]],
-            "prior_groups": [
-                {"entity": entity, "rows": list(group)}
-                for entity, group in itertools.groupby(
-                    (r for r in rows if not r["default"]), key=lambda r: r["entity"]
-                )
-            ],
-            "defaults": [r for r in rows if r["default"]],
-            "provenance": provenance(loaded) if loaded is not None else None,
-        },
+        "assumptions": appendix_context(loaded)["assumptions"],
         "reproduce": _reproduce(dataset, path),
     }

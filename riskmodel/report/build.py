@@ -1,0 +1,134 @@
+"""Build the report in memory (:func:`build_report`) and write it (:func:`write_report`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+
+from riskmodel.collector import collecting_new_objects
+from riskmodel.io import write_atomic
+from riskmodel.report.context import build_report_context
+from riskmodel.report.figures import FigureFormat
+from riskmodel.report.printing import pdf_bytes, print_appendix, print_main
+from riskmodel.report.render import render_html, weasyprint_modules
+from riskmodel.spec.scenario import LoadedScenario
+
+__all__ = ["BuiltReport", "ReportFiles", "build_report", "write_built", "write_report"]
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """What :func:`write_report` wrote, and the warnings the report carries."""
+
+    html: Path | None = None
+    pdf: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BuiltReport:
+    """A report built in memory (:func:`build_report`): the HTML page and the PDF file's bytes."""
+
+    html: str
+    pdf: bytes | None
+    warnings: list[str] = field(default_factory=list)
+
+
+def build_report(
+    results: str | Path | xr.Dataset,
+    *,
+    scenario: str | Path | LoadedScenario | None = None,
+    analyses_dir: str | Path | None = None,
+    figure_format: FigureFormat = "png",
+    results_file: str | Path | None = None,
+    pdf: bool = True,
+    appendix: Any = None,
+) -> BuiltReport:
+    """Build the HTML page and (optionally) the PDF of results, from one context, writing nothing.
+
+    Parameters
+    ----------
+    results, scenario, analyses_dir, figure_format, results_file
+        As for :func:`build_report_context`.
+    pdf
+        Also print the PDF.
+    appendix
+        The appendix already laid out (:func:`riskmodel.report.printing.print_appendix` of the
+        same scenario), or None to lay it out here.
+
+    Returns
+    -------
+    BuiltReport
+        The page, the PDF's bytes (None without ``pdf``) and the report's warnings.
+    """
+    if pdf:
+        weasyprint_modules()  # a missing WeasyPrint is reported before the figures are drawn
+    context = build_report_context(
+        results,
+        scenario=scenario,
+        analyses_dir=analyses_dir,
+        figure_format=figure_format,
+        results_file=results_file,
+    )
+    page = render_html(context)
+    data = None
+    if pdf:
+        data = pdf_bytes(print_main(context), appendix if appendix is not None else print_appendix(context))
+    return BuiltReport(html=page, pdf=data, warnings=list(context["warnings"]))
+
+
+def write_built(built: BuiltReport, *, html: str | Path | None, pdf: str | Path | None) -> ReportFiles:
+    """Write a built report's HTML and PDF files (each atomically); None skips a file."""
+    html_path = pdf_path = None
+    # the writes' own objects are few: their collections need not walk the report's figures and pages
+    with collecting_new_objects():
+        if html is not None:
+            html_path = write_atomic(html, lambda tmp: tmp.write_text(built.html, encoding="utf-8"))
+        if pdf is not None and built.pdf is not None:
+            data = built.pdf
+            pdf_path = write_atomic(pdf, lambda tmp: tmp.write_bytes(data))
+    return ReportFiles(html=html_path, pdf=pdf_path, warnings=list(built.warnings))
+
+
+def write_report(
+    results: str | Path | xr.Dataset,
+    *,
+    html: str | Path | None = None,
+    pdf: str | Path | None = None,
+    scenario: str | Path | LoadedScenario | None = None,
+    analyses_dir: str | Path | None = None,
+    figure_format: FigureFormat = "png",
+) -> ReportFiles:
+    """Write the HTML and/or PDF report of saved results, from one context.
+
+    Parameters
+    ----------
+    results
+        A results file (``results.nc``), or a results Dataset (then give ``html``/``pdf``).
+    html, pdf
+        Files to write. When neither is given, both are written beside the results file as
+        ``report.html`` and ``report.pdf``.
+    scenario, analyses_dir, figure_format
+        As for :func:`build_report_context`.
+
+    Returns
+    -------
+    ReportFiles
+        Paths written and the report's warnings (e.g. a scenario changed since the run).
+    """
+    if html is None and pdf is None:
+        if isinstance(results, xr.Dataset):
+            raise ValueError("give html= or pdf= when reporting a Dataset rather than a results file")
+        folder = Path(results).parent
+        html, pdf = folder / "report.html", folder / "report.pdf"
+    built = build_report(
+        results,
+        scenario=scenario,
+        analyses_dir=analyses_dir,
+        figure_format=figure_format,
+        pdf=pdf is not None,
+    )
+    return write_built(built, html=html, pdf=pdf)

@@ -1,0 +1,229 @@
+"""The report of ``riskmodel run --report``, built in a child process that starts with the run.
+
+A run spends its first seconds importing PyMC and numba and sampling, on one core. The report
+needs none of that: it needs WeasyPrint, matplotlib and the report's templates, and its
+appendix depends on the scenario alone (:mod:`riskmodel.report.printing`). So the run forks a
+child as soon as the scenario is loaded; on the machine's other core, the child imports the
+report's libraries and lays out the appendix while the parent samples. When the outcomes are
+computed the parent hands them over in memory (no re-reading of ``results.nc``) and goes on
+saving them; the child draws the figures, renders the page and prints the rest of the PDF,
+and sends both back. The parent writes the two files, after the results, each atomically.
+
+The report is the same, byte for byte, as ``riskmodel report results.nc`` writes from the
+saved file (tests/test_report_worker.py). Where a child cannot be forked safely (not Linux, or
+a process that already runs other threads, such as a test runner), or the child is lost, the
+report is built in the process itself, the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import sys
+import threading
+import traceback
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+    import xarray as xr
+
+    from riskmodel.report.build import BuiltReport
+    from riskmodel.spec.scenario import LoadedScenario
+
+__all__ = ["ReportWorker", "can_fork", "outcomes"]
+
+
+def outcomes(results: xr.DataTree | xr.Dataset) -> xr.Dataset:
+    """The outcome Dataset of results in memory, as :func:`riskmodel.io.load_results` reads it.
+
+    Parameters
+    ----------
+    results
+        The DataTree that ``results.nc`` is saved from
+        (:func:`riskmodel.results.datatree.results_tree`), or the outcome Dataset itself.
+
+    Returns
+    -------
+    xarray.Dataset
+        The ``outcomes`` group with the root's attrs under its own, as the loader returns it.
+    """
+    import xarray as xr
+
+    from riskmodel.io import OUTCOMES_GROUP
+
+    if isinstance(results, xr.Dataset):
+        return results
+    if OUTCOMES_GROUP in results.children:
+        dataset = results[OUTCOMES_GROUP].to_dataset()
+        dataset.attrs = {**results.attrs, **dataset.attrs}
+        return dataset
+    return results.to_dataset()
+
+
+def can_fork() -> bool:
+    """Whether a child can be forked safely here: on Linux, from a process with no other Python thread.
+
+    Forking copies only the calling thread; a lock another Python thread holds (the import lock,
+    a logging handler's) would stay locked in the child for ever. The command line forks before
+    it starts any thread of its own. Native helper threads (OpenBLAS's pool, jemalloc's
+    background thread, numba's workers) may exist: their libraries prepare for fork
+    (``pthread_atfork``), and the child uses none of them.
+    """
+    if sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    return threading.active_count() == 1
+
+
+def _reply(connection: Connection, outcome: tuple[str, Any]) -> None:
+    try:
+        connection.send(outcome)
+    except Exception:  # an exception that cannot be pickled: send its text
+        kind, value = outcome
+        text = "".join(traceback.format_exception(value)) if isinstance(value, BaseException) else repr(value)
+        connection.send((kind, RuntimeError(text)))
+
+
+def _serve(connection: Connection, loaded: LoadedScenario) -> None:
+    """The child: lay out the appendix, wait for the outcomes, build the report, send it back."""
+    appendix: Any = None
+    early: BaseException | None = None
+    try:
+        from riskmodel.report.assumptions import appendix_context
+        from riskmodel.report.printing import print_appendix
+
+        appendix = print_appendix(appendix_context(loaded))
+        import riskmodel.report.build  # noqa: F401 - figures, templates: imported while the parent samples
+    except BaseException as exc:  # reported when the parent asks for the report
+        early = exc
+    try:
+        request = connection.recv()
+    except EOFError:  # the parent has gone (its run failed): nothing to build
+        return
+    if request is None:
+        return
+    try:
+        if early is not None:
+            raise early
+        from riskmodel.report.build import build_report
+
+        dataset, results_file = request
+        built = build_report(dataset, scenario=loaded, results_file=results_file, appendix=appendix)
+    except BaseException as exc:
+        _reply(connection, ("failed", exc))
+    else:
+        _reply(connection, ("built", built))
+    finally:
+        connection.close()
+
+
+class ReportWorker:
+    """Builds the report of a run in a child process started before the run samples.
+
+    Parameters
+    ----------
+    loaded
+        The run's scenario.
+
+    Examples
+    --------
+    >>> with ReportWorker(loaded) as worker:  # doctest: +SKIP
+    ...     results = evaluate_deals(sample_worlds(loaded))
+    ...     worker.submit(results, results_file=out / "results.nc")
+    ...     save_results(results, out / "results.nc")
+    ...     built = worker.result()
+    """
+
+    def __init__(self, loaded: LoadedScenario) -> None:
+        self._loaded = loaded
+        self._request: tuple[xr.Dataset, Path] | None = None
+        self._sender: threading.Thread | None = None
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._connection: Connection | None = None
+        if can_fork():
+            context = multiprocessing.get_context("fork")
+            parent_end, child_end = context.Pipe()
+            process = context.Process(target=_serve, args=(child_end, loaded), name="riskmodel-report")
+            process.daemon = True  # never outlives the run
+            with warnings.catch_warnings():
+                # Python warns of any other thread; only native helpers can run here (see can_fork)
+                warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
+                process.start()
+            child_end.close()
+            self._process, self._connection = process, parent_end
+
+    @property
+    def forked(self) -> bool:
+        """Whether the report is being built in a child process."""
+        return self._process is not None
+
+    def submit(self, results: xr.DataTree | xr.Dataset, *, results_file: str | Path) -> None:
+        """Hand the run's outcomes to the child (in the background: the caller goes on at once).
+
+        Parameters
+        ----------
+        results
+            The results tree (or the outcome Dataset) the run saves.
+        results_file
+            Where the results are saved; the report names it and looks beside it for analyses.
+        """
+        self._request = (outcomes(results), Path(results_file))
+        if self._connection is not None:
+            # a request larger than the pipe's buffer blocks until the child reads it, which it
+            # does once the appendix is laid out: send from a thread so the parent goes on saving
+            self._sender = threading.Thread(
+                target=self._send, args=(self._connection, self._request), daemon=True
+            )
+            self._sender.start()
+
+    @staticmethod
+    def _send(connection: Connection, request: tuple[xr.Dataset, Path]) -> None:
+        with contextlib.suppress(OSError):  # the child is gone: result() builds the report here
+            connection.send(request)
+
+    def result(self) -> BuiltReport:
+        """Wait for the report of the submitted outcomes (built here if the child was lost).
+
+        Raises
+        ------
+        RiskmodelError
+            As :func:`riskmodel.report.build_report` (e.g. WeasyPrint missing).
+        """
+        if self._request is None:
+            raise RuntimeError("submit() the results before asking for their report")
+        if self._connection is not None:
+            if self._sender is not None:
+                self._sender.join()
+            try:
+                kind, value = self._connection.recv()
+            except (EOFError, OSError):
+                kind, value = "lost", None
+            self.close()
+            if kind == "built":
+                return value
+            if kind == "failed":
+                raise value
+        from riskmodel.report.build import build_report
+
+        dataset, results_file = self._request
+        return build_report(dataset, scenario=self._loaded, results_file=results_file)
+
+    def close(self) -> None:
+        """Stop the child if it is still running (a run that failed) and release the pipe."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        if self._process is not None:
+            if self._process.is_alive():
+                self._process.terminate()
+            self._process.join()
+            self._process = None
+
+    def __enter__(self) -> ReportWorker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
