@@ -283,7 +283,7 @@ def _run(
         )
     out_console.print(f"Wrote {results_path} and {csv_path} in {elapsed:.1f} s.", highlight=False)
     if worker is not None:
-        from riskmodel.report.build import write_built
+        from riskmodel.report.files import write_built
 
         try:
             with status("Writing the report (figures, HTML, PDF)"), collecting_new_objects():

@@ -21,8 +21,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from riskmodel.report.build import BuiltReport, ReportFiles, build_report, write_built, write_report
+    from riskmodel.report.build import build_report, write_report
     from riskmodel.report.context import build_report_context
+    from riskmodel.report.files import BuiltReport, ReportFiles, write_built
     from riskmodel.report.printing import render_pdf
     from riskmodel.report.rating import RATING_BANDS, RatingBand, risk_rating
     from riskmodel.report.render import render_html
@@ -44,10 +45,14 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     """Load a re-exported name from the module that defines it, on first use."""
-    if name in ("BuiltReport", "ReportFiles", "build_report", "write_built", "write_report"):
+    if name in ("build_report", "write_report"):
         from riskmodel.report import build
 
         value = getattr(build, name)
+    elif name in ("BuiltReport", "ReportFiles", "write_built"):
+        from riskmodel.report import files
+
+        value = getattr(files, name)
     elif name == "build_report_context":
         from riskmodel.report.context import build_report_context as value
     elif name == "render_pdf":

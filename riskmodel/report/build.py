@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import xarray as xr
 
-from riskmodel.collector import collecting_new_objects
-from riskmodel.io import write_atomic
 from riskmodel.report.context import build_report_context
 from riskmodel.report.figures import FigureFormat
+from riskmodel.report.files import BuiltReport, ReportFiles, write_built
 from riskmodel.report.printing import pdf_bytes, print_appendix, print_main
 from riskmodel.report.render import render_html, weasyprint_modules
 from riskmodel.spec.scenario import LoadedScenario
 
-__all__ = ["BuiltReport", "ReportFiles", "build_report", "write_built", "write_report"]
-
-
-@dataclass(frozen=True)
-class ReportFiles:
-    """What :func:`write_report` wrote, and the warnings the report carries."""
-
-    html: Path | None = None
-    pdf: Path | None = None
-    warnings: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class BuiltReport:
-    """A report built in memory (:func:`build_report`): the HTML page and the PDF file's bytes."""
-
-    html: str
-    pdf: bytes | None
-    warnings: list[str] = field(default_factory=list)
+__all__ = ["build_report", "write_report"]
 
 
 def build_report(
@@ -78,19 +58,6 @@ def build_report(
     if pdf:
         data = pdf_bytes(print_main(context), appendix if appendix is not None else print_appendix(context))
     return BuiltReport(html=page, pdf=data, warnings=list(context["warnings"]))
-
-
-def write_built(built: BuiltReport, *, html: str | Path | None, pdf: str | Path | None) -> ReportFiles:
-    """Write a built report's HTML and PDF files (each atomically); None skips a file."""
-    html_path = pdf_path = None
-    # the writes' own objects are few: their collections need not walk the report's figures and pages
-    with collecting_new_objects():
-        if html is not None:
-            html_path = write_atomic(html, lambda tmp: tmp.write_text(built.html, encoding="utf-8"))
-        if pdf is not None and built.pdf is not None:
-            data = built.pdf
-            pdf_path = write_atomic(pdf, lambda tmp: tmp.write_bytes(data))
-    return ReportFiles(html=html_path, pdf=pdf_path, warnings=list(built.warnings))
 
 
 def write_report(

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     import xarray as xr
 
-    from riskmodel.report.build import BuiltReport
+    from riskmodel.report.files import BuiltReport
     from riskmodel.spec.scenario import LoadedScenario
 
 __all__ = ["ReportWorker", "can_fork", "outcomes"]
