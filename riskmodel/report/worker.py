@@ -78,6 +78,18 @@ def can_fork() -> bool:
     return threading.active_count() == 1
 
 
+def _preload_shared() -> None:
+    """Import, before the fork, what the run and the report both load, so the child inherits it.
+
+    xarray imports its array back-ends (dask, and through it parts of SciPy) on its first
+    conversion of an array, ~0.35 s of CPU that both processes would otherwise spend.
+    """
+    import numpy as np
+    import xarray as xr
+
+    xr.DataArray(np.zeros(1)).to_numpy()
+
+
 def _reply(connection: Connection, outcome: tuple[str, Any]) -> None:
     try:
         connection.send(outcome)
@@ -144,6 +156,7 @@ class ReportWorker:
         self._process: multiprocessing.process.BaseProcess | None = None
         self._connection: Connection | None = None
         if can_fork():
+            _preload_shared()
             context = multiprocessing.get_context("fork")
             parent_end, child_end = context.Pipe()
             process = context.Process(target=_serve, args=(child_end, loaded), name="riskmodel-report")
