@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +27,13 @@ def build_report(
     results_file: str | Path | None = None,
     pdf: bool = True,
     appendix: Any = None,
+    vote_figures: Mapping[str, str] | None = None,
 ) -> BuiltReport:
     """Build the HTML page and (optionally) the PDF of results, from one context, writing nothing.
 
     Parameters
     ----------
-    results, scenario, analyses_dir, figure_format, results_file
+    results, scenario, analyses_dir, figure_format, results_file, vote_figures
         As for :func:`build_report_context`.
     pdf
         Also print the PDF.
@@ -52,6 +54,7 @@ def build_report(
         analyses_dir=analyses_dir,
         figure_format=figure_format,
         results_file=results_file,
+        vote_figures=vote_figures,
     )
     page = render_html(context)
     data = None

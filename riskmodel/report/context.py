@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from riskmodel.report.sections import analysis_sections
 from riskmodel.results.tables import summary_table
 from riskmodel.spec.scenario import LoadedScenario, load_scenario
 
-__all__ = ["build_report_context", "report_scenario"]
+__all__ = ["build_report_context", "report_scenario", "vote_figure"]
 
 
 FIGURE_DPI = 120
@@ -193,6 +194,11 @@ def _deal_values(results: xr.Dataset, labels: dict[str, dict[str, str]]) -> dict
     }
 
 
+def vote_figure(results: xr.Dataset, vote: str, fmt: FigureFormat = "png") -> str:
+    """One vote's chart (its support per deal against the count needed) as a data URI."""
+    return _vote_figure(results, vote, float(results["vote_needed_full"].sel(vote=vote).item()), fmt)
+
+
 def _vote_figure(results: xr.Dataset, vote: str, needed: float, fmt: FigureFormat) -> str:
     deals = [str(d) for d in results["deal"].to_numpy()][:MAX_VOTE_CHART_DEALS]
     columns = min(3, len(deals))
@@ -216,7 +222,10 @@ def _vote_figure(results: xr.Dataset, vote: str, needed: float, fmt: FigureForma
 
 
 def _votes(
-    results: xr.Dataset, loaded: LoadedScenario | None, labels: dict[str, dict[str, str]], fmt: FigureFormat
+    results: xr.Dataset,
+    labels: dict[str, dict[str, str]],
+    fmt: FigureFormat,
+    drawn: Mapping[str, str],
 ) -> list[dict[str, Any]]:
     detail = "support_quantile" in results
     votes = []
@@ -249,7 +258,9 @@ def _votes(
                 "seats": seats,
                 "needed": needed,
                 "deals": per_deal,
-                "figure": _vote_figure(results, vote, needed, fmt) if detail else None,
+                "figure": (drawn[vote] if vote in drawn else _vote_figure(results, vote, needed, fmt))
+                if detail
+                else None,
             }
         )
     return votes
@@ -288,6 +299,7 @@ def build_report_context(
     analyses_dir: str | Path | None = None,
     figure_format: FigureFormat = "png",
     results_file: str | Path | None = None,
+    vote_figures: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Compute everything the HTML and PDF reports show, from saved results.
 
@@ -309,6 +321,9 @@ def build_report_context(
         Where a results Dataset given in memory is (or is being) saved: the report names it, and
         its folder is where the analyses and a relative scenario path are looked for. Ignored
         when ``results`` is a file.
+    vote_figures
+        Vote charts already drawn (:func:`vote_figure`, e.g. in another process), by vote;
+        the others are drawn here.
 
     Returns
     -------
@@ -369,7 +384,7 @@ def build_report_context(
         ],
         "levers": levers(folder, labels["deal"]),
         "deal_values": _deal_values(dataset, labels),
-        "votes": _votes(dataset, loaded, labels, figure_format),
+        "votes": _votes(dataset, labels, figure_format, vote_figures or {}),
         "analyses": analysis_sections(folder, fmt=figure_format),
         "diagnostics": diagnostics(dataset),
         "assumptions": appendix_context(loaded)["assumptions"],

@@ -6,8 +6,9 @@ appendix depends on the scenario alone (:mod:`riskmodel.report.printing`). So th
 child as soon as the scenario is loaded; on the machine's other core, the child imports the
 report's libraries and lays out the appendix while the parent samples. When the outcomes are
 computed the parent hands them over in memory (no re-reading of ``results.nc``) and goes on
-saving them; the child draws the figures, renders the page and prints the rest of the PDF,
-and sends both back. The parent writes the two files, after the results, each atomically.
+saving them; the child draws the figures (a second child, forked then, draws two thirds of the
+vote charts meanwhile), renders the page and prints the rest of the PDF, and sends both back.
+The parent writes the two files, after the results, each atomically.
 
 The report is the same, byte for byte, as ``riskmodel report results.nc`` writes from the
 saved file (tests/test_report_worker.py). Where a child cannot be forked safely (not Linux, or
@@ -23,6 +24,7 @@ import sys
 import threading
 import traceback
 import warnings
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,6 +80,13 @@ def can_fork() -> bool:
     return threading.active_count() == 1
 
 
+def _start(process: multiprocessing.process.BaseProcess) -> None:
+    with warnings.catch_warnings():
+        # Python warns of any other thread; only native helpers can run here (see can_fork)
+        warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
+        process.start()
+
+
 def _preload_shared() -> None:
     """Import, before the fork, what the run and the report both load, so the child inherits it.
 
@@ -97,6 +106,76 @@ def _reply(connection: Connection, outcome: tuple[str, Any]) -> None:
         kind, value = outcome
         text = "".join(traceback.format_exception(value)) if isinstance(value, BaseException) else repr(value)
         connection.send((kind, RuntimeError(text)))
+
+
+CHARTS_APART = 2 / 3
+"""Share of the vote charts a second child draws while the first draws the rest of the report's
+figures (its summary and heat map, then the first vote charts): about even work for the two."""
+
+
+def _draw_charts(connection: Connection, dataset: xr.Dataset, votes: list[str]) -> None:
+    from riskmodel.report.context import vote_figure
+
+    try:
+        _reply(connection, ("built", {vote: vote_figure(dataset, vote) for vote in votes}))
+    except BaseException as exc:
+        _reply(connection, ("failed", exc))
+    finally:
+        connection.close()
+
+
+class _ChartsApart(Mapping[str, str]):
+    """Vote charts drawn by a second child, received when first asked for (or drawn here)."""
+
+    def __init__(self, dataset: xr.Dataset, votes: list[str]) -> None:
+        self._dataset, self._votes = dataset, votes
+        self._charts: dict[str, str] | None = None
+        context = multiprocessing.get_context("fork")
+        self._connection, sending = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=_draw_charts, args=(sending, dataset, votes), name="riskmodel-charts", daemon=True
+        )
+        _start(self._process)
+        sending.close()
+
+    def _received(self) -> dict[str, str]:
+        if self._charts is None:
+            try:
+                kind, value = self._connection.recv()
+            except (EOFError, OSError):
+                kind, value = "lost", None
+            self._connection.close()
+            self._process.join()
+            if kind == "failed":
+                raise value
+            if kind == "built":
+                self._charts = value
+            else:  # the second child was lost: the charts are drawn here
+                from riskmodel.report.context import vote_figure
+
+                self._charts = {vote: vote_figure(self._dataset, vote) for vote in self._votes}
+        return self._charts
+
+    def __getitem__(self, vote: str) -> str:
+        return self._received()[vote]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._votes)
+
+    def __len__(self) -> int:
+        return len(self._votes)
+
+    def __contains__(self, vote: object) -> bool:
+        return vote in self._votes
+
+
+def _charts_apart(dataset: xr.Dataset) -> _ChartsApart | None:
+    """Start drawing the last vote charts in a second child, when there are enough to share."""
+    if "support_quantile" not in dataset or not can_fork():
+        return None
+    votes = [str(v) for v in dataset["vote"].to_numpy()]
+    theirs = votes[round(len(votes) * (1 - CHARTS_APART)) :]
+    return _ChartsApart(dataset, theirs) if len(theirs) >= 2 else None
 
 
 def _serve(connection: Connection, loaded: LoadedScenario) -> None:
@@ -123,7 +202,10 @@ def _serve(connection: Connection, loaded: LoadedScenario) -> None:
         from riskmodel.report.build import build_report
 
         dataset, results_file = request
-        built = build_report(dataset, scenario=loaded, results_file=results_file, appendix=appendix)
+        charts = _charts_apart(dataset)
+        built = build_report(
+            dataset, scenario=loaded, results_file=results_file, appendix=appendix, vote_figures=charts
+        )
     except BaseException as exc:
         _reply(connection, ("failed", exc))
     else:
@@ -160,11 +242,9 @@ class ReportWorker:
             context = multiprocessing.get_context("fork")
             parent_end, child_end = context.Pipe()
             process = context.Process(target=_serve, args=(child_end, loaded), name="riskmodel-report")
-            process.daemon = True  # never outlives the run
-            with warnings.catch_warnings():
-                # Python warns of any other thread; only native helpers can run here (see can_fork)
-                warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
-                process.start()
+            # not a daemon, so that it may fork the second child of the vote charts; close()
+            # ends it whatever happens to the run
+            _start(process)
             child_end.close()
             self._process, self._connection = process, parent_end
 
