@@ -180,38 +180,47 @@ def _charts_apart(dataset: xr.Dataset) -> _ChartsApart | None:
 
 def _serve(connection: Connection, loaded: LoadedScenario) -> None:
     """The child: lay out the appendix, wait for the outcomes, build the report, send it back."""
-    appendix: Any = None
-    early: BaseException | None = None
-    try:
-        from riskmodel.report.assumptions import appendix_context
-        from riskmodel.report.printing import print_appendix
+    from riskmodel.collector import collecting_new_objects
 
-        appendix = print_appendix(appendix_context(loaded))
-        import riskmodel.report.build  # noqa: F401 - figures, templates: imported while the parent samples
-    except BaseException as exc:  # reported when the parent asks for the report
-        early = exc
-    try:
-        request = connection.recv()
-    except EOFError:  # the parent has gone (its run failed): nothing to build
-        return
-    if request is None:
-        return
-    try:
-        if early is not None:
-            raise early
-        from riskmodel.report.build import build_report
+    with contextlib.suppress(KeyboardInterrupt), collecting_new_objects():
+        appendix: Any = None
+        early: BaseException | None = None
+        try:
+            from riskmodel.report.assumptions import appendix_context
+            from riskmodel.report.build import build_report
+            from riskmodel.report.printing import print_appendix
+            from riskmodel.report.render import weasyprint_modules
 
-        dataset, results_file = request
-        charts = _charts_apart(dataset)
-        built = build_report(
-            dataset, scenario=loaded, results_file=results_file, appendix=appendix, vote_figures=charts
-        )
-    except BaseException as exc:
-        _reply(connection, ("failed", exc))
-    else:
-        _reply(connection, ("built", built))
-    finally:
-        connection.close()
+            weasyprint_modules()
+            # the imports above are the long-lived heap: collections walk only what comes after
+            with collecting_new_objects():
+                appendix = print_appendix(appendix_context(loaded))
+        except BaseException as exc:  # reported when the parent asks for the report
+            early = exc
+        try:
+            request = connection.recv()
+        except EOFError:  # the parent has gone (its run failed): nothing to build
+            return
+        if request is None:
+            return
+        try:
+            if early is not None:
+                raise early
+            dataset, results_file = request
+            with collecting_new_objects():
+                built = build_report(
+                    dataset,
+                    scenario=loaded,
+                    results_file=results_file,
+                    appendix=appendix,
+                    vote_figures=_charts_apart(dataset),
+                )
+        except BaseException as exc:
+            _reply(connection, ("failed", exc))
+        else:
+            _reply(connection, ("built", built))
+        finally:
+            connection.close()
 
 
 class ReportWorker:
