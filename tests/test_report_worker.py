@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,35 @@ def test_the_worker_reports_the_childs_error(toy_run: dict, tmp_path: Path) -> N
         worker.submit(toy_run["tree"].drop_nodes("outcomes"), results_file=gone)
         with pytest.raises(Exception, match="not riskmodel results"):
             worker.result()
+
+
+def test_a_run_that_fails_leaves_no_child_behind(toy_run: dict) -> None:
+    """A run that ends before its outcomes exist stops both children (the chart child by EOF)."""
+    if not can_fork():
+        pytest.skip("no fork here (not Linux, or another Python thread runs)")
+    psutil = pytest.importorskip("psutil")
+    me = psutil.Process()
+    before = {p.pid for p in me.children(recursive=True)}
+    worker = ReportWorker(toy_run["loaded"])
+    deadline = time.monotonic() + 120
+    while len({p.pid for p in me.children(recursive=True)} - before) < 2:  # the chart child too
+        assert time.monotonic() < deadline, "the report's children did not start"
+        time.sleep(0.05)
+    started = {p.pid for p in me.children(recursive=True)} - before
+    worker.close()
+    deadline = time.monotonic() + 60
+    # by pid: a child whose parent was stopped is no longer among ours, yet may still run
+    while any(_running(pid) for pid in started):
+        assert time.monotonic() < deadline, "a child of the report outlived the run"
+        time.sleep(0.05)
+
+
+def _running(pid: int) -> bool:
+    psutil = pytest.importorskip("psutil")
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def test_the_appendix_pages_are_numbered_apart(toy_run: dict, tmp_path: Path) -> None:

@@ -100,12 +100,16 @@ def _preload_shared() -> None:
 
 
 def _reply(connection: Connection, outcome: tuple[str, Any]) -> None:
+    """Send an outcome back; an exception that cannot be pickled goes as its text."""
     try:
         connection.send(outcome)
-    except Exception:  # an exception that cannot be pickled: send its text
+    except OSError:  # the reader is gone (its run failed): nobody to tell
+        return
+    except Exception:
         kind, value = outcome
         text = "".join(traceback.format_exception(value)) if isinstance(value, BaseException) else repr(value)
-        connection.send((kind, RuntimeError(text)))
+        with contextlib.suppress(OSError):
+            connection.send((kind, RuntimeError(text)))
 
 
 CHARTS_APART = 2 / 3
@@ -113,30 +117,60 @@ CHARTS_APART = 2 / 3
 figures (its summary and heat map, then the first vote charts): about even work for the two."""
 
 
-def _draw_charts(connection: Connection, dataset: xr.Dataset, votes: list[str]) -> None:
+def _their_votes(dataset: xr.Dataset) -> list[str]:
+    """The vote charts the second child draws: the last ones, when there are enough to share."""
+    if "support_quantile" not in dataset:
+        return []
+    votes = [str(v) for v in dataset["vote"].to_numpy()]
+    theirs = votes[round(len(votes) * (1 - CHARTS_APART)) :]
+    return theirs if len(theirs) >= 2 else []
+
+
+def _draw_charts(outcomes_in: Connection, charts_out: Connection, charts_in: Connection) -> None:
+    """The second child: wait for the outcomes, draw its share of the vote charts, send them."""
+    charts_in.close()  # the first child's end
     from riskmodel.report.context import vote_figure
 
     try:
-        _reply(connection, ("built", {vote: vote_figure(dataset, vote) for vote in votes}))
+        dataset, _ = outcomes_in.recv()
+        _reply(charts_out, ("built", {vote: vote_figure(dataset, vote) for vote in _their_votes(dataset)}))
+    except EOFError:  # the run failed before its outcomes existed
+        pass
     except BaseException as exc:
-        _reply(connection, ("failed", exc))
+        _reply(charts_out, ("failed", exc))
     finally:
-        connection.close()
+        outcomes_in.close()
+        charts_out.close()
 
 
 class _ChartsApart(Mapping[str, str]):
-    """Vote charts drawn by a second child, received when first asked for (or drawn here)."""
+    """Vote charts drawn by a second child, received when first asked for (or drawn here).
 
-    def __init__(self, dataset: xr.Dataset, votes: list[str]) -> None:
-        self._dataset, self._votes = dataset, votes
+    The second child is forked once the first has imported matplotlib, before the outcomes
+    exist, and receives them from the run itself: its charts are drawn even while the first
+    child is still laying out the appendix.
+    """
+
+    def __init__(self, outcomes_in: Connection) -> None:
+        self._dataset: xr.Dataset | None = None
+        self._votes: list[str] = []
         self._charts: dict[str, str] | None = None
         context = multiprocessing.get_context("fork")
-        self._connection, sending = context.Pipe(duplex=False)
+        self._connection, charts_out = context.Pipe(duplex=False)
         self._process = context.Process(
-            target=_draw_charts, args=(sending, dataset, votes), name="riskmodel-charts", daemon=True
+            target=_draw_charts,
+            args=(outcomes_in, charts_out, self._connection),
+            name="riskmodel-charts",
+            daemon=True,
         )
         _start(self._process)
-        sending.close()
+        charts_out.close()
+        outcomes_in.close()
+
+    def bind(self, dataset: xr.Dataset) -> _ChartsApart:
+        """The outcomes the second child was sent: its charts are those of their votes."""
+        self._dataset, self._votes = dataset, _their_votes(dataset)
+        return self
 
     def _received(self) -> dict[str, str]:
         if self._charts is None:
@@ -144,8 +178,7 @@ class _ChartsApart(Mapping[str, str]):
                 kind, value = self._connection.recv()
             except (EOFError, OSError):
                 kind, value = "lost", None
-            self._connection.close()
-            self._process.join()
+            self.close()
             if kind == "failed":
                 raise value
             if kind == "built":
@@ -153,8 +186,16 @@ class _ChartsApart(Mapping[str, str]):
             else:  # the second child was lost: the charts are drawn here
                 from riskmodel.report.context import vote_figure
 
+                assert self._dataset is not None  # bind() comes first
                 self._charts = {vote: vote_figure(self._dataset, vote) for vote in self._votes}
         return self._charts
+
+    def close(self) -> None:
+        """Release the pipe and the second child."""
+        self._connection.close()
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
 
     def __getitem__(self, vote: str) -> str:
         return self._received()[vote]
@@ -169,21 +210,20 @@ class _ChartsApart(Mapping[str, str]):
         return vote in self._votes
 
 
-def _charts_apart(dataset: xr.Dataset) -> _ChartsApart | None:
-    """Start drawing the last vote charts in a second child, when there are enough to share."""
-    if "support_quantile" not in dataset or not can_fork():
-        return None
-    votes = [str(v) for v in dataset["vote"].to_numpy()]
-    theirs = votes[round(len(votes) * (1 - CHARTS_APART)) :]
-    return _ChartsApart(dataset, theirs) if len(theirs) >= 2 else None
-
-
-def _serve(connection: Connection, loaded: LoadedScenario) -> None:
+def _serve(
+    connection: Connection,
+    outcomes_in: Connection,
+    parent_ends: tuple[Connection, Connection],
+    loaded: LoadedScenario,
+) -> None:
     """The child: lay out the appendix, wait for the outcomes, build the report, send it back."""
+    for end in parent_ends:  # the run's ends of the pipes: a run that dies must read as EOF here
+        end.close()
     from riskmodel.collector import collecting_new_objects
 
     with contextlib.suppress(KeyboardInterrupt), collecting_new_objects():
         appendix: Any = None
+        charts: _ChartsApart | None = None
         early: BaseException | None = None
         try:
             from riskmodel.report.assumptions import appendix_context
@@ -192,16 +232,17 @@ def _serve(connection: Connection, loaded: LoadedScenario) -> None:
             from riskmodel.report.render import weasyprint_modules
 
             weasyprint_modules()
+            charts = _ChartsApart(outcomes_in)
             # the imports above are the long-lived heap: collections walk only what comes after
             with collecting_new_objects():
                 appendix = print_appendix(appendix_context(loaded))
         except BaseException as exc:  # reported when the parent asks for the report
             early = exc
+        finally:
+            outcomes_in.close()
         try:
             request = connection.recv()
         except EOFError:  # the parent has gone (its run failed): nothing to build
-            return
-        if request is None:
             return
         try:
             if early is not None:
@@ -213,7 +254,7 @@ def _serve(connection: Connection, loaded: LoadedScenario) -> None:
                     scenario=loaded,
                     results_file=results_file,
                     appendix=appendix,
-                    vote_figures=_charts_apart(dataset),
+                    vote_figures=charts.bind(dataset) if charts is not None else None,
                 )
         except BaseException as exc:
             _reply(connection, ("failed", exc))
@@ -221,6 +262,8 @@ def _serve(connection: Connection, loaded: LoadedScenario) -> None:
             _reply(connection, ("built", built))
         finally:
             connection.close()
+            if charts is not None:
+                charts.close()
 
 
 class ReportWorker:
@@ -246,16 +289,23 @@ class ReportWorker:
         self._sender: threading.Thread | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
         self._connection: Connection | None = None
+        self._charts: Connection | None = None
         if can_fork():
             _preload_shared()
             context = multiprocessing.get_context("fork")
             parent_end, child_end = context.Pipe()
-            process = context.Process(target=_serve, args=(child_end, loaded), name="riskmodel-report")
+            outcomes_in, to_charts = context.Pipe(duplex=False)
+            process = context.Process(
+                target=_serve,
+                args=(child_end, outcomes_in, (parent_end, to_charts), loaded),
+                name="riskmodel-report",
+            )
             # not a daemon, so that it may fork the second child of the vote charts; close()
             # ends it whatever happens to the run
             _start(process)
             child_end.close()
-            self._process, self._connection = process, parent_end
+            outcomes_in.close()
+            self._process, self._connection, self._charts = process, parent_end, to_charts
 
     @property
     def forked(self) -> bool:
@@ -277,14 +327,17 @@ class ReportWorker:
             # a request larger than the pipe's buffer blocks until the child reads it, which it
             # does once the appendix is laid out: send from a thread so the parent goes on saving
             self._sender = threading.Thread(
-                target=self._send, args=(self._connection, self._request), daemon=True
+                target=self._send, args=(self._request, self._charts, self._connection), daemon=True
             )
             self._sender.start()
 
     @staticmethod
-    def _send(connection: Connection, request: tuple[xr.Dataset, Path]) -> None:
-        with contextlib.suppress(OSError):  # the child is gone: result() builds the report here
-            connection.send(request)
+    def _send(request: tuple[xr.Dataset, Path], *connections: Connection | None) -> None:
+        # the second child reads at once; the first only when its appendix is laid out
+        for connection in connections:
+            with contextlib.suppress(OSError):  # a child is gone: its part is built without it
+                if connection is not None:
+                    connection.send(request)
 
     def result(self) -> BuiltReport:
         """Wait for the report of the submitted outcomes (built here if the child was lost).
@@ -314,10 +367,11 @@ class ReportWorker:
         return build_report(dataset, scenario=self._loaded, results_file=results_file)
 
     def close(self) -> None:
-        """Stop the child if it is still running (a run that failed) and release the pipe."""
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        """Stop the child if it is still running (a run that failed) and release the pipes."""
+        for connection in (self._connection, self._charts):
+            if connection is not None:
+                connection.close()
+        self._connection = self._charts = None
         if self._process is not None:
             if self._process.is_alive():
                 self._process.terminate()
