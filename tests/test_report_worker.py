@@ -30,6 +30,31 @@ from riskmodel.spec.scenario import load_scenario
 ROOT = Path(__file__).resolve().parents[1]
 
 
+FRESH = "RISKMODEL_TEST_FRESH_PROCESS"
+
+
+def _run_elsewhere(test: str) -> bool:
+    """Run a forking test in a fresh interpreter when this one cannot fork (other threads run).
+
+    Returns True when the test ran (and passed) there; False when it should run here.
+    """
+    if can_fork():
+        return False
+    if sys.platform != "linux" or os.environ.get(FRESH):
+        pytest.skip("no fork here (not Linux, or another Python thread runs)")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{__file__}::{test}"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, **{FRESH: "1"}, PYTHONPATH=str(ROOT)),
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert " passed" in done.stdout and "skipped" not in done.stdout, done.stdout[-2000:]
+    return True
+
+
 @pytest.fixture(scope="module")
 def toy_run(toy_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The toy scenario run as `riskmodel run` runs it: the results tree in memory and saved."""
@@ -58,8 +83,8 @@ def test_the_report_from_memory_is_the_report_from_the_file(toy_run: dict) -> No
 
 
 def test_a_forked_worker_builds_the_same_report(toy_run: dict) -> None:
-    if not can_fork():
-        pytest.skip("no fork here (not Linux, or another Python thread runs)")
+    if _run_elsewhere("test_a_forked_worker_builds_the_same_report"):
+        return
     with ReportWorker(toy_run["loaded"]) as worker:
         assert worker.forked
         worker.submit(toy_run["tree"], results_file=toy_run["path"])
@@ -80,8 +105,8 @@ def test_a_lost_child_is_replaced_by_building_the_report_here(toy_run: dict) -> 
 
 
 def test_the_worker_reports_the_childs_error(toy_run: dict, tmp_path: Path) -> None:
-    if not can_fork():
-        pytest.skip("no fork here (not Linux, or another Python thread runs)")
+    if _run_elsewhere("test_the_worker_reports_the_childs_error"):
+        return
     gone = tmp_path / "gone.nc"  # the folder's analyses are read: a results file in a missing folder is fine
     with ReportWorker(toy_run["loaded"]) as worker:
         worker.submit(toy_run["tree"].drop_nodes("outcomes"), results_file=gone)
@@ -91,8 +116,8 @@ def test_the_worker_reports_the_childs_error(toy_run: dict, tmp_path: Path) -> N
 
 def test_a_run_that_fails_leaves_no_child_behind(toy_run: dict) -> None:
     """A run that ends before its outcomes exist stops both children (the chart child by EOF)."""
-    if not can_fork():
-        pytest.skip("no fork here (not Linux, or another Python thread runs)")
+    if _run_elsewhere("test_a_run_that_fails_leaves_no_child_behind"):
+        return
     psutil = pytest.importorskip("psutil")
     me = psutil.Process()
     before = {p.pid for p in me.children(recursive=True)}
