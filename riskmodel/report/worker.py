@@ -231,8 +231,8 @@ def _serve(
             from riskmodel.report.printing import print_appendix
             from riskmodel.report.render import weasyprint_modules
 
+            charts = _ChartsApart(outcomes_in)  # before WeasyPrint is loaded: it draws no PDF
             weasyprint_modules()
-            charts = _ChartsApart(outcomes_in)
             # the imports above are the long-lived heap: collections walk only what comes after
             with collecting_new_objects():
                 appendix = print_appendix(appendix_context(loaded))
