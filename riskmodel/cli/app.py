@@ -47,6 +47,7 @@ from riskmodel.errors import RiskmodelError
 # Heavy modules (PyMC, numba, xarray …) are imported by the commands that need them, so that
 # `--help`, `--version` and `validate` start fast (tests/test_architecture.py checks it).
 if TYPE_CHECKING:
+    from riskmodel.report.worker import ReportWorker
     from riskmodel.spec.scenario import LoadedScenario
 from riskmodel.spec.names import ALLOW_OUTSIDE_ENV
 
@@ -176,12 +177,6 @@ def run(
     Writes results.nc (an ArviZ DataTree: the outcomes at its root, the sampled model variables
     in its `prior` or `posterior` group) and summary.csv.
     """
-    from riskmodel.io import save_results, write_atomic
-    from riskmodel.pipeline import evaluate_deals, sample_worlds
-    from riskmodel.results.datatree import results_tree
-    from riskmodel.results.netcdf import without_distributed
-    from riskmodel.results.tables import summary_table
-
     if memory_limit is not None:
         os.environ[LIMIT_ENV] = str(parse_size(memory_limit))
     path = scenario if scenario is not None else BUNDLED_EXAMPLE
@@ -191,6 +186,35 @@ def run(
         check_budget(estimate_scenario(loaded, worlds=worlds, replicates=replicates))
     except RiskmodelError as exc:
         raise fail(exc) from None
+    if not report:
+        _run(loaded, path, out_dir, worlds, replicates, seed, chunk_size, as_json, None)
+        return
+    from riskmodel.report.worker import ReportWorker
+
+    # the report's child is forked now, before PyMC, numba and xarray are imported and while
+    # this process runs one thread: it imports the report's libraries while the run samples
+    with ReportWorker(loaded) as worker:
+        _run(loaded, path, out_dir, worlds, replicates, seed, chunk_size, as_json, worker)
+
+
+def _run(
+    loaded: LoadedScenario,
+    path: Path,
+    out_dir: Path,
+    worlds: int,
+    replicates: int,
+    seed: int,
+    chunk_size: int | None,
+    as_json: bool,
+    worker: ReportWorker | None,
+) -> None:
+    """Sample, evaluate, print and save; with a report worker, the report too."""
+    from riskmodel.io import save_results, write_atomic
+    from riskmodel.pipeline import evaluate_deals, sample_worlds
+    from riskmodel.results.datatree import results_tree
+    from riskmodel.results.netcdf import without_distributed
+    from riskmodel.results.tables import summary_table
+
     started = time.perf_counter()
     with progress_bar() as progress:
         posterior = loaded.spec.evidence is not None
@@ -225,8 +249,11 @@ def run(
         emit_json({"title": title, "attrs": dict(results.attrs), "rows": records(shown)})
     else:
         console.print(_format_table(shown, title))
+    tree = results_tree(results, simulation.draws)
+    if worker is not None:  # the child builds the report while this process saves the results
+        worker.submit(tree, results_file=out_dir / "results.nc")
     with without_distributed(), collecting_new_objects():
-        results_path = save_results(results_tree(results, simulation.draws), out_dir / "results.nc")
+        results_path = save_results(tree, out_dir / "results.nc")
         csv_path = write_atomic(out_dir / "summary.csv", lambda tmp: table.to_csv(tmp, index=False))
     out_console.print(
         "P(ratify): share of worlds in which the side ratifies, ± its Monte Carlo standard error.\n"
@@ -255,12 +282,14 @@ def run(
             highlight=False,
         )
     out_console.print(f"Wrote {results_path} and {csv_path} in {elapsed:.1f} s.", highlight=False)
-    if report:
-        from riskmodel.report import write_report
+    if worker is not None:
+        from riskmodel.report.files import write_built
 
-        with status("Writing the report (figures, HTML, PDF)"), collecting_new_objects():
-            # the scenario the run loaded: the report need not parse its file again
-            files = write_report(results_path, scenario=loaded)
+        try:
+            with status("Writing the report (figures, HTML, PDF)"), collecting_new_objects():
+                files = write_built(worker.result(), html=out_dir / "report.html", pdf=out_dir / "report.pdf")
+        except RiskmodelError as exc:
+            raise fail(exc) from None
         for warning in files.warnings:
             errors.print(f"warning: {escape(warning)}", highlight=False)
         out_console.print(f"Wrote {files.html} and {files.pdf}.", highlight=False)

@@ -7,6 +7,7 @@ the schema later appears in the report without a change here.
 
 from __future__ import annotations
 
+import itertools
 import typing
 from collections.abc import Iterator
 from typing import Any
@@ -17,7 +18,7 @@ from riskmodel.spec.priors import Elicited, Fixed
 from riskmodel.spec.scenario import LoadedScenario
 from riskmodel.spec.schema import Scenario
 
-__all__ = ["describe_prior", "prior_rows", "provenance"]
+__all__ = ["appendix_context", "describe_prior", "prior_rows", "provenance"]
 
 _SYMBOLS = {"mu": "μ", "sigma": "σ", "alpha": "α", "beta": "β"}
 _NAMES = {
@@ -202,4 +203,38 @@ def provenance(scenario: LoadedScenario) -> dict[str, Any]:
         "sources": [{"key": key, "text": text} for key, text in spec.sources.items()],
         "entities": entities,
         "member_tables": tables,
+    }
+
+
+def appendix_context(loaded: LoadedScenario | None, title: str | None = None) -> dict[str, Any]:
+    """What the appendix shows: the scenario's priors with their basis, defaults and provenance.
+
+    Parameters
+    ----------
+    loaded
+        The scenario behind the results; None when it could not be loaded (the appendix then
+        says so).
+    title
+        The report's title (the appendix document's ``<title>``); the scenario's by default.
+
+    Returns
+    -------
+    dict
+        ``{"title": ..., "assumptions": ...}``, the keys of the report context the appendix reads.
+    """
+    spec = loaded.spec if loaded is not None else None
+    rows = prior_rows(spec) if spec is not None else []
+    chosen = [r for r in rows if not r["default"]]
+    return {
+        "title": title or (spec.title if spec is not None else None) or "riskmodel report",
+        "assumptions": {
+            "available": loaded is not None,
+            "priors": chosen,
+            "prior_groups": [
+                {"entity": entity, "rows": list(group)}
+                for entity, group in itertools.groupby(chosen, key=lambda r: r["entity"])
+            ],
+            "defaults": [r for r in rows if r["default"]],
+            "provenance": provenance(loaded) if loaded is not None else None,
+        },
     }

@@ -7,9 +7,9 @@ results is re-loaded only for labels, vote rules and the list of assumptions.
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from riskmodel.errors import RiskmodelError
 from riskmodel.io import load_results, package_versions
 from riskmodel.plots.votes import joint_label, plot_risk_summary, plot_vote_distribution
-from riskmodel.report.assumptions import prior_rows, provenance
+from riskmodel.report.assumptions import appendix_context
 from riskmodel.report.diagnostics import diagnostics
 from riskmodel.report.figures import FigureFormat, figure_uri
 from riskmodel.report.overview import (
@@ -35,7 +35,7 @@ from riskmodel.report.sections import analysis_sections
 from riskmodel.results.tables import summary_table
 from riskmodel.spec.scenario import LoadedScenario, load_scenario
 
-__all__ = ["build_report_context", "report_scenario"]
+__all__ = ["build_report_context", "report_scenario", "vote_figure"]
 
 
 FIGURE_DPI = 120
@@ -194,6 +194,11 @@ def _deal_values(results: xr.Dataset, labels: dict[str, dict[str, str]]) -> dict
     }
 
 
+def vote_figure(results: xr.Dataset, vote: str, fmt: FigureFormat = "png") -> str:
+    """One vote's chart (its support per deal against the count needed) as a data URI."""
+    return _vote_figure(results, vote, float(results["vote_needed_full"].sel(vote=vote).item()), fmt)
+
+
 def _vote_figure(results: xr.Dataset, vote: str, needed: float, fmt: FigureFormat) -> str:
     deals = [str(d) for d in results["deal"].to_numpy()][:MAX_VOTE_CHART_DEALS]
     columns = min(3, len(deals))
@@ -217,7 +222,10 @@ def _vote_figure(results: xr.Dataset, vote: str, needed: float, fmt: FigureForma
 
 
 def _votes(
-    results: xr.Dataset, loaded: LoadedScenario | None, labels: dict[str, dict[str, str]], fmt: FigureFormat
+    results: xr.Dataset,
+    labels: dict[str, dict[str, str]],
+    fmt: FigureFormat,
+    drawn: Mapping[str, str],
 ) -> list[dict[str, Any]]:
     detail = "support_quantile" in results
     votes = []
@@ -250,7 +258,9 @@ def _votes(
                 "seats": seats,
                 "needed": needed,
                 "deals": per_deal,
-                "figure": _vote_figure(results, vote, needed, fmt) if detail else None,
+                "figure": (drawn[vote] if vote in drawn else _vote_figure(results, vote, needed, fmt))
+                if detail
+                else None,
             }
         )
     return votes
@@ -288,13 +298,16 @@ def build_report_context(
     scenario: str | Path | LoadedScenario | None = None,
     analyses_dir: str | Path | None = None,
     figure_format: FigureFormat = "png",
+    results_file: str | Path | None = None,
+    vote_figures: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Compute everything the HTML and PDF reports show, from saved results.
 
     Parameters
     ----------
     results
-        A results file (``results.nc``) or a results Dataset.
+        A results file (``results.nc``) or a results Dataset (for results still in memory, see
+        :func:`riskmodel.report.worker.outcomes`).
     scenario
         The scenario file (or loaded scenario) behind the results; by default the file the
         results name in ``attrs["scenario_file"]``. Used for labels, vote rules and the
@@ -304,6 +317,13 @@ def build_report_context(
         ``linkage.nc``); by default the results file's folder.
     figure_format
         ``png`` or ``svg`` figures, embedded as data URIs.
+    results_file
+        Where a results Dataset given in memory is (or is being) saved: the report names it, and
+        its folder is where the analyses and a relative scenario path are looked for. Ignored
+        when ``results`` is a file.
+    vote_figures
+        Vote charts already drawn (:func:`vote_figure`, e.g. in another process), by vote;
+        the others are drawn here.
 
     Returns
     -------
@@ -313,6 +333,7 @@ def build_report_context(
     path: Path | None = None
     if isinstance(results, xr.Dataset):
         dataset = results
+        path = Path(results_file) if results_file is not None else None
     else:
         path = Path(results)
         dataset = load_results(path)
@@ -334,7 +355,6 @@ def build_report_context(
     sides = short_labels([str(s) for s in dataset["side"].to_numpy()], labels["side"])
     no_change = no_change_pairs(dataset, loaded)
     warnings = [*consistency_warnings(dataset, folder), *warnings]
-    rows = prior_rows(spec) if spec is not None else []
     return {
         "title": (spec.title if spec is not None else None)
         or str(_attr(dataset, "scenario_title", "riskmodel report")),
@@ -364,20 +384,9 @@ def build_report_context(
         ],
         "levers": levers(folder, labels["deal"]),
         "deal_values": _deal_values(dataset, labels),
-        "votes": _votes(dataset, loaded, labels, figure_format),
+        "votes": _votes(dataset, labels, figure_format, vote_figures or {}),
         "analyses": analysis_sections(folder, fmt=figure_format),
         "diagnostics": diagnostics(dataset),
-        "assumptions": {
-            "available": loaded is not None,
-            "priors": [r for r in rows if not r["default"]],
-            "prior_groups": [
-                {"entity": entity, "rows": list(group)}
-                for entity, group in itertools.groupby(
-                    (r for r in rows if not r["default"]), key=lambda r: r["entity"]
-                )
-            ],
-            "defaults": [r for r in rows if r["default"]],
-            "provenance": provenance(loaded) if loaded is not None else None,
-        },
+        "assumptions": appendix_context(loaded)["assumptions"],
         "reproduce": _reproduce(dataset, path),
     }

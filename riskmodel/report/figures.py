@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import sys
-from typing import Literal
+from typing import Any, Literal
 
 from matplotlib.figure import Figure
 
@@ -39,7 +39,10 @@ def figure_uri(fig: Figure, *, fmt: FigureFormat = "png", dpi: int = 120) -> str
     buffer = io.BytesIO()
     # No creation date or software tag: the same results give the same bytes.
     metadata = {"Software": None} if fmt == "png" else {"Date": None}
-    fig.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata, facecolor="white")
+    # zlib's fastest level: the same pixels, a file ~4% larger, a quarter less time per figure
+    # (the PDF re-compresses the pixels its own way, so only the HTML is larger)
+    extra: dict[str, Any] = {"pil_kwargs": {"compress_level": 1}} if fmt == "png" else {}
+    fig.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata, facecolor="white", **extra)
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is not None:  # a figure made through pyplot stays registered until closed
         pyplot.close(fig)

@@ -19,7 +19,7 @@ from riskmodel.collector import collecting_new_objects
 from riskmodel.errors import RiskmodelError
 from riskmodel.io import write_atomic
 
-__all__ = ["BIDI_CONTROLS", "inert_text", "print_pdf", "render_html", "render_pdf"]
+__all__ = ["BIDI_CONTROLS", "inert_text", "print_pdf", "render_html", "render_template", "weasyprint_modules"]
 
 BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _BIDI = re.compile(f"[{BIDI_CONTROLS}]")
@@ -65,6 +65,21 @@ def _environment() -> jinja2.Environment:
     return _ENVIRONMENT
 
 
+def render_template(name: str, context: dict[str, Any], *, part: str) -> str:
+    """Render one of the report's templates with the report context.
+
+    Parameters
+    ----------
+    name
+        ``report.html.j2`` (the report) or ``appendix.html.j2`` (the appendix alone).
+    context
+        From :func:`riskmodel.report.build_report_context`.
+    part
+        ``page`` (the whole report), ``main`` (all but the appendix) or ``appendix``.
+    """
+    return _environment().get_template(name).render(**context, part=part)
+
+
 def render_html(context: dict[str, Any]) -> str:
     """Render the report context as one self-contained HTML page.
 
@@ -78,38 +93,14 @@ def render_html(context: dict[str, Any]) -> str:
     str
         The HTML document: inline CSS, figures as data URIs, no scripts, no external links.
     """
-    return _environment().get_template("report.html.j2").render(**context)
-
-
-def render_pdf(context: dict[str, Any], path: str | Path) -> Path:
-    """Print the report context to a PDF file (WeasyPrint, from the same HTML), atomically.
-
-    Parameters
-    ----------
-    context
-        From :func:`riskmodel.report.build_report_context`.
-    path
-        The PDF file to write.
-
-    Returns
-    -------
-    Path
-        The file written.
-
-    Raises
-    ------
-    RiskmodelError
-        When WeasyPrint or its system libraries (Pango) are missing.
-    """
-    _weasyprint()  # a missing WeasyPrint is reported before the page is rendered
-    return print_pdf(render_html(context), path)
+    return render_template("report.html.j2", context, part="page")
 
 
 def print_pdf(html: str, path: str | Path) -> Path:
     """Print an HTML page of :func:`render_html` to a PDF file (WeasyPrint), atomically.
 
-    :func:`riskmodel.report.write_report` renders the page once and hands the same text to the
-    HTML file and to this printer.
+    The report itself is printed in two documents (:mod:`riskmodel.report.printing`); this
+    prints any one page whole.
 
     Parameters
     ----------
@@ -128,7 +119,7 @@ def print_pdf(html: str, path: str | Path) -> Path:
     RiskmodelError
         When WeasyPrint or its system libraries (Pango) are missing.
     """
-    weasyprint, url_fetcher = _weasyprint()
+    weasyprint, url_fetcher = weasyprint_modules()
     document = weasyprint.HTML(
         string=html, base_url=None, url_fetcher=url_fetcher(allowed_protocols={"data"})
     ).render()
@@ -138,7 +129,14 @@ def print_pdf(html: str, path: str | Path) -> Path:
         return write_atomic(path, lambda tmp: document.write_pdf(tmp))
 
 
-def _weasyprint() -> tuple[Any, Any]:
+def weasyprint_modules() -> tuple[Any, Any]:
+    """WeasyPrint and its URL fetcher class, imported when first needed.
+
+    Raises
+    ------
+    RiskmodelError
+        When WeasyPrint or its system libraries (Pango) are missing.
+    """
     try:
         import weasyprint
         from weasyprint.urls import URLFetcher
