@@ -158,7 +158,14 @@ def test_scenario_model_from_the_cli_keeps_the_json_keys(tmp_path: Path) -> None
     assert (data["n_members"], data["actual_yea"]) == (100, 76)
     assert set(data["baselines"]) == {"party_line", "nominate_logistic"}
     probs = [row["prob"] for row in data["member_forecasts"]]
-    assert all(0.0 <= p <= 1.0 for p in probs)
+    if data["convergence_gate"] == "passed":
+        assert all(0.0 <= p <= 1.0 for p in probs)
+    else:  # a failed fit's numbers are withheld and kept apart for diagnosis
+        assert data["brier"] is None and all(p is None for p in probs)
+        assert all(0.0 <= p <= 1.0 for p in data["failed_fit_diagnostics"]["member_probs"])
+    assert data["fit_diagnostics"]["target_accept"] == pytest.approx(
+        0.9 + 0.05 * (data["refits"] > 0) + 0.025 * (data["refits"] > 1)
+    )
 
 
 @needs_data
@@ -179,3 +186,34 @@ def test_the_suite_on_dask_is_bit_identical_to_serial() -> None:
         remote = run_suite(DATA, votes, scheduler=cluster.scheduler_address, **options)  # type: ignore[arg-type]
     assert [r["vote_id"] for r in remote] == votes
     assert json.dumps(serial, sort_keys=True, default=str) == json.dumps(remote, sort_keys=True, default=str)
+
+
+def test_a_refit_takes_smaller_steps_and_the_scenario_says_so(tmp_path: Path) -> None:
+    from riskmodel.backtest.scenario_runner import refit_target_accept
+
+    assert [refit_target_accept(0.9, k) for k in range(3)] == pytest.approx([0.9, 0.95, 0.975])
+    assert ScenarioSettings().target_accept == 0.9
+
+
+@needs_data
+def test_the_written_scenario_carries_the_fits_target_accept(tester_103: Backtester, tmp_path: Path) -> None:
+    plan = plan_scenario(tester_103.trade, load_agreements(), "s329-103.1994")
+    scenario = load_scenario(write_scenario(plan, tmp_path, target_accept=0.95))
+    assert scenario.spec.evidence is not None and scenario.spec.evidence.target_accept == 0.95
+
+
+def test_sample_posterior_takes_smaller_steps_at_a_higher_target_accept() -> None:
+    import pymc as pm
+
+    from riskmodel.inference.sampling import sample_posterior
+
+    with pm.Model() as model:
+        pm.Normal("x", 0.0, 1.0, shape=3)
+    step = {}
+    for accept in (0.6, 0.99):
+        fit = sample_posterior(model, draws=100, tune=200, chains=1, seed=1, target_accept=accept)
+        step[accept] = float(fit["sample_stats"]["step_size"].mean())
+    # on a standard normal the adapted step shrinks sharply as the target acceptance nears 1
+    assert step[0.99] < 0.6 * step[0.6]
+    with pytest.raises(ValueError, match="target_accept"):
+        sample_posterior(model, draws=100, target_accept=1.0)

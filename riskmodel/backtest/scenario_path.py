@@ -211,6 +211,7 @@ def write_scenario(
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 2,
+    target_accept: float = 0.8,
 ) -> Path:
     """Write the plan as a scenario (``scenario.yaml``, ``members.csv``, ``earlier_votes.csv``)."""
     folder = Path(folder)
@@ -280,6 +281,7 @@ def write_scenario(
             "draws": draws,
             "tune": tune,
             "chains": chains,
+            "target_accept": target_accept,
             "earlier_deals": [
                 {
                     "side": "us",
