@@ -99,6 +99,18 @@ _SPREAD = {
 _SHOCK = 0.1
 _COMMON_SHOCK = {"dist": "half_normal", "sigma": 0.2}
 _VALENCE = _normal(0.0, 0.1)
+# Ideology (rule written before any forecast with it was scored): each member's ideal point
+# from the chamber's roll calls of the congress before the day
+# (:func:`riskmodel.backtest.ideology.ideal_points_before`) loads onto ``opening`` — every
+# deal in the record book moves it, so it is where a member's general stance on trade shows —
+# with a correlation per party learned from the earlier deals (uniform on [−1, 1], no lean
+# assumed). How far members of a party spread on ``opening`` is learned too (half-normal with
+# σ 0.5, in the issue's 0–1 units): with the spread fixed at 0.3, ideology could move a
+# member's net gain by at most about one member shock per standard deviation, whatever the
+# earlier votes said.
+_IDEOLOGY_ISSUE = "opening"
+_IDEOLOGY_LOADING = {"dist": "uniform", "lower": -1.0, "upper": 1.0}
+_OPENING_SPREAD = {"dist": "half_normal", "sigma": 0.5}
 
 
 def agreement_terms(record: Agreement, chamber: str) -> tuple[dict[str, float], dict[str, float]]:
@@ -142,6 +154,8 @@ class ScenarioPlan:
     earlier: pd.DataFrame  # the evidence votes: vote_id, label, date, chamber
     earlier_rows: pd.DataFrame  # vote_id, person_key, party, state, yea
     terms: dict[str, tuple[dict[str, float], dict[str, float]]]  # vote_id → (deal, reversion)
+    # member_id → ideal point from the chamber's roll calls before the day (missing: none)
+    ideology: pd.Series | None = None
 
 
 def plan_scenario(
@@ -218,14 +232,19 @@ def write_scenario(
     folder.mkdir(parents=True, exist_ok=True)
     chamber = _chamber_of(plan.vote_id)
     roster = plan.roster
-    pd.DataFrame(
+    table = pd.DataFrame(
         {
             "name": [f"m_{k}" for k in roster["person_key"]],
             "bloc": [_bloc(p) for p in roster["party"]],
             "state": roster["state"],
             "person_key": roster["person_key"],
         }
-    ).to_csv(folder / "members.csv", index=False)
+    )
+    with_ideology = plan.ideology is not None and bool(plan.terms)
+    if with_ideology:
+        assert plan.ideology is not None
+        table["ideology"] = roster["member_id"].map(plan.ideology).round(6).to_numpy()
+    table.to_csv(folder / "members.csv", index=False)
     rows = plan.earlier_rows
     pd.DataFrame(
         {
@@ -242,7 +261,7 @@ def write_scenario(
         {
             "name": name,
             "ideal": PRIORS[name]["ideal"],
-            "spread": _SPREAD,
+            "spread": {**_SPREAD, _IDEOLOGY_ISSUE: _OPENING_SPREAD} if with_ideology else _SPREAD,
             "valence": _VALENCE,
             "common_shock": _COMMON_SHOCK,
         }
@@ -292,6 +311,17 @@ def write_scenario(
                 }
             ],
         }
+        if with_ideology:
+            spec["evidence"]["ideology"] = [
+                {
+                    "side": "us",
+                    "chamber": chamber,
+                    "column": "ideology",
+                    "issue": _IDEOLOGY_ISSUE,
+                    "loading": _IDEOLOGY_LOADING,
+                    "source": "1-D IRT mode from the chamber's roll calls of the congress before the day",
+                }
+            ]
     path = folder / "scenario.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path

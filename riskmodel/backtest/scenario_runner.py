@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from riskmodel.backtest.agreements import AgreementBook, load_agreements
+from riskmodel.backtest.ideology import ideal_points_before
 from riskmodel.backtest.posterior import posterior_worlds
 from riskmodel.backtest.runner import Backtester, VoteForecast, rule_of_requirement
 from riskmodel.backtest.scenario_path import plan_scenario, write_scenario
@@ -51,6 +52,7 @@ class ScenarioSettings:
     # 0.9 rather than the samplers' 0.8: the backtest fits of the previous model diverged at
     # 0.8 (2–29 divergent transitions per fit); a convergence setting, not a prior
     target_accept: float = 0.9
+    ideology: bool = True
 
 
 def refit_target_accept(first: float, attempt: int) -> float:
@@ -89,6 +91,13 @@ def forecast_by_scenario(
     target = tester.target(vote_id)
     shuffle = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
     plan = plan_scenario(tester.trade, book, vote_id, shuffle=shuffle)
+    if s.ideology:
+        day = target["date"].normalize()
+        chamber = str(target["chamber"])
+        plan.ideology = ideal_points_before(tester.archive, int(target["congress"]), chamber, day)
+        tester.log(
+            f"{vote_id}: ideal points of {len(plan.ideology)} members from roll calls before {day.date()}"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(keep_dir) if keep_dir is not None else Path(tmp)
         draws, tune, attempt = s.draws, s.tune, 0
@@ -138,7 +147,10 @@ def forecast_by_scenario(
         trade_gate=gate,
         extra={
             "model": "scenario",
-            "irt_gate": "not used (no IRT input in the scenario path yet)",
+            "irt_gate": "not used (ideal points are a posterior mode, not a sampled fit)",
+            "ideal_points": 0
+            if plan.ideology is None
+            else int(plan.roster["member_id"].isin(plan.ideology.index).sum()),
             "earlier_votes": len(plan.earlier),
             "fit_draws": draws,
             "refits": attempt,

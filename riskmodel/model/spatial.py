@@ -31,7 +31,14 @@ from riskmodel.model import variables as mv
 from riskmodel.model.gain_graph import member_net_gain
 from riskmodel.model.layout import Layout
 
-__all__ = ["STRONG_VOTE", "deal_vote_gain", "earlier_votes_loglik", "vote_common_shocks"]
+__all__ = [
+    "STRONG_VOTE",
+    "deal_vote_gain",
+    "earlier_votes_loglik",
+    "ideology_loglik",
+    "standardise_within",
+    "vote_common_shocks",
+]
 
 # members per party above which a recorded vote pins down the party's shock (centred draws)
 STRONG_VOTE = 10
@@ -155,3 +162,34 @@ def vote_common_shocks(
         order.extend(weak)
     totals = pt.concatenate(pieces, axis=0)[np.argsort(np.asarray(order))]
     return totals[vote, cell_of_row]
+
+
+def standardise_within(
+    values: npt.NDArray[np.float64], group: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
+    """``values`` centred and scaled to unit SD within each group (NaN where a group has < 3 or no spread).
+
+    The ideology input is standardised per bloc, so that its loading is a correlation with the
+    member's standardised issue position, whatever the scale of the ideal points given.
+    """
+    out = np.full(len(values), np.nan)
+    for g in np.unique(group):
+        rows = np.flatnonzero((group == g) & np.isfinite(values))
+        if len(rows) < 3:
+            continue
+        spread = values[rows].std()
+        if spread > 0:
+            out[rows] = (values[rows] - values[rows].mean()) / spread
+    return out
+
+
+def ideology_loglik(z: Any, x: npt.NDArray[np.float64], loading: Any) -> Any:
+    """Σ log N(x; ρ·z, 1 − ρ²): standardised ideal points ``x`` given standardised positions ``z``.
+
+    With ``z ~ N(0, 1)`` (the model's prior on ``member_z``) this makes ``(z, x)`` standard
+    bivariate normal with correlation ρ (``loading``, one per row): conditioning on ``x`` gives
+    ``z | x ~ N(ρ·x, 1 − ρ²)`` — the position is loading × ideal point plus the member's own
+    part. Written as a likelihood of the ideal points, the prior on ``z`` is left as it is.
+    """
+    sd = pt.sqrt(1.0 - loading**2)
+    return pt.sum(pm.logp(pm.Normal.dist(loading * z, sd), x))
