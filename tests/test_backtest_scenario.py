@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from riskmodel.backtest.agreements import AgreementBook, load_agreements
 from riskmodel.backtest.runner import Backtester, BacktestSettings
 from riskmodel.backtest.scenario_path import plan_scenario, write_scenario
-from riskmodel.backtest.scenario_runner import ScenarioSettings, forecast_by_scenario
+from riskmodel.backtest.scenario_runner import ScenarioSettings, forecast_by_scenario, refit_target_accept
 from riskmodel.cli.app import app
 from riskmodel.errors import RiskmodelError
 from riskmodel.model import variables as mv
@@ -61,7 +61,7 @@ def test_the_scenario_learns_the_shocks_a_vote_shares(tester_103: Backtester, tm
     n_votes = len(plan.earlier)
     # one total per party and vote: centred where the vote pins it down (the Senate's NAFTA
     # vote), non-centred where few of these senators voted (their House NAFTA vote)
-    assert model["earlier0_shock_t"].type.shape == (1, 2)
+    assert model["earlier0_shock_level"].type.shape == (1, 2)
     assert model["earlier0_shock_z"].type.shape == (n_votes - 1, 2)
 
 
@@ -163,9 +163,7 @@ def test_scenario_model_from_the_cli_keeps_the_json_keys(tmp_path: Path) -> None
     else:  # a failed fit's numbers are withheld and kept apart for diagnosis
         assert data["brier"] is None and all(p is None for p in probs)
         assert all(0.0 <= p <= 1.0 for p in data["failed_fit_diagnostics"]["member_probs"])
-    assert data["fit_diagnostics"]["target_accept"] == pytest.approx(
-        0.9 + 0.05 * (data["refits"] > 0) + 0.025 * (data["refits"] > 1)
-    )
+    assert data["fit_diagnostics"]["target_accept"] == refit_target_accept(0.95, data["refits"])
 
 
 @needs_data
@@ -189,10 +187,9 @@ def test_the_suite_on_dask_is_bit_identical_to_serial() -> None:
 
 
 def test_a_refit_takes_smaller_steps_and_the_scenario_says_so(tmp_path: Path) -> None:
-    from riskmodel.backtest.scenario_runner import refit_target_accept
-
     assert [refit_target_accept(0.9, k) for k in range(3)] == pytest.approx([0.9, 0.95, 0.975])
-    assert ScenarioSettings().target_accept == 0.9
+    assert refit_target_accept(0.95, 3) == 0.99  # never above the schema's bound
+    assert ScenarioSettings().target_accept == 0.95
 
 
 @needs_data

@@ -292,9 +292,15 @@ def test_common_shocks_of_earlier_votes_share_the_scenarios_scales(tmp_path: Pat
         )
     point = model.initial_point(random_seed=3)
     shock = np.random.default_rng(4).normal(size=(2, 2))
-    point["earlier0_shock_t"], point["earlier0_shock_z"] = shock[:1] * 0.2, shock[1:]
     dem, rep, house = 0.15, 0.3, 0.05
     point["prior_half_normal_log__"] = np.log([dem, rep, house])
+    # the centred vote draws each party's level: the gain its members share (that of a member
+    # at the party's ideal point, member_z = 0) plus the party's total shock
+    at_ideal = model.compile_fn(
+        model.replace_rvs_by_values([gains]), inputs=model.value_vars, on_unused_input="ignore"
+    )({**point, "member_z": np.zeros_like(point["member_z"])})[0]
+    shared = at_ideal[0, [0, N_PER_BLOC]]
+    point["earlier0_shock_level"], point["earlier0_shock_z"] = shared + shock[:1] * 0.2, shock[1:]
     order = list(model.coords["prior_half_normal_param"])
     assert order == [
         "bloc_common_shock[us.dem]",
@@ -317,7 +323,7 @@ def test_common_shocks_of_earlier_votes_share_the_scenarios_scales(tmp_path: Pat
     assert float(loglik) == pytest.approx(expected, rel=1e-6)
     assert abs(expected - independent) > 1.0  # the shocks at this point do move the likelihood
     # the centred vote's totals have that covariance
-    logp = model.compile_logp(vars=[model["earlier0_shock_t"]])(point)
+    logp = model.compile_logp(vars=[model["earlier0_shock_level"]])(point)
     assert float(logp) == pytest.approx(
         stats.multivariate_normal(np.zeros(2), cov).logpdf(totals[0]), rel=1e-6
     )

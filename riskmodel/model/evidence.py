@@ -40,6 +40,7 @@ from riskmodel.model.spatial import (
     deal_vote_gain,
     earlier_votes_loglik,
     ideology_loglik,
+    member_deviation_gain,
     standardise_within,
     vote_common_shocks,
 )
@@ -284,7 +285,7 @@ def _add_earlier_deals(model: pm.Model, layout: Layout, item: EarlierDeals, k: i
     }
     side = layout.sides.index(item.side)
     by_vote = {str(v): rows for v, rows in votes.groupby("vote_id", sort=False)}
-    gains, scales, yeas, members_of, vote_of = [], [], [], [], []
+    gains, centres, scales, yeas, members_of, vote_of = [], [], [], [], [], []
     with model:
         for j, earlier in enumerate(item.deals):
             if earlier.vote_id not in by_vote:
@@ -306,9 +307,9 @@ def _add_earlier_deals(model: pm.Model, layout: Layout, item: EarlierDeals, k: i
             point = reversion.copy()
             for issue, value in earlier.deal.items():
                 point[layout.issues.index(issue)] = value
-            gains.append(
-                deal_vote_gain(model, layout, layout.to_unit(point), layout.to_unit(reversion), index)
-            )
+            unit = (layout.to_unit(point), layout.to_unit(reversion))
+            gains.append(deal_vote_gain(model, layout, *unit, index))
+            centres.append(gains[-1] - member_deviation_gain(model, layout, *unit, index))
             scales.append(model[mv.CHAMBER_SHOCK_SCALE][layout.member_chamber[index]])
             yeas.append(rows["vote"].to_numpy()[keep])
             members_of.append(index)
@@ -322,7 +323,7 @@ def _add_earlier_deals(model: pm.Model, layout: Layout, item: EarlierDeals, k: i
             )
         index = np.concatenate(members_of)
         common = vote_common_shocks(
-            model, layout, index, np.concatenate(vote_of), len(gains), prefix=f"earlier{k}"
+            model, layout, index, np.concatenate(vote_of), len(gains), f"earlier{k}", pt.concatenate(centres)
         )
         gain = pt.concatenate(gains) + common
         loglik = earlier_votes_loglik(gain, pt.concatenate(scales), np.concatenate(yeas))

@@ -36,6 +36,7 @@ __all__ = [
     "deal_vote_gain",
     "earlier_votes_loglik",
     "ideology_loglik",
+    "member_deviation_gain",
     "standardise_within",
     "vote_common_shocks",
 ]
@@ -69,6 +70,26 @@ def deal_vote_gain(
     return gain + model[mv.BLOC_VALENCE][bloc]
 
 
+def member_deviation_gain(
+    model: pm.Model,
+    layout: Layout,
+    deal: npt.NDArray[np.float64],
+    reversion: npt.NDArray[np.float64],
+    index: npt.NDArray[np.int64],
+) -> Any:
+    """The part of Δ_i owed to member ``i``'s own departure from its bloc's ideal point.
+
+    Own utility's gain U(x) − U(q) is linear in the ideal point θ (the quadratic terms in θ
+    cancel): ``Σ_k 2·w_k·(x_k − q_k)·θ_k`` plus terms free of θ (link terms add pair-wise
+    ones, left out here). This is that sum at ``θ_i − θ_bloc``; Δ_i minus it is the gain every
+    member of the bloc shares on the vote (:func:`vote_common_shocks` centres on it).
+    """
+    bloc = layout.member_bloc[index]
+    departure = (model[mv.MEMBER_IDEAL][index] - model[mv.BLOC_IDEAL][bloc]) / layout.issue_span
+    slope = 2.0 * model[mv.BLOC_SALIENCE][bloc] * (deal - reversion)[None, :]
+    return pt.sum(slope * departure, axis=-1)
+
+
 def earlier_votes_loglik(gain: Any, shock_scale: Any, yea: Any) -> Any:
     """Σ log P(recorded vote): P(yea) = Φ(gain / shock_scale), computed as log Φ(±z) for stability.
 
@@ -87,6 +108,7 @@ def vote_common_shocks(
     vote: npt.NDArray[np.int64],
     n_votes: int,
     prefix: str,
+    centre: Any = None,
 ) -> Any:
     """The common shocks of recorded votes: ``(n,)`` the sum each row's member shared in its vote.
 
@@ -114,6 +136,14 @@ def vote_common_shocks(
         Number of distinct votes.
     prefix
         Name of the standardised shocks: ``{prefix}_shock_z``, ``(n_votes, blocs of the rows)``.
+    centre
+        ``(n,)`` optional: the part of each row's net gain that its bloc shares on the vote
+        (e.g. Δ_i minus :func:`member_deviation_gain`). Centred draws are then made of the
+        *level* ``centre + total`` (``{prefix}_shock_level``, centred on the first row's
+        ``centre`` of each vote and bloc) rather than of the total (``{prefix}_shock_t``): the
+        same model, but where a vote pins down each party's level the party's valence and
+        ideal point no longer trade off against every one of its vote shocks (hierarchical
+        centring, Gelfand, Sahu & Carlin 1995).
 
     Returns
     -------
@@ -152,7 +182,15 @@ def vote_common_shocks(
     weak = np.flatnonzero(counts.min(axis=1) < STRONG_VOTE)
     pieces: list[Any] = []
     order: list[int] = []
-    if len(strong):
+    if len(strong) and centre is not None:
+        first_row = np.array(
+            [[np.flatnonzero((vote == v) & (cell_of_row == c))[0] for c in range(len(cells))] for v in strong]
+        )
+        mu = pt.as_tensor_variable(centre)[first_row]
+        level = pm.MvNormal(f"{prefix}_shock_level", mu=mu, chol=chol, shape=(len(strong), len(cells)))
+        pieces.append(level - mu)
+        order.extend(strong)
+    elif len(strong):
         mu = np.zeros(len(cells))
         pieces.append(pm.MvNormal(f"{prefix}_shock_t", mu=mu, chol=chol, shape=(len(strong), len(cells))))
         order.extend(strong)
