@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -214,3 +215,30 @@ def test_sample_posterior_takes_smaller_steps_at_a_higher_target_accept() -> Non
     assert step[0.99] < 0.6 * step[0.6]
     with pytest.raises(ValueError, match="target_accept"):
         sample_posterior(model, draws=100, target_accept=1.0)
+
+
+@needs_data
+def test_ideal_points_come_only_from_earlier_roll_calls_and_put_republicans_right(
+    tester_103: Backtester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from riskmodel.backtest.ideology import ideal_points_before
+
+    day = tester_103.target("s329-103.1994")["date"].normalize()
+    ideal = ideal_points_before(tester_103.archive, 103, "s", day)
+    party = tester_103.archive.member_votes(103).drop_duplicates("member_id").set_index("member_id")["party"]
+    assert len(ideal) >= 95
+    of = party.reindex(ideal.index)
+    # standardised over the chamber, the parties sit apart: Republicans on the positive side
+    assert ideal[of == "R"].mean() > 0.5 and ideal[of == "D"].mean() < -0.5
+    original = tester_103.archive.member_votes
+
+    def reversed_from_the_day(congress: int):  # type: ignore[no-untyped-def]
+        votes = original(congress).copy()
+        later = (votes["date"] >= day) & votes["vote"].notna()
+        votes.loc[later, "vote"] = 1 - votes.loc[later, "vote"]
+        return votes
+
+    monkeypatch.setattr(tester_103.archive, "member_votes", reversed_from_the_day)
+    pd.testing.assert_series_equal(ideal_points_before(tester_103.archive, 103, "s", day), ideal)
+    # before the congress's first roll calls there is nothing to place members with
+    assert ideal_points_before(tester_103.archive, 103, "s", pd.Timestamp("1993-01-01", tz=day.tz)).empty

@@ -94,7 +94,7 @@ def forecast_by_scenario(
     target = tester.target(vote_id)
     shuffle = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
     plan = plan_scenario(tester.trade, book, vote_id, shuffle=shuffle)
-    if s.ideology:
+    if s.ideology and plan.terms:  # nothing to learn a loading from without earlier deals
         day = target["date"].normalize()
         chamber = str(target["chamber"])
         plan.ideology = ideal_points_before(tester.archive, int(target["congress"]), chamber, day)
