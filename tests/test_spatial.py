@@ -15,6 +15,7 @@ from scipy import stats
 
 from riskmodel.errors import ScenarioError
 from riskmodel.inference.sampling import draw_prior, sample_posterior
+from riskmodel.model import spatial
 from riskmodel.model import variables as mv
 from riskmodel.model.evidence import add_evidence
 from riskmodel.model.layout import build_layout
@@ -261,9 +262,13 @@ def test_unknown_vote_and_issue_are_named(tmp_path: Path) -> None:
         add_evidence(build_model(layout), layout, scenario.spec.evidence)
 
 
-def test_common_shocks_of_earlier_votes_share_the_scenarios_scales(tmp_path: Path) -> None:
+def test_common_shocks_of_earlier_votes_share_the_scenarios_scales(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # each earlier vote adds the chamber's and the member's party's shock to every member's
-    # gain, with the scale variables the engine draws the target's common shocks from
+    # gain, with the scale variables the engine draws the target's common shocks from; one
+    # strong vote is drawn centred here (by default that takes five)
+    monkeypatch.setattr(spatial, "CENTRED_VOTES", 1)
     shared = "common_shock: {{dist: half_normal, sigma: 0.2}}"
     text = SCENARIO.replace("shock_scale:", f"{shared}\n        shock_scale:").replace(
         "            spread:", f"            {shared}\n            spread:"

@@ -32,6 +32,7 @@ from riskmodel.model.gain_graph import member_net_gain
 from riskmodel.model.layout import Layout
 
 __all__ = [
+    "CENTRED_VOTES",
     "STRONG_VOTE",
     "deal_vote_gain",
     "earlier_votes_loglik",
@@ -43,6 +44,8 @@ __all__ = [
 
 # members per party above which a recorded vote pins down the party's shock (centred draws)
 STRONG_VOTE = 10
+# strong votes needed before they are drawn centred (fewer inform the shock scales too little)
+CENTRED_VOTES = 5
 
 
 def deal_vote_gain(
@@ -179,7 +182,12 @@ def vote_common_shocks(
     counts = np.zeros((n_votes, len(cells)), dtype=np.int64)
     np.add.at(counts, (vote, cell_of_row), 1)
     strong = np.flatnonzero(counts.min(axis=1) >= STRONG_VOTE)
-    weak = np.flatnonzero(counts.min(axis=1) < STRONG_VOTE)
+    if len(strong) < CENTRED_VOTES:
+        # ... but the centred draws' scale is then learned from those few votes alone: a scale
+        # the data barely inform, with shocks centred on it, is Neal's funnel (the fits with
+        # one or two earlier votes diverged), so every vote is drawn non-centred
+        strong = strong[:0]
+    weak = np.setdiff1d(np.arange(n_votes), strong)
     pieces: list[Any] = []
     order: list[int] = []
     if len(strong) and centre is not None:
