@@ -7,13 +7,14 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from riskmodel.backtest.agreements import AgreementBook, load_agreements
 from riskmodel.backtest.runner import Backtester, BacktestSettings
 from riskmodel.backtest.scenario_path import plan_scenario, write_scenario
-from riskmodel.backtest.scenario_runner import ScenarioSettings, forecast_by_scenario
+from riskmodel.backtest.scenario_runner import ScenarioSettings, forecast_by_scenario, refit_target_accept
 from riskmodel.cli.app import app
 from riskmodel.errors import RiskmodelError
 from riskmodel.model import variables as mv
@@ -59,10 +60,10 @@ def test_the_scenario_learns_the_shocks_a_vote_shares(tester_103: Backtester, tm
     assert model[mv.CHAMBER_COMMON_SHOCK] in model.deterministics
     assert model[mv.BLOC_COMMON_SHOCK] in model.deterministics
     n_votes = len(plan.earlier)
-    # one total per party and vote: centred where the vote pins it down (the Senate's NAFTA
-    # vote), non-centred where few of these senators voted (their House NAFTA vote)
-    assert model["earlier0_shock_t"].type.shape == (1, 2)
-    assert model["earlier0_shock_z"].type.shape == (n_votes - 1, 2)
+    # one total per party and vote; two earlier votes inform the scales too little for
+    # centred draws (the Senate's NAFTA vote would pin its totals down): all non-centred
+    assert model["earlier0_shock_z"].type.shape == (n_votes, 2)
+    assert "earlier0_shock_level" not in model.named_vars
 
 
 @needs_data
@@ -158,7 +159,12 @@ def test_scenario_model_from_the_cli_keeps_the_json_keys(tmp_path: Path) -> None
     assert (data["n_members"], data["actual_yea"]) == (100, 76)
     assert set(data["baselines"]) == {"party_line", "nominate_logistic"}
     probs = [row["prob"] for row in data["member_forecasts"]]
-    assert all(0.0 <= p <= 1.0 for p in probs)
+    if data["convergence_gate"] == "passed":
+        assert all(0.0 <= p <= 1.0 for p in probs)
+    else:  # a failed fit's numbers are withheld and kept apart for diagnosis
+        assert data["brier"] is None and all(p is None for p in probs)
+        assert all(0.0 <= p <= 1.0 for p in data["failed_fit_diagnostics"]["member_probs"])
+    assert data["fit_diagnostics"]["target_accept"] == refit_target_accept(0.95, data["refits"])
 
 
 @needs_data
@@ -179,3 +185,60 @@ def test_the_suite_on_dask_is_bit_identical_to_serial() -> None:
         remote = run_suite(DATA, votes, scheduler=cluster.scheduler_address, **options)  # type: ignore[arg-type]
     assert [r["vote_id"] for r in remote] == votes
     assert json.dumps(serial, sort_keys=True, default=str) == json.dumps(remote, sort_keys=True, default=str)
+
+
+def test_a_refit_takes_smaller_steps_and_the_scenario_says_so(tmp_path: Path) -> None:
+    assert [refit_target_accept(0.9, k) for k in range(3)] == pytest.approx([0.9, 0.95, 0.975])
+    assert refit_target_accept(0.95, 3) == 0.99  # never above the schema's bound
+    assert ScenarioSettings().target_accept == 0.95
+
+
+@needs_data
+def test_the_written_scenario_carries_the_fits_target_accept(tester_103: Backtester, tmp_path: Path) -> None:
+    plan = plan_scenario(tester_103.trade, load_agreements(), "s329-103.1994")
+    scenario = load_scenario(write_scenario(plan, tmp_path, target_accept=0.95))
+    assert scenario.spec.evidence is not None and scenario.spec.evidence.target_accept == 0.95
+
+
+def test_sample_posterior_takes_smaller_steps_at_a_higher_target_accept() -> None:
+    import pymc as pm
+
+    from riskmodel.inference.sampling import sample_posterior
+
+    with pm.Model() as model:
+        pm.Normal("x", 0.0, 1.0, shape=3)
+    step = {}
+    for accept in (0.6, 0.99):
+        fit = sample_posterior(model, draws=100, tune=200, chains=1, seed=1, target_accept=accept)
+        step[accept] = float(fit["sample_stats"]["step_size"].mean())
+    # on a standard normal the adapted step shrinks sharply as the target acceptance nears 1
+    assert step[0.99] < 0.6 * step[0.6]
+    with pytest.raises(ValueError, match="target_accept"):
+        sample_posterior(model, draws=100, target_accept=1.0)
+
+
+@needs_data
+def test_ideal_points_come_only_from_earlier_roll_calls_and_put_republicans_right(
+    tester_103: Backtester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from riskmodel.backtest.ideology import ideal_points_before
+
+    day = tester_103.target("s329-103.1994")["date"].normalize()
+    ideal = ideal_points_before(tester_103.archive, 103, "s", day)
+    party = tester_103.archive.member_votes(103).drop_duplicates("member_id").set_index("member_id")["party"]
+    assert len(ideal) >= 95
+    of = party.reindex(ideal.index)
+    # standardised over the chamber, the parties sit apart: Republicans on the positive side
+    assert ideal[of == "R"].mean() > 0.5 and ideal[of == "D"].mean() < -0.5
+    original = tester_103.archive.member_votes
+
+    def reversed_from_the_day(congress: int):  # type: ignore[no-untyped-def]
+        votes = original(congress).copy()
+        later = (votes["date"] >= day) & votes["vote"].notna()
+        votes.loc[later, "vote"] = 1 - votes.loc[later, "vote"]
+        return votes
+
+    monkeypatch.setattr(tester_103.archive, "member_votes", reversed_from_the_day)
+    pd.testing.assert_series_equal(ideal_points_before(tester_103.archive, 103, "s", day), ideal)
+    # before the congress's first roll calls there is nothing to place members with
+    assert ideal_points_before(tester_103.archive, 103, "s", pd.Timestamp("1993-01-01", tz=day.tz)).empty

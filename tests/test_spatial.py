@@ -15,11 +15,12 @@ from scipy import stats
 
 from riskmodel.errors import ScenarioError
 from riskmodel.inference.sampling import draw_prior, sample_posterior
+from riskmodel.model import spatial
 from riskmodel.model import variables as mv
 from riskmodel.model.evidence import add_evidence
 from riskmodel.model.layout import build_layout
 from riskmodel.model.priors import build_model
-from riskmodel.model.spatial import deal_vote_gain, earlier_votes_loglik
+from riskmodel.model.spatial import deal_vote_gain, earlier_votes_loglik, ideology_loglik, standardise_within
 from riskmodel.spec.scenario import load_scenario
 from riskmodel.worlds.arrays import deal_features
 from riskmodel.worlds.build import make_worlds
@@ -261,9 +262,13 @@ def test_unknown_vote_and_issue_are_named(tmp_path: Path) -> None:
         add_evidence(build_model(layout), layout, scenario.spec.evidence)
 
 
-def test_common_shocks_of_earlier_votes_share_the_scenarios_scales(tmp_path: Path) -> None:
+def test_common_shocks_of_earlier_votes_share_the_scenarios_scales(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # each earlier vote adds the chamber's and the member's party's shock to every member's
-    # gain, with the scale variables the engine draws the target's common shocks from
+    # gain, with the scale variables the engine draws the target's common shocks from; one
+    # strong vote is drawn centred here (by default that takes five)
+    monkeypatch.setattr(spatial, "CENTRED_VOTES", 1)
     shared = "common_shock: {{dist: half_normal, sigma: 0.2}}"
     text = SCENARIO.replace("shock_scale:", f"{shared}\n        shock_scale:").replace(
         "            spread:", f"            {shared}\n            spread:"
@@ -292,9 +297,15 @@ def test_common_shocks_of_earlier_votes_share_the_scenarios_scales(tmp_path: Pat
         )
     point = model.initial_point(random_seed=3)
     shock = np.random.default_rng(4).normal(size=(2, 2))
-    point["earlier0_shock_t"], point["earlier0_shock_z"] = shock[:1] * 0.2, shock[1:]
     dem, rep, house = 0.15, 0.3, 0.05
     point["prior_half_normal_log__"] = np.log([dem, rep, house])
+    # the centred vote draws each party's level: the gain its members share (that of a member
+    # at the party's ideal point, member_z = 0) plus the party's total shock
+    at_ideal = model.compile_fn(
+        model.replace_rvs_by_values([gains]), inputs=model.value_vars, on_unused_input="ignore"
+    )({**point, "member_z": np.zeros_like(point["member_z"])})[0]
+    shared = at_ideal[0, [0, N_PER_BLOC]]
+    point["earlier0_shock_level"], point["earlier0_shock_z"] = shared + shock[:1] * 0.2, shock[1:]
     order = list(model.coords["prior_half_normal_param"])
     assert order == [
         "bloc_common_shock[us.dem]",
@@ -317,7 +328,144 @@ def test_common_shocks_of_earlier_votes_share_the_scenarios_scales(tmp_path: Pat
     assert float(loglik) == pytest.approx(expected, rel=1e-6)
     assert abs(expected - independent) > 1.0  # the shocks at this point do move the likelihood
     # the centred vote's totals have that covariance
-    logp = model.compile_logp(vars=[model["earlier0_shock_t"]])(point)
+    logp = model.compile_logp(vars=[model["earlier0_shock_level"]])(point)
     assert float(logp) == pytest.approx(
         stats.multivariate_normal(np.zeros(2), cov).logpdf(totals[0]), rel=1e-6
     )
+
+
+IDEOLOGY_SCENARIO = """
+name: ideology_demo
+issues:
+  - {name: labour, unit: index, range: [0, 4]}
+  - {name: opening, unit: share, range: [0, 1]}
+deals:
+  - {name: fta, values: {labour: 2, opening: 1}}
+sides:
+  - name: us
+    reversion: {labour: 0, opening: 0}
+    chambers:
+      - name: house
+        members: members.csv
+        shock_scale: 0.1
+        blocs:
+          - {name: dem, ideal: {labour: 3, opening: 0.4}, spread: {labour: 0, opening: 0.3},
+             salience: {labour: 1, opening: 1}, valence: 0}
+          - {name: rep, ideal: {labour: 1, opening: 0.7}, spread: {labour: 0, opening: 0.3},
+             salience: {labour: 1, opening: 1}, valence: 0}
+    votes:
+      - {name: passage, chamber: house}
+evidence:
+  draws: 400
+  tune: 400
+  ideology:
+    - {side: us, chamber: house, column: ideology, issue: opening}
+  earlier_deals:
+    - side: us
+      chamber: house
+      votes: votes.csv
+      member_key: key
+      deals:
+DEALS
+"""
+IDEOLOGY_TERMS = [(0, 1), (1, 1), (2, 1), (3, 1), (4, 1), (0, 0.5), (2, 0.5), (4, 0.5)]
+TRUE_LOADING = {"dem": 0.8, "rep": -0.5}
+
+
+def _ideology_files(tmp_path: Path, shuffle: bool) -> Path:
+    """A scenario whose earlier votes are simulated from positions loading on ideology as TRUE_LOADING."""
+    rng = np.random.default_rng(31)
+    n = 40
+    bloc = np.repeat(["dem", "rep"], n)
+    rho = np.array([TRUE_LOADING[b] for b in bloc])
+    ideology = rng.normal(size=2 * n)
+    z = rho * ideology + np.sqrt(1 - rho**2) * rng.normal(size=2 * n)
+    theta = np.column_stack(
+        [np.where(bloc == "dem", 0.75, 0.25), np.where(bloc == "dem", 0.4, 0.7) + 0.3 * z]
+    )
+    rows, deals = [], []
+    for k, (labour, opening) in enumerate(IDEOLOGY_TERMS):
+        x = np.array([labour / 4, opening])
+        # U(x) − U(q) with equal salience 1/2, q = 0: Σ w (2θx − x²); Δ + ε > 0 is a yea
+        gain = 0.5 * (2 * theta * x - x**2).sum(axis=1)
+        yea = gain + rng.normal(0, 0.1, size=2 * n) > 0
+        rows += [
+            (f"v{k}", f"K{i}", "D" if b == "dem" else "R", "XX", "Yea" if y else "Nay")
+            for i, (b, y) in enumerate(zip(bloc, yea, strict=True))
+        ]
+        deals.append(f"        - {{vote_id: v{k}, deal: {{labour: {labour}, opening: {opening}}}}}")
+    pd.DataFrame(rows, columns=["vote_id", "member_id", "party", "state", "position"]).to_csv(
+        tmp_path / "votes.csv", index=False
+    )
+    given = rng.permutation(ideology) if shuffle else ideology
+    pd.DataFrame(
+        {
+            "name": [f"m{i}" for i in range(2 * n)],
+            "bloc": bloc,
+            "key": [f"K{i}" for i in range(2 * n)],
+            "ideology": given,
+        }
+    ).to_csv(tmp_path / "members.csv", index=False)
+    (tmp_path / "scenario.yaml").write_text(IDEOLOGY_SCENARIO.replace("DEALS", "\n".join(deals)))
+    return tmp_path / "scenario.yaml"
+
+
+def _ideology_fit(tmp_path: Path, shuffle: bool) -> np.ndarray:
+    """Posterior draws of the per-bloc loading."""
+    scenario = load_scenario(_ideology_files(tmp_path, shuffle))
+    layout = build_layout(scenario)
+    assert scenario.spec.evidence is not None
+    model = add_evidence(build_model(layout), layout, scenario.spec.evidence)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = sample_posterior(model, draws=400, tune=400, chains=2, var_names=["ideology0_loading"], seed=32)
+    return fit["posterior"]["ideology0_loading"].to_numpy().reshape(-1, 2)
+
+
+def test_ideology_makes_position_and_ideal_point_a_correlated_normal_pair() -> None:
+    # known answer: N(z; 0, 1) (the prior) × the ideology term is the standard bivariate
+    # normal density with correlation ρ, and the standardisation is per bloc
+    z, x = np.array([0.3, -1.2, 2.0]), np.array([1.1, -0.4, 0.5])
+    rho = np.array([0.7, 0.7, -0.4])
+    value = ideology_loglik(pt.as_tensor_variable(z), x, pt.as_tensor_variable(rho)).eval()
+    expected = sum(
+        stats.multivariate_normal([0, 0], [[1, r], [r, 1]]).logpdf([a, b]) - stats.norm.logpdf(a)
+        for a, b, r in zip(z, x, rho, strict=True)
+    )
+    assert value == pytest.approx(expected, rel=1e-10)
+    values = np.array([1.0, 2.0, 3.0, 10.0, 20.0, 30.0, np.nan, 5.0])
+    group = np.array([0, 0, 0, 1, 1, 1, 1, 2])
+    out = standardise_within(values, group)
+    np.testing.assert_allclose(out[:6], np.tile([-np.sqrt(1.5), 0, np.sqrt(1.5)], 2))
+    assert np.isnan(out[6:]).all()  # a blank stays blank; a bloc of one has no spread
+
+
+@pytest.mark.slow
+def test_the_ideology_loading_is_recovered_from_simulated_votes(tmp_path: Path) -> None:
+    # known answer: votes simulated from positions that load on ideology with 0.8 (dem) and
+    # −0.5 (rep); the posterior of each party's loading covers the truth and is near it
+    draws = _ideology_fit(tmp_path, shuffle=False)
+    for b, name in enumerate(("dem", "rep")):
+        lo, hi = np.quantile(draws[:, b], [0.025, 0.975])
+        assert lo < TRUE_LOADING[name] < hi, (name, lo, hi)
+        assert abs(draws[:, b].mean() - TRUE_LOADING[name]) < 0.2
+    # control: ideal points shuffled across members carry no information, and the loadings
+    # the fit finds shrink towards zero
+    (tmp_path / "control").mkdir()
+    control = _ideology_fit(tmp_path / "control", shuffle=True)
+    assert np.abs(control.mean(axis=0)).max() < 0.35
+    assert abs(control[:, 0].mean()) < abs(draws[:, 0].mean()) - 0.4
+
+
+def test_an_ideal_point_that_is_not_a_number_is_named(tmp_path: Path) -> None:
+    path = _ideology_files(tmp_path, shuffle=False)
+    table = pd.read_csv(tmp_path / "members.csv")
+    table["ideology"] = table["ideology"].astype(object)
+    table.loc[3, "ideology"] = "liberal"
+    table.loc[5, "ideology"] = None  # blank: the member takes the bloc's mean
+    table.to_csv(tmp_path / "members.csv", index=False)
+    scenario = load_scenario(path)
+    layout = build_layout(scenario)
+    assert scenario.spec.evidence is not None
+    with pytest.raises(ScenarioError, match=r"member 'm3' has ideal point 'liberal'.*expected a number"):
+        add_evidence(build_model(layout), layout, scenario.spec.evidence)

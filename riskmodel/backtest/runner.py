@@ -27,7 +27,8 @@ import pandas as pd
 
 from riskmodel.backtest.archive import RollCallArchive
 from riskmodel.backtest.baselines import nominate_logistic, party_line
-from riskmodel.backtest.scoring import brier_skill, member_scores
+from riskmodel.backtest.scoring import member_scores
+from riskmodel.backtest.summary import withhold
 from riskmodel.backtest.trade_model import TradeVotes, build_trade_model, collect_trade_votes
 from riskmodel.defaults import DEFAULT_BACKTEST_SEED
 from riskmodel.engine import needed_votes
@@ -39,9 +40,7 @@ from riskmodel.randomness import SeedLike, as_seed_sequence
 from riskmodel.worlds.arrays import VoteRule
 from riskmodel.worlds.rules import vote_rule
 
-__all__ = ["BASELINES", "BacktestSettings", "Backtester", "VoteForecast", "pooled_summary"]
-
-BASELINES = ("party_line", "nominate_logistic")
+__all__ = ["BacktestSettings", "Backtester", "VoteForecast"]
 
 _PAD = {"h": (460, None), "s": (110, None)}
 
@@ -310,6 +309,8 @@ class Backtester:
         result["member_forecasts"] = members.assign(prob=members["prob"].round(4))[
             ["member_id", "party", "party_label", "yea", "prob"]
         ].to_dict(orient="records")
+        if result["convergence_gate"] != "passed":
+            withhold(result)
         return result
 
 
@@ -342,53 +343,3 @@ def rule_of_requirement(requires: str, *, where: str = "requires") -> VoteRule:
 def _combined_gate(*statuses: str) -> str:
     failed = [s.removeprefix("failed: ") for s in statuses if s != "passed"]
     return "passed" if not failed else "failed: " + "; ".join(failed)
-
-
-def pooled_summary(results: list[dict[str, Any]]) -> pd.DataFrame:
-    """Per-vote rows and a pooled row.
-
-    Pooled member-level scores treat every member of every vote as one forecast; pooled APRE
-    is (Σ minority − Σ errors) / Σ minority; ``yea_covered`` pooled is the share of votes whose
-    90% interval covered the recorded yes count; Brier skill is against each baseline.
-    """
-    rows = []
-    for r in results:
-        row = {
-            k: r[k] for k in ("vote_id", "label", "action", "date", "n_members", "actual_yea", "actual_nay")
-        }
-        row.update({k: r[k] for k in ("accuracy", "apre", "brier", "log_score", "ece", "p_pass")})
-        row["yea_mean"] = r["yea_predicted_mean"]
-        row["yea_lo90"], row["yea_hi90"] = r["yea_interval_90"]
-        row["yea_covered"] = r["yea_covered"]
-        for name in BASELINES:
-            scores = r["baselines"].get(name) or {}
-            for metric in ("accuracy", "apre", "brier", "log_score"):
-                row[f"{name}_{metric}"] = scores.get(metric, np.nan)
-        row["convergence_gate"] = r["convergence_gate"]
-        rows.append(row)
-    table = pd.DataFrame(rows)
-    if not rows:
-        return table
-    forecasts = pd.concat([pd.DataFrame(r["member_forecasts"]) for r in results], ignore_index=True)
-    pooled: dict[str, Any] = {"vote_id": "pooled", "label": f"{len(results)} votes"}
-    pooled.update(member_scores(forecasts["prob"].to_numpy(), forecasts["yea"].to_numpy()))
-    n = table["n_members"].to_numpy()
-    minority = np.minimum(table["actual_yea"].to_numpy(), table["actual_nay"].to_numpy())
-    pooled.update(
-        n_members=int(n.sum()),
-        actual_yea=int(table["actual_yea"].sum()),
-        actual_nay=int(table["actual_nay"].sum()),
-        apre=float((minority.sum() - ((1 - table["accuracy"]) * n).sum()) / minority.sum()),
-        yea_covered=float(table["yea_covered"].mean()),
-    )
-    for name in BASELINES:
-        ok = table[f"{name}_brier"].notna().to_numpy()
-        for metric in ("accuracy", "brier", "log_score"):
-            pooled[f"{name}_{metric}"] = float(np.average(table.loc[ok, f"{name}_{metric}"], weights=n[ok]))
-        errors = ((1 - table.loc[ok, f"{name}_accuracy"]) * n[ok]).sum()
-        pooled[f"{name}_apre"] = float((minority[ok].sum() - errors) / minority[ok].sum())
-        model_brier = float(np.average(table.loc[ok, "brier"], weights=n[ok]))
-        pooled[f"brier_skill_vs_{name}"] = brier_skill(model_brier, pooled[f"{name}_brier"])
-    passed = int((table["convergence_gate"] == "passed").sum())
-    pooled["convergence_gate"] = f"{passed}/{len(table)} passed"
-    return pd.concat([table, pd.DataFrame([pooled])], ignore_index=True)

@@ -54,12 +54,20 @@ def _normal(mu: float, sigma: float) -> dict[str, Any]:
 # against a reversion at 0 is w·(2θx − x²): an ideal of ±0.5 on ``president`` is
 # indifference, so the party's lean sits at ±1 (corrected after the first two votes were
 # scored: the first version had ±0.5, which contradicted the stated intent).
+#
+# Two party-level coordinates are fixed at their prior means (a convergence decision taken
+# from the posterior geometry of one fit, before any forecast with it was scored): nearly
+# every deal moves ``opening`` by the same amount, so a party's ideal on it is not identified
+# apart from its valence (posterior correlation −0.67, the sampler's slowest direction), and
+# labour and environment move together in every record but USMCA's, so only their sum is
+# identified. Valence carries a party's general lean towards trade deals and ``labour`` its
+# lean on enforceable terms; members still differ on all three issues.
 PRIORS: dict[str, dict[str, Any]] = {
     "dem": {
         "ideal": {
             "labour": _normal(3.0, 1.0),
-            "environment": _normal(3.0, 1.0),
-            "opening": _normal(0.4, 0.3),
+            "environment": 3.0,
+            "opening": 0.4,
             "president": _normal(-1.0, 0.5),
             "dem_leaders": _normal(0.8, 0.4),
             "rep_leaders": _normal(0.0, 0.3),
@@ -68,8 +76,8 @@ PRIORS: dict[str, dict[str, Any]] = {
     "rep": {
         "ideal": {
             "labour": _normal(0.5, 1.0),
-            "environment": _normal(0.5, 1.0),
-            "opening": _normal(0.9, 0.3),
+            "environment": 0.5,
+            "opening": 0.9,
             "president": _normal(1.0, 0.5),
             "dem_leaders": _normal(0.0, 0.3),
             "rep_leaders": _normal(0.8, 0.4),
@@ -99,6 +107,18 @@ _SPREAD = {
 _SHOCK = 0.1
 _COMMON_SHOCK = {"dist": "half_normal", "sigma": 0.2}
 _VALENCE = _normal(0.0, 0.1)
+# Ideology (rule written before any forecast with it was scored): each member's ideal point
+# from the chamber's roll calls of the congress before the day
+# (:func:`riskmodel.backtest.ideology.ideal_points_before`) loads onto ``opening`` — every
+# deal in the record book moves it, so it is where a member's general stance on trade shows —
+# with a correlation per party learned from the earlier deals (uniform on [−1, 1], no lean
+# assumed). How far members of a party spread on ``opening`` is learned too (half-normal with
+# σ 0.5, in the issue's 0–1 units): with the spread fixed at 0.3, ideology could move a
+# member's net gain by at most about one member shock per standard deviation, whatever the
+# earlier votes said.
+_IDEOLOGY_ISSUE = "opening"
+_IDEOLOGY_LOADING = {"dist": "uniform", "lower": -1.0, "upper": 1.0}
+_OPENING_SPREAD = {"dist": "half_normal", "sigma": 0.5}
 
 
 def agreement_terms(record: Agreement, chamber: str) -> tuple[dict[str, float], dict[str, float]]:
@@ -142,6 +162,8 @@ class ScenarioPlan:
     earlier: pd.DataFrame  # the evidence votes: vote_id, label, date, chamber
     earlier_rows: pd.DataFrame  # vote_id, person_key, party, state, yea
     terms: dict[str, tuple[dict[str, float], dict[str, float]]]  # vote_id → (deal, reversion)
+    # member_id → ideal point from the chamber's roll calls before the day (missing: none)
+    ideology: pd.Series | None = None
 
 
 def plan_scenario(
@@ -211,20 +233,26 @@ def write_scenario(
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 2,
+    target_accept: float = 0.8,
 ) -> Path:
     """Write the plan as a scenario (``scenario.yaml``, ``members.csv``, ``earlier_votes.csv``)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     chamber = _chamber_of(plan.vote_id)
     roster = plan.roster
-    pd.DataFrame(
+    table = pd.DataFrame(
         {
             "name": [f"m_{k}" for k in roster["person_key"]],
             "bloc": [_bloc(p) for p in roster["party"]],
             "state": roster["state"],
             "person_key": roster["person_key"],
         }
-    ).to_csv(folder / "members.csv", index=False)
+    )
+    with_ideology = plan.ideology is not None and bool(plan.terms)
+    if with_ideology:
+        assert plan.ideology is not None
+        table["ideology"] = roster["member_id"].map(plan.ideology).round(6).to_numpy()
+    table.to_csv(folder / "members.csv", index=False)
     rows = plan.earlier_rows
     pd.DataFrame(
         {
@@ -241,7 +269,7 @@ def write_scenario(
         {
             "name": name,
             "ideal": PRIORS[name]["ideal"],
-            "spread": _SPREAD,
+            "spread": {**_SPREAD, _IDEOLOGY_ISSUE: _OPENING_SPREAD} if with_ideology else _SPREAD,
             "valence": _VALENCE,
             "common_shock": _COMMON_SHOCK,
         }
@@ -280,6 +308,7 @@ def write_scenario(
             "draws": draws,
             "tune": tune,
             "chains": chains,
+            "target_accept": target_accept,
             "earlier_deals": [
                 {
                     "side": "us",
@@ -290,6 +319,17 @@ def write_scenario(
                 }
             ],
         }
+        if with_ideology:
+            spec["evidence"]["ideology"] = [
+                {
+                    "side": "us",
+                    "chamber": chamber,
+                    "column": "ideology",
+                    "issue": _IDEOLOGY_ISSUE,
+                    "loading": _IDEOLOGY_LOADING,
+                    "source": "1-D IRT mode from the chamber's roll calls of the congress before the day",
+                }
+            ]
     path = folder / "scenario.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path

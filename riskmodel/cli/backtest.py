@@ -21,14 +21,14 @@ __all__ = ["register"]
 
 
 def _vote_table(result: dict[str, Any]) -> Table:
-    from riskmodel.backtest.runner import BASELINES
+    from riskmodel.backtest.summary import BASELINES
 
     table = Table(title=f"{result['vote_id']} — {result['label']}: {result['action']} ({result['date']})")
     for column in ("forecast", "accuracy", "APRE", "Brier", "log score", "ECE"):
         table.add_column(column, justify="right" if column != "forecast" else "left")
     rows = [("model", result)] + [(name, result["baselines"].get(name)) for name in BASELINES]
     for name, scores in rows:
-        if scores is None:
+        if scores is None or scores.get("brier") is None:  # no baseline, or a withheld failed fit
             table.add_row(name, "—", "—", "—", "—", "—")
             continue
         ece = f"{scores['ece']:.3f}" if "ece" in scores else ""
@@ -46,7 +46,10 @@ def _vote_table(result: dict[str, Any]) -> Table:
 def _gate_line(status: str) -> str:
     if status == "passed":
         return "Convergence gate: passed (R-hat < 1.01, bulk and tail ESS ≥ 400, no divergences)."
-    return f"[bold red]Convergence gate FAILED[/] — {status}. The numbers above come from a failed fit."
+    return (
+        f"[bold red]Convergence gate FAILED[/] — {status}. The fit's numbers are withheld: "
+        "a failed fit is no forecast."
+    )
 
 
 def backtest(
@@ -102,9 +105,10 @@ def backtest(
     ] = None,
 ) -> None:
     """Forecast recorded trade votes from earlier information only, and score the forecasts."""
-    from riskmodel.backtest.runner import Backtester, BacktestSettings, pooled_summary
+    from riskmodel.backtest.runner import Backtester, BacktestSettings
     from riskmodel.backtest.scenario_runner import ScenarioSettings
     from riskmodel.backtest.suite import run_suite, score_vote
+    from riskmodel.backtest.summary import pooled_summary
     from riskmodel.io import write_atomic
 
     if (vote is None) == (suite is None):
@@ -139,12 +143,15 @@ def backtest(
                 shuffle_seed=shuffle_terms,
             )
             console.print(_vote_table(result))
-            console.print(
-                f"Recorded {result['actual_yea']}-{result['actual_nay']}; forecast yes count "
-                f"{result['yea_predicted_mean']:.0f}, 90% interval {result['yea_interval_90'][0]:.0f}–"
-                f"{result['yea_interval_90'][1]:.0f}; P(pass) {result['p_pass']:.2f}.",
-                highlight=False,
-            )
+            if result["yea_interval_90"] is None:
+                console.print(f"Recorded {result['actual_yea']}-{result['actual_nay']}.", highlight=False)
+            else:
+                console.print(
+                    f"Recorded {result['actual_yea']}-{result['actual_nay']}; forecast yes count "
+                    f"{result['yea_predicted_mean']:.0f}, 90% interval {result['yea_interval_90'][0]:.0f}–"
+                    f"{result['yea_interval_90'][1]:.0f}; P(pass) {result['p_pass']:.2f}.",
+                    highlight=False,
+                )
             console.print(_gate_line(result["convergence_gate"]), highlight=False)
             if json_out is not None:
                 text = json.dumps(result, indent=2)
@@ -178,7 +185,12 @@ def backtest(
 
 
 def _print_suite(table: Any) -> None:
-    view = Table(title="Trade-vote backtest (member level; pooled row over all members)")
+    import pandas as pd
+
+    view = Table(
+        title="Trade-vote backtest (member level; pooled over the members of votes whose fit passed the "
+        "convergence gate; a failed fit's scores are withheld: —)"
+    )
     for column in (
         "vote",
         "n",
@@ -194,20 +206,25 @@ def _print_suite(table: Any) -> None:
         "gate",
     ):
         view.add_column(column)
+
+    def show(value: Any, digits: int) -> str:  # a withheld score (failed fit) is empty, shown as —
+        return "—" if value is None or pd.isna(value) else f"{float(value):.{digits}f}"
+
     for row in table.itertuples():
         gate = str(row.convergence_gate)
+        interval = "—" if pd.isna(row.yea_lo90) else f"{row.yea_lo90:.0f}–{row.yea_hi90:.0f}"
         view.add_row(
             str(row.vote_id),
             str(row.n_members),
             str(row.actual_yea),
-            f"{row.accuracy:.3f}",
-            f"{row.apre:.3f}",
-            f"{row.brier:.4f}",
-            f"{row.ece:.3f}",
-            "" if row.vote_id == "pooled" else f"{row.yea_lo90:.0f}–{row.yea_hi90:.0f}",
-            f"{float(row.yea_covered):.2f}",
-            f"{row.party_line_brier:.4f}",
-            f"{row.nominate_logistic_brier:.4f}",
+            show(row.accuracy, 3),
+            show(row.apre, 3),
+            show(row.brier, 4),
+            show(row.ece, 3),
+            "" if row.vote_id == "pooled" else interval,
+            show(row.yea_covered, 2),
+            show(row.party_line_brier, 4),
+            show(row.nominate_logistic_brier, 4),
             gate if gate == "passed" or "/" in gate else "[red]FAILED[/]",
         )
     console.print(view)

@@ -162,6 +162,7 @@ def sample_posterior(
     data: Mapping[str, npt.ArrayLike] | None = None,
     compiled_cache: MutableMapping[Hashable, object] | None = None,
     seed: SeedLike = None,
+    target_accept: float = 0.8,
 ) -> xr.DataTree:
     """Sample the posterior of a model with observed data (or potentials).
 
@@ -191,6 +192,10 @@ def sample_posterior(
         again with new ``data`` is not compiled again (compiling costs tens of seconds).
     seed
         Seed; the same seed gives the same draws.
+    target_accept
+        NUTS's target acceptance rate during warm-up (default 0.8, both samplers' own default).
+        A higher value takes smaller steps: slower, but fewer divergent transitions where the
+        posterior curves sharply.
 
     Returns
     -------
@@ -200,6 +205,8 @@ def sample_posterior(
     """
     if draws < 1 or chains < 1 or tune < 0:
         raise ValueError("draws and chains must be at least 1 and tune non-negative")
+    if not 0 < target_accept < 1:
+        raise ValueError(f"target_accept must lie strictly between 0 and 1, not {target_accept}")
     rng_seed = int(as_seed_sequence(seed).generate_state(1)[0])
     started = time.perf_counter()
     if method not in ("nuts", "advi"):
@@ -235,6 +242,7 @@ def sample_posterior(
                 seed=rng_seed,
                 progress_bar=False,
                 save_warmup=False,
+                target_accept=target_accept,
             )
         else:
             with model:
@@ -244,6 +252,7 @@ def sample_posterior(
                     chains=chains,
                     cores=cores or chains,
                     random_seed=rng_seed,
+                    target_accept=target_accept,
                     progressbar=False,
                     compute_convergence_checks=False,
                     var_names=list(var_names) if var_names is not None else None,

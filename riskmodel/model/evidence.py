@@ -6,6 +6,9 @@ built, as potentials and observed variables over its named deterministics:
 * **roll calls** → a 2PL IRT (:mod:`riskmodel.model.irt`) whose linked members' ideology is
   ``bloc shift + ρ·member_z[:, issue] + √(1 − ρ²)·η``: the roll calls move ``member_z`` and
   through it ``member_ideal`` (issue position = loading × ideology + bloc offset);
+* **ideology** → members' ideal points (e.g. from an IRT fit of their earlier roll calls), tied
+  to one issue's standardised position with a learned correlation per bloc
+  (:func:`riskmodel.model.spatial.ideology_loglik`): loading × ideal point + bloc offset;
 * **earlier deals** → each member's recorded vote on a deal with known terms, through the
   engine's net gain (:mod:`riskmodel.model.spatial`);
 * **declared positions** → for each member, P(yes) = Φ(Δ_i(deal) / shock scale) from the same
@@ -33,8 +36,22 @@ from riskmodel.model.gain_graph import member_net_gain, public_share
 from riskmodel.model.irt import ideal_point_terms, vote_matrix
 from riskmodel.model.layout import Layout
 from riskmodel.model.priors import concrete_prior
-from riskmodel.model.spatial import deal_vote_gain, earlier_votes_loglik, vote_common_shocks
-from riskmodel.spec.evidence import DeclaredPositions, EarlierDeals, Evidence, Poll, RollCallEvidence
+from riskmodel.model.spatial import (
+    deal_vote_gain,
+    earlier_votes_loglik,
+    ideology_loglik,
+    member_deviation_gain,
+    standardise_within,
+    vote_common_shocks,
+)
+from riskmodel.spec.evidence import (
+    DeclaredPositions,
+    EarlierDeals,
+    Evidence,
+    IdeologyEvidence,
+    Poll,
+    RollCallEvidence,
+)
 from riskmodel.spec.priors import Prior, prior_support
 from riskmodel.spec.rollcalls import RollCallDataError, read_clerk_member_votes, read_voteview_votes
 
@@ -100,8 +117,10 @@ def check_evidence(layout: Layout, evidence: Evidence) -> None:
     def fail(where: str, message: str) -> None:
         raise ScenarioError(message, file=file, location=f"evidence.{where}")
 
-    groups: tuple[tuple[str, Sequence[RollCallEvidence | EarlierDeals | DeclaredPositions | Poll]], ...] = (
+    Item = RollCallEvidence | IdeologyEvidence | EarlierDeals | DeclaredPositions | Poll
+    groups: tuple[tuple[str, Sequence[Item]], ...] = (
         ("rollcalls", evidence.rollcalls),
+        ("ideology", evidence.ideology),
         ("earlier_deals", evidence.earlier_deals),
         ("declared", evidence.declared),
         ("polls", evidence.polls),
@@ -137,6 +156,8 @@ def check_evidence(layout: Layout, evidence: Evidence) -> None:
                     )
             if isinstance(item, EarlierDeals):
                 _check_earlier_deals(layout, item, where, fail)
+            if isinstance(item, IdeologyEvidence):
+                _check_ideology(layout, item, where, fail)
             if isinstance(item, DeclaredPositions):
                 members = _member_index(layout, item.side, item.chamber)
                 for name in item.positions:
@@ -182,6 +203,53 @@ def _add_rollcalls(model: pm.Model, layout: Layout, item: RollCallEvidence, k: i
         pm.Potential(f"{prefix}_loglik", loglik)
 
 
+def _check_ideology(layout: Layout, item: IdeologyEvidence, where: str, fail: Any) -> None:
+    if item.issue not in layout.issues:
+        fail(f"{where}.issue", f"unknown issue '{item.issue}'{did_you_mean(item.issue, layout.issues)}")
+    lo, hi = prior_support(item.loading)
+    if lo < -1 or hi > 1:
+        fail(f"{where}.loading", "a loading is a correlation: its prior must lie in [-1, 1]")
+    table = layout.scenario.member_tables.get((item.side, item.chamber))
+    if table is None or item.column not in table.columns:
+        columns = [] if table is None else list(table.columns)
+        fail(
+            f"{where}.column",
+            f"the member table of {item.side}.{item.chamber} has no column '{item.column}'"
+            f"{did_you_mean(item.column, columns)}",
+        )
+        return
+    cells = table[item.column].fillna("").astype(str).str.strip()
+    bad = cells[(cells != "") & pd.to_numeric(cells, errors="coerce").isna()]
+    if len(bad):
+        row = int(bad.index[0])
+        fail(
+            f"{where}.column",
+            f"member '{table['name'].iloc[row]}' has ideal point '{bad.iloc[0]}' in column "
+            f"'{item.column}'; expected a number or a blank cell",
+        )
+
+
+def _add_ideology(model: pm.Model, layout: Layout, item: IdeologyEvidence, k: int) -> None:
+    table = layout.scenario.member_tables[(item.side, item.chamber)]
+    members = _member_index(layout, item.side, item.chamber)
+    index = np.array([members[str(name)] for name in table["name"]], dtype=np.int64)
+    cells = table[item.column].fillna("").astype(str).str.strip()
+    values = pd.to_numeric(cells.where(cells != ""), errors="coerce").to_numpy(np.float64)
+    bloc = layout.member_bloc[index]
+    x = standardise_within(values, bloc)
+    has = np.isfinite(x)
+    if not has.any():
+        return  # nobody has an ideal point: every member takes the bloc's mean
+    issue = layout.issues.index(item.issue)
+    with model:
+        loadings = [
+            _scalar(f"ideology{k}_loading_{layout.blocs[b]}", item.loading) for b in range(len(layout.blocs))
+        ]
+        loading = pm.Deterministic(f"ideology{k}_loading", pt.stack(loadings), dims="bloc")
+        z = model[mv.MEMBER_Z][index[has], issue]
+        pm.Potential(f"ideology{k}_loglik", ideology_loglik(z, x[has], loading[bloc[has]]))
+
+
 def _check_earlier_deals(layout: Layout, item: EarlierDeals, where: str, fail: Any) -> None:
     table = layout.scenario.member_tables.get((item.side, item.chamber))
     if table is None or item.member_key not in table.columns:
@@ -217,7 +285,7 @@ def _add_earlier_deals(model: pm.Model, layout: Layout, item: EarlierDeals, k: i
     }
     side = layout.sides.index(item.side)
     by_vote = {str(v): rows for v, rows in votes.groupby("vote_id", sort=False)}
-    gains, scales, yeas, members_of, vote_of = [], [], [], [], []
+    gains, centres, scales, yeas, members_of, vote_of = [], [], [], [], [], []
     with model:
         for j, earlier in enumerate(item.deals):
             if earlier.vote_id not in by_vote:
@@ -239,9 +307,9 @@ def _add_earlier_deals(model: pm.Model, layout: Layout, item: EarlierDeals, k: i
             point = reversion.copy()
             for issue, value in earlier.deal.items():
                 point[layout.issues.index(issue)] = value
-            gains.append(
-                deal_vote_gain(model, layout, layout.to_unit(point), layout.to_unit(reversion), index)
-            )
+            unit = (layout.to_unit(point), layout.to_unit(reversion))
+            gains.append(deal_vote_gain(model, layout, *unit, index))
+            centres.append(gains[-1] - member_deviation_gain(model, layout, *unit, index))
             scales.append(model[mv.CHAMBER_SHOCK_SCALE][layout.member_chamber[index]])
             yeas.append(rows["vote"].to_numpy()[keep])
             members_of.append(index)
@@ -255,7 +323,7 @@ def _add_earlier_deals(model: pm.Model, layout: Layout, item: EarlierDeals, k: i
             )
         index = np.concatenate(members_of)
         common = vote_common_shocks(
-            model, layout, index, np.concatenate(vote_of), len(gains), prefix=f"earlier{k}"
+            model, layout, index, np.concatenate(vote_of), len(gains), f"earlier{k}", pt.concatenate(centres)
         )
         gain = pt.concatenate(gains) + common
         loglik = earlier_votes_loglik(gain, pt.concatenate(scales), np.concatenate(yeas))
@@ -316,6 +384,8 @@ def add_evidence(model: pm.Model, layout: Layout, evidence: Evidence) -> pm.Mode
     check_evidence(layout, evidence)
     for k, rollcalls in enumerate(evidence.rollcalls):
         _add_rollcalls(model, layout, rollcalls, k)
+    for k, ideology in enumerate(evidence.ideology):
+        _add_ideology(model, layout, ideology, k)
     for k, earlier in enumerate(evidence.earlier_deals):
         _add_earlier_deals(model, layout, earlier, k)
     for k, declared in enumerate(evidence.declared):

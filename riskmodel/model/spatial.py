@@ -31,10 +31,21 @@ from riskmodel.model import variables as mv
 from riskmodel.model.gain_graph import member_net_gain
 from riskmodel.model.layout import Layout
 
-__all__ = ["STRONG_VOTE", "deal_vote_gain", "earlier_votes_loglik", "vote_common_shocks"]
+__all__ = [
+    "CENTRED_VOTES",
+    "STRONG_VOTE",
+    "deal_vote_gain",
+    "earlier_votes_loglik",
+    "ideology_loglik",
+    "member_deviation_gain",
+    "standardise_within",
+    "vote_common_shocks",
+]
 
 # members per party above which a recorded vote pins down the party's shock (centred draws)
 STRONG_VOTE = 10
+# strong votes needed before they are drawn centred (fewer inform the shock scales too little)
+CENTRED_VOTES = 5
 
 
 def deal_vote_gain(
@@ -62,6 +73,26 @@ def deal_vote_gain(
     return gain + model[mv.BLOC_VALENCE][bloc]
 
 
+def member_deviation_gain(
+    model: pm.Model,
+    layout: Layout,
+    deal: npt.NDArray[np.float64],
+    reversion: npt.NDArray[np.float64],
+    index: npt.NDArray[np.int64],
+) -> Any:
+    """The part of Δ_i owed to member ``i``'s own departure from its bloc's ideal point.
+
+    Own utility's gain U(x) − U(q) is linear in the ideal point θ (the quadratic terms in θ
+    cancel): ``Σ_k 2·w_k·(x_k − q_k)·θ_k`` plus terms free of θ (link terms add pair-wise
+    ones, left out here). This is that sum at ``θ_i − θ_bloc``; Δ_i minus it is the gain every
+    member of the bloc shares on the vote (:func:`vote_common_shocks` centres on it).
+    """
+    bloc = layout.member_bloc[index]
+    departure = (model[mv.MEMBER_IDEAL][index] - model[mv.BLOC_IDEAL][bloc]) / layout.issue_span
+    slope = 2.0 * model[mv.BLOC_SALIENCE][bloc] * (deal - reversion)[None, :]
+    return pt.sum(slope * departure, axis=-1)
+
+
 def earlier_votes_loglik(gain: Any, shock_scale: Any, yea: Any) -> Any:
     """Σ log P(recorded vote): P(yea) = Φ(gain / shock_scale), computed as log Φ(±z) for stability.
 
@@ -80,6 +111,7 @@ def vote_common_shocks(
     vote: npt.NDArray[np.int64],
     n_votes: int,
     prefix: str,
+    centre: Any = None,
 ) -> Any:
     """The common shocks of recorded votes: ``(n,)`` the sum each row's member shared in its vote.
 
@@ -107,6 +139,14 @@ def vote_common_shocks(
         Number of distinct votes.
     prefix
         Name of the standardised shocks: ``{prefix}_shock_z``, ``(n_votes, blocs of the rows)``.
+    centre
+        ``(n,)`` optional: the part of each row's net gain that its bloc shares on the vote
+        (e.g. Δ_i minus :func:`member_deviation_gain`). Centred draws are then made of the
+        *level* ``centre + total`` (``{prefix}_shock_level``, centred on the first row's
+        ``centre`` of each vote and bloc) rather than of the total (``{prefix}_shock_t``): the
+        same model, but where a vote pins down each party's level the party's valence and
+        ideal point no longer trade off against every one of its vote shocks (hierarchical
+        centring, Gelfand, Sahu & Carlin 1995).
 
     Returns
     -------
@@ -142,10 +182,23 @@ def vote_common_shocks(
     counts = np.zeros((n_votes, len(cells)), dtype=np.int64)
     np.add.at(counts, (vote, cell_of_row), 1)
     strong = np.flatnonzero(counts.min(axis=1) >= STRONG_VOTE)
-    weak = np.flatnonzero(counts.min(axis=1) < STRONG_VOTE)
+    if len(strong) < CENTRED_VOTES:
+        # ... but the centred draws' scale is then learned from those few votes alone: a scale
+        # the data barely inform, with shocks centred on it, is Neal's funnel (the fits with
+        # one or two earlier votes diverged), so every vote is drawn non-centred
+        strong = strong[:0]
+    weak = np.setdiff1d(np.arange(n_votes), strong)
     pieces: list[Any] = []
     order: list[int] = []
-    if len(strong):
+    if len(strong) and centre is not None:
+        first_row = np.array(
+            [[np.flatnonzero((vote == v) & (cell_of_row == c))[0] for c in range(len(cells))] for v in strong]
+        )
+        mu = pt.as_tensor_variable(centre)[first_row]
+        level = pm.MvNormal(f"{prefix}_shock_level", mu=mu, chol=chol, shape=(len(strong), len(cells)))
+        pieces.append(level - mu)
+        order.extend(strong)
+    elif len(strong):
         mu = np.zeros(len(cells))
         pieces.append(pm.MvNormal(f"{prefix}_shock_t", mu=mu, chol=chol, shape=(len(strong), len(cells))))
         order.extend(strong)
@@ -155,3 +208,34 @@ def vote_common_shocks(
         order.extend(weak)
     totals = pt.concatenate(pieces, axis=0)[np.argsort(np.asarray(order))]
     return totals[vote, cell_of_row]
+
+
+def standardise_within(
+    values: npt.NDArray[np.float64], group: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
+    """``values`` centred and scaled to unit SD within each group (NaN where a group has < 3 or no spread).
+
+    The ideology input is standardised per bloc, so that its loading is a correlation with the
+    member's standardised issue position, whatever the scale of the ideal points given.
+    """
+    out = np.full(len(values), np.nan)
+    for g in np.unique(group):
+        rows = np.flatnonzero((group == g) & np.isfinite(values))
+        if len(rows) < 3:
+            continue
+        spread = values[rows].std()
+        if spread > 0:
+            out[rows] = (values[rows] - values[rows].mean()) / spread
+    return out
+
+
+def ideology_loglik(z: Any, x: npt.NDArray[np.float64], loading: Any) -> Any:
+    """Σ log N(x; ρ·z, 1 − ρ²): standardised ideal points ``x`` given standardised positions ``z``.
+
+    With ``z ~ N(0, 1)`` (the model's prior on ``member_z``) this makes ``(z, x)`` standard
+    bivariate normal with correlation ρ (``loading``, one per row): conditioning on ``x`` gives
+    ``z | x ~ N(ρ·x, 1 − ρ²)`` — the position is loading × ideal point plus the member's own
+    part. Written as a likelihood of the ideal points, the prior on ``z`` is left as it is.
+    """
+    sd = pt.sqrt(1.0 - loading**2)
+    return pt.sum(pm.logp(pm.Normal.dist(loading * z, sd), x))

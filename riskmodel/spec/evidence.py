@@ -1,4 +1,4 @@
-"""Scenario evidence: roll calls, earlier deals, declared positions (whip counts) and polls.
+"""Scenario evidence: roll calls, ideology, earlier deals, declared positions (whip counts), polls.
 
 Each kind is optional; every item conditions the scenario's PyMC model
 (:func:`riskmodel.model.evidence.add_evidence`). Checked here field by field; names that refer to
@@ -15,7 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from riskmodel.spec.priors import Beta, Prior, Uniform
 
-__all__ = ["DeclaredPositions", "EarlierDeal", "EarlierDeals", "Evidence", "Poll", "RollCallEvidence"]
+__all__ = [
+    "DeclaredPositions",
+    "EarlierDeal",
+    "EarlierDeals",
+    "Evidence",
+    "IdeologyEvidence",
+    "Poll",
+    "RollCallEvidence",
+]
 
 _CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
@@ -57,6 +65,32 @@ class RollCallEvidence(_Model):
         "which carry none), placed on the positive side of dimension 1.",
     )
     min_minority: Annotated[float, Field(ge=0, lt=0.5)] = 0.025
+    source: str | None = None
+
+
+class IdeologyEvidence(_Model):
+    """Members' ideal points from their roll calls (e.g. an IRT fit), as an input to one issue.
+
+    Within each bloc the ideal points are standardised, and a member's standardised ideal
+    point ``x`` is tied to its standardised position on ``issue`` (the model's ``member_z``)
+    as a bivariate normal with correlation ``ρ_b`` — a *learned* loading per bloc, so earlier
+    deals teach how ideology maps onto the issue: ``x ~ N(ρ_b·z, 1 − ρ_b²)``. Given ``x`` the
+    member's position is ``bloc ideal + spread·(ρ_b·x + √(1 − ρ_b²)·η)``, i.e. loading ×
+    ideal point + bloc offset, and enters the net gain through it. Members with a blank cell
+    (no earlier roll calls) take their bloc's mean, with the bloc's spread around it.
+    """
+
+    side: Name
+    chamber: Name
+    column: str = Field(
+        description="Column of the chamber's member table holding each member's ideal point (a "
+        "number; blank for a member without one)."
+    )
+    issue: Name
+    loading: Prior = Field(
+        default=Uniform(dist="uniform", lower=-1.0, upper=1.0),
+        description="Prior of each bloc's correlation ρ between the ideal point and the issue position.",
+    )
     source: str | None = None
 
 
@@ -148,6 +182,7 @@ class Evidence(_Model):
     """Data that condition the priors; worlds then come from the posterior."""
 
     rollcalls: list[RollCallEvidence] = Field(default_factory=list)
+    ideology: list[IdeologyEvidence] = Field(default_factory=list)
     earlier_deals: list[EarlierDeals] = Field(default_factory=list)
     declared: list[DeclaredPositions] = Field(default_factory=list)
     polls: list[Poll] = Field(default_factory=list)
@@ -157,3 +192,9 @@ class Evidence(_Model):
     tune: Annotated[int, Field(ge=100, le=100_000)] = 1000
     chains: Annotated[int, Field(ge=1, le=16)] = 2
     method: Literal["nuts", "advi"] = "nuts"
+    target_accept: Annotated[float, Field(ge=0.5, le=0.99)] = Field(
+        default=0.8,
+        description="NUTS target acceptance rate (0.8 is the samplers' default). Raise it (0.9, "
+        "0.95) when a fit reports divergent transitions: smaller steps follow a sharply curved "
+        "posterior at the cost of more gradient evaluations per draw.",
+    )
