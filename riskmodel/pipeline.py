@@ -34,6 +34,7 @@ from riskmodel.worlds.build import make_worlds
 if TYPE_CHECKING:
     import pymc as pm
 
+    from riskmodel.inference.sampling import ConvergenceGate
     from riskmodel.spec.evidence import Evidence
 
 __all__ = ["Sampler", "Simulation", "evaluate_deals", "run_scenario", "sample_worlds"]
@@ -58,6 +59,8 @@ class Simulation:
     worlds: Worlds
     seed: int | None
     evidence: str = "prior"
+    gate: ConvergenceGate | None = None
+    """The posterior fit's convergence gate (R-hat, ESS, divergences); None for prior worlds."""
 
 
 class Sampler(Protocol):
@@ -154,6 +157,7 @@ def _posterior_worlds(
         method=evidence.method,
         var_names=names,
         seed=draw_seed,
+        target_accept=evidence.target_accept,
     )
     posterior = fit["posterior"].to_dataset()
     gate_vars = [n for n in names if n in posterior and not n.startswith(("prior_", "salience_"))]
@@ -182,6 +186,7 @@ def _posterior_worlds(
         worlds=worlds,
         seed=seed if isinstance(seed, int) else None,
         evidence="posterior",
+        gate=gate,
     )
 
 
