@@ -23,7 +23,12 @@ from scipy import special, stats
 from riskmodel.model import variables as mv
 from riskmodel.model.layout import Layout, build_layout
 from riskmodel.model.priors import build_model
-from riskmodel.model.spatial import deal_vote_gain, earlier_votes_loglik, vote_common_shocks
+from riskmodel.model.spatial import (
+    deal_vote_gain,
+    earlier_votes_loglik,
+    member_deviation_gain,
+    vote_common_shocks,
+)
 from riskmodel.spec.scenario import load_scenario
 
 LOW, SPAN = np.array([0.0, 0.0]), np.array([4.0, 1.0])
@@ -140,7 +145,14 @@ def shock_model(path: Path) -> tuple[pm.Model, Layout]:
     with model:
         yea = pm.Data("yea", np.zeros(n * len(TERMS)))
         gains = [deal_vote_gain(model, layout, *terms(k), np.arange(n)) for k in range(len(TERMS))]
-        common = vote_common_shocks(model, layout, members, vote, len(TERMS), prefix="earlier0")
+        # the part of each gain a party shares, which add_evidence centres the vote shocks on
+        centres = [
+            gain - member_deviation_gain(model, layout, *terms(k), np.arange(n))
+            for k, gain in enumerate(gains)
+        ]
+        common = vote_common_shocks(
+            model, layout, members, vote, len(TERMS), prefix="earlier0", centre=pt.concatenate(centres)
+        )
         scale = model[mv.CHAMBER_SHOCK_SCALE][layout.member_chamber[members]]
         pm.Potential("earlier0_loglik", earlier_votes_loglik(pt.concatenate(gains) + common, scale, yea))
     return model, layout

@@ -55,6 +55,23 @@ N_PER_BLOC = 15  # ≥ STRONG_VOTE: every earlier vote's party totals are drawn 
 N_SMALL = 6  # < STRONG_VOTE: drawn non-centred, as a senator's few earlier House votes are
 
 
+def _fit(model: pm.Model, names: list[str], yea: np.ndarray, *, seed: int, cache: dict | None = None):
+    """The studies' posterior fit: nutpie, 2 × (400 + 400), the sampler's warnings held back."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return sample_posterior(
+            model,
+            draws=DRAWS,
+            tune=TUNE,
+            chains=CHAINS,
+            sampler="nutpie",
+            var_names=names,
+            data={"yea": yea},
+            compiled_cache=cache,
+            seed=seed,
+        )
+
+
 @pytest.mark.parametrize("n_per_bloc", [N_PER_BLOC, N_SMALL], ids=["centred", "non-centred"])
 def test_the_fitted_model_is_the_earlier_deals_likelihood(tmp_path: Path, n_per_bloc: int) -> None:
     # the pm.Data model used for the studies has the log density add_evidence gives the
@@ -148,18 +165,7 @@ def test_one_fit_tells_a_shaken_party_from_a_steady_one(tmp_path: Path) -> None:
     truth = truth_arrays(draw_prior(model, 1, seed=51)["prior"].to_dataset(), 0)
     truth |= {"chamber_common_shock": np.array([0.05]), "bloc_common_shock": np.array([0.4, 0.02])}
     yea = simulate_votes(truth, layout.member_bloc, np.random.default_rng(52))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit = sample_posterior(
-            model,
-            draws=DRAWS,
-            tune=TUNE,
-            chains=CHAINS,
-            sampler="nutpie",
-            var_names=list(SCALES),
-            data={"yea": yea},
-            seed=53,
-        )
+    fit = _fit(model, list(SCALES), yea, seed=53)
     post = fit["posterior"]
     dem, rep = (post["bloc_common_shock"].to_numpy().reshape(-1, 2)).T
     chamber = post["chamber_common_shock"].to_numpy().ravel()
@@ -197,19 +203,7 @@ def sbc(fit_path: Path, truth_path: Path, n_datasets: int, seed: int) -> dict[st
     for r in range(n_datasets):
         truth = truth_arrays(truths, r)
         yea = simulate_votes(truth, layout.member_bloc, rng)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fit = sample_posterior(
-                model,
-                draws=DRAWS,
-                tune=TUNE,
-                chains=CHAINS,
-                sampler="nutpie",
-                var_names=list(SCALES),
-                data={"yea": yea},
-                compiled_cache=cache,
-                seed=seed * 1000 + r,
-            )
+        fit = _fit(model, list(SCALES), yea, seed=seed * 1000 + r, cache=cache)
         post = fit["posterior"].to_dataset()
         true = np.concatenate([truth[name] for name in SCALES])
         draws = np.concatenate([post[name].to_numpy().reshape(CHAINS * DRAWS, -1) for name in SCALES], axis=1)
@@ -328,19 +322,7 @@ def target_forecasts(
         truth = truth_arrays(truths, r)
         yea = simulate_votes(truth, layout.member_bloc, rng)
         actual = int(simulate_vote(truth, layout.member_bloc, deal, reversion, rng).sum())
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fit = sample_posterior(
-                model,
-                draws=DRAWS,
-                tune=TUNE,
-                chains=CHAINS,
-                sampler="nutpie",
-                var_names=names,
-                data={"yea": yea},
-                compiled_cache=cache,
-                seed=seed * 1000 + r,
-            )
+        fit = _fit(model, names, yea, seed=seed * 1000 + r, cache=cache)
         worlds = make_worlds(
             fit_layout, fit["posterior"].to_dataset(), n_replicates=1, seed=seed + r, independent_draws=False
         )

@@ -138,22 +138,7 @@ def check_evidence(layout: Layout, evidence: Evidence) -> None:
             if deal is not None and deal not in layout.deals:
                 fail(f"{where}.deal", f"unknown deal '{deal}'{did_you_mean(deal, layout.deals)}")
             if isinstance(item, RollCallEvidence):
-                if item.issue not in layout.issues:
-                    fail(
-                        f"{where}.issue",
-                        f"unknown issue '{item.issue}'{did_you_mean(item.issue, layout.issues)}",
-                    )
-                lo, hi = prior_support(item.loading)
-                if lo < -1 or hi > 1:
-                    fail(f"{where}.loading", "a loading is a correlation: its prior must lie in [-1, 1]")
-                table = layout.scenario.member_tables.get((item.side, item.chamber))
-                if table is None or item.member_key not in table.columns:
-                    columns = [] if table is None else list(table.columns)
-                    fail(
-                        f"{where}.member_key",
-                        f"the member table of {item.side}.{item.chamber} has no column '{item.member_key}'"
-                        f"{did_you_mean(item.member_key, columns)}",
-                    )
+                _check_loaded_column(layout, item, item.member_key, f"{where}.member_key", where, fail)
             if isinstance(item, EarlierDeals):
                 _check_earlier_deals(layout, item, where, fail)
             if isinstance(item, IdeologyEvidence):
@@ -203,21 +188,39 @@ def _add_rollcalls(model: pm.Model, layout: Layout, item: RollCallEvidence, k: i
         pm.Potential(f"{prefix}_loglik", loglik)
 
 
-def _check_ideology(layout: Layout, item: IdeologyEvidence, where: str, fail: Any) -> None:
+def _check_loaded_column(
+    layout: Layout,
+    item: RollCallEvidence | IdeologyEvidence,
+    column: str,
+    field: str,
+    where: str,
+    fail: Any,
+) -> bool:
+    """Check the issue, the loading's prior and the member-table column an item reads.
+
+    Returns whether the column exists (``fail`` may collect errors rather than raise).
+    """
     if item.issue not in layout.issues:
         fail(f"{where}.issue", f"unknown issue '{item.issue}'{did_you_mean(item.issue, layout.issues)}")
     lo, hi = prior_support(item.loading)
     if lo < -1 or hi > 1:
         fail(f"{where}.loading", "a loading is a correlation: its prior must lie in [-1, 1]")
     table = layout.scenario.member_tables.get((item.side, item.chamber))
-    if table is None or item.column not in table.columns:
+    if table is None or column not in table.columns:
         columns = [] if table is None else list(table.columns)
         fail(
-            f"{where}.column",
-            f"the member table of {item.side}.{item.chamber} has no column '{item.column}'"
-            f"{did_you_mean(item.column, columns)}",
+            field,
+            f"the member table of {item.side}.{item.chamber} has no column '{column}'"
+            f"{did_you_mean(column, columns)}",
         )
+        return False
+    return True
+
+
+def _check_ideology(layout: Layout, item: IdeologyEvidence, where: str, fail: Any) -> None:
+    if not _check_loaded_column(layout, item, item.column, f"{where}.column", where, fail):
         return
+    table = layout.scenario.member_tables[(item.side, item.chamber)]
     cells = table[item.column].fillna("").astype(str).str.strip()
     bad = cells[(cells != "") & pd.to_numeric(cells, errors="coerce").isna()]
     if len(bad):
