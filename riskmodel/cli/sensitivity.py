@@ -19,6 +19,7 @@ from riskmodel.cli.options import (
     progress_bar,
     with_flags,
 )
+from riskmodel.collector import collecting_new_objects, fewer_full_collections
 from riskmodel.defaults import (
     DEFAULT_REPLICATES,
     DEFAULT_SEED,
@@ -87,6 +88,7 @@ def _whip_table(frame: object, deal: str) -> Table:
     return fold(table)
 
 
+@fewer_full_collections()  # the analysis's imports need no repeated full collections
 def sensitivity(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
     deal: Annotated[
@@ -155,7 +157,8 @@ def sensitivity(
             )
             console.print(_constituency_table(frame, name, f"P: {shown}"))
             console.print(_whip_table(swing_members(result, name, top=top), name))
-    path = save_sensitivity(result, out_dir / "sensitivity.nc")
+    with collecting_new_objects():  # the write's own collection walks only its objects
+        path = save_sensitivity(result, out_dir / "sensitivity.nc")
     notes = say(as_json)
     notes.print(
         "Δ: change (± MCSE) in the probability that the constituency's side ratifies when its ideal point "

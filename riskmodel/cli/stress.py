@@ -14,6 +14,7 @@ from rich.text import Text
 
 from riskmodel.cli.common import JsonOption, console, emit_json, fail, fold, records, say
 from riskmodel.cli.options import OutOption, ReplicatesOption, SeedOption, out_folder, progress_bar
+from riskmodel.collector import collecting_new_objects, fewer_full_collections
 from riskmodel.defaults import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_STRESS_SEED, DEFAULT_WORLDS
 from riskmodel.errors import RiskmodelError
 
@@ -55,6 +56,7 @@ def _executor(serial: bool, scheduler: str | None, workers: int | None) -> Itera
         yield client
 
 
+@fewer_full_collections()  # the analysis's imports need no repeated full collections
 def stress(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
     shocks: Annotated[Path, typer.Option("--shocks", help="YAML file of named shocks.", show_default=False)],
@@ -141,7 +143,8 @@ def stress(
         console.print(Text(f"Baseline P(agreement): {shown}"), highlight=False, soft_wrap=True)
         console.print(_ranking(hurts, "Shocks that lower P(agreement), largest drop first"))
         console.print(_ranking(helps, "Shocks that raise P(agreement), largest rise first"))
-    path = save_stress(result, out_dir / "stress.nc")
+    with collecting_new_objects():  # the write's own collection walks only its objects
+        path = save_stress(result, out_dir / "stress.nc")
     elapsed = time.perf_counter() - started
     say(as_json).print(
         Text(
