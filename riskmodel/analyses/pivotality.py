@@ -40,6 +40,7 @@ Axis order: ``D`` epistemic draws, ``R`` shock replicates, ``M`` members, ``C`` 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -218,6 +219,23 @@ def _weights(votes: DealVotes) -> IntArray:
     return votes.weight if votes.weight is not None else np.ones(votes.votes.shape[-1], dtype=np.int64)
 
 
+def _weight_groups(votes: DealVotes) -> Iterator[tuple[int, int, BoolArray, int, BoolArray]]:
+    """``(chamber, side, now, weight, members)`` per chamber and member weight in it.
+
+    ``now`` is the side's outcome in each world, ``(D, R, 1)``; ``members`` the ``(M,)`` mask
+    of the chamber's members of that weight (members of one weight move the count alike).
+    """
+    layout, weight = votes.layout, _weights(votes)
+    for c in range(votes.worlds.n_chambers):
+        in_chamber = layout.member_chamber == c
+        if not in_chamber.any():
+            continue
+        side = int(layout.chamber_side[c])
+        now = votes.ratified[side][..., None]
+        for w in np.unique(weight[in_chamber]).tolist():
+            yield c, side, now, w, in_chamber & (weight == w)
+
+
 def bloc_decisive(votes: DealVotes, bloc: int) -> BoolArray:
     """``(D, R)`` whether the bloc's members, all for versus all against, decide their side."""
     layout = votes.layout
@@ -261,38 +279,30 @@ def member_outcomes(votes: DealVotes) -> BoolArray:
     the member is absent all three are the world's outcome (it casts no vote to change), and so
     is "abstains" in a chamber without an abstention band.
     """
-    layout, weight = votes.layout, _weights(votes)
     abstain = votes.abstain if votes.abstain is not None else np.zeros_like(votes.votes)
     no = votes.present & ~votes.votes & ~abstain
     out = np.empty((3, *votes.votes.shape), dtype=bool)
-    for c in range(votes.worlds.n_chambers):
-        in_chamber = layout.member_chamber == c
-        if not in_chamber.any():
+    for c, side, now, w, members in _weight_groups(votes):
+
+        def moved(d_yes: int, d_abstain: int, c: int = c, side: int = side) -> BoolArray:
+            yes = votes.yes.copy()
+            yes[..., c] += d_yes
+            abstained = None
+            if votes.abstained is not None:
+                abstained = votes.abstained.copy()
+                abstained[..., c] += d_abstain
+            return votes.outcome(yes=yes, abstained=abstained)[side][..., None]
+
+        is_yes, is_no, is_abstain = votes.votes[..., members], no[..., members], abstain[..., members]
+        # (current vote → target): the change in the chamber's yes and abstention counts
+        if votes.abstained is None:
+            out[0][..., members] = np.where(is_no, moved(w, 0), now)
+            out[1][..., members] = np.where(is_yes, moved(-w, 0), now)
+            out[2][..., members] = now
             continue
-        side = int(layout.chamber_side[c])
-        now = votes.ratified[side][..., None]
-        for w in np.unique(weight[in_chamber]).tolist():
-            members = in_chamber & (weight == w)
-
-            def moved(d_yes: int, d_abstain: int, c: int = c, side: int = side) -> BoolArray:
-                yes = votes.yes.copy()
-                yes[..., c] += d_yes
-                abstained = None
-                if votes.abstained is not None:
-                    abstained = votes.abstained.copy()
-                    abstained[..., c] += d_abstain
-                return votes.outcome(yes=yes, abstained=abstained)[side][..., None]
-
-            is_yes, is_no, is_abstain = votes.votes[..., members], no[..., members], abstain[..., members]
-            # (current vote → target): the change in the chamber's yes and abstention counts
-            if votes.abstained is None:
-                out[0][..., members] = np.where(is_no, moved(w, 0), now)
-                out[1][..., members] = np.where(is_yes, moved(-w, 0), now)
-                out[2][..., members] = now
-                continue
-            out[0][..., members] = np.where(is_no, moved(w, 0), np.where(is_abstain, moved(w, -w), now))
-            out[1][..., members] = np.where(is_yes, moved(-w, 0), np.where(is_abstain, moved(0, -w), now))
-            out[2][..., members] = np.where(is_yes, moved(-w, w), np.where(is_no, moved(0, w), now))
+        out[0][..., members] = np.where(is_no, moved(w, 0), np.where(is_abstain, moved(w, -w), now))
+        out[1][..., members] = np.where(is_yes, moved(-w, 0), np.where(is_abstain, moved(0, -w), now))
+        out[2][..., members] = np.where(is_yes, moved(-w, w), np.where(is_no, moved(0, w), now))
     return out
 
 
@@ -305,22 +315,14 @@ def member_pivotal(votes: DealVotes) -> BoolArray:
     # one move that can change anything, so only the outcome with one vote more (for a member
     # voting against) or one less (for a member voting for) is needed — the comparison of
     # member_outcomes' "for" and "against" without building all three (3, D, R, M) outcomes.
-    layout, weight = votes.layout, _weights(votes)
     out = np.zeros(votes.votes.shape, dtype=bool)
-    for c in range(votes.worlds.n_chambers):
-        in_chamber = layout.member_chamber == c
-        if not in_chamber.any():
-            continue
-        side = int(layout.chamber_side[c])
-        now = votes.ratified[side][..., None]
-        for w in np.unique(weight[in_chamber]).tolist():
-            members = in_chamber & (weight == w)
-            more, fewer = votes.yes.copy(), votes.yes.copy()
-            more[..., c] += w
-            fewer[..., c] -= w
-            with_more = votes.outcome(yes=more)[side][..., None]
-            with_fewer = votes.outcome(yes=fewer)[side][..., None]
-            out[..., members] = np.where(votes.votes[..., members], now != with_fewer, with_more != now)
+    for c, side, now, w, members in _weight_groups(votes):
+        more, fewer = votes.yes.copy(), votes.yes.copy()
+        more[..., c] += w
+        fewer[..., c] -= w
+        with_more = votes.outcome(yes=more)[side][..., None]
+        with_fewer = votes.outcome(yes=fewer)[side][..., None]
+        out[..., members] = np.where(votes.votes[..., members], now != with_fewer, with_more != now)
     return out & votes.present
 
 
