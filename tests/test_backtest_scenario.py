@@ -14,7 +14,12 @@ from typer.testing import CliRunner
 from riskmodel.backtest.agreements import AgreementBook, load_agreements
 from riskmodel.backtest.runner import Backtester, BacktestSettings
 from riskmodel.backtest.scenario_path import plan_scenario, write_scenario
-from riskmodel.backtest.scenario_runner import ScenarioSettings, forecast_by_scenario, refit_target_accept
+from riskmodel.backtest.scenario_runner import (
+    ScenarioSettings,
+    forecast_by_scenario,
+    refit_draws,
+    refit_target_accept,
+)
 from riskmodel.cli.app import app
 from riskmodel.errors import RiskmodelError
 from riskmodel.model import variables as mv
@@ -185,6 +190,15 @@ def test_the_suite_on_dask_is_bit_identical_to_serial() -> None:
         remote = run_suite(DATA, votes, scheduler=cluster.scheduler_address, **options)  # type: ignore[arg-type]
     assert [r["vote_id"] for r in remote] == votes
     assert json.dumps(serial, sort_keys=True, default=str) == json.dumps(remote, sort_keys=True, default=str)
+
+
+def test_a_refit_draws_enough_for_the_gate_if_ess_grows_with_the_draws() -> None:
+    assert refit_draws(3000, 350.0) == 6000  # short by little: at least doubled
+    assert refit_draws(3000, 125.0) == 12000  # 1.25 · 400 / 125 = 4
+    assert refit_draws(3000, 120.0) == 15000  # ⌈4.17⌉ = 5
+    assert refit_draws(3000, 10.0) == 24000  # at most 8 times
+    assert refit_draws(3000, 0.0) == 24000  # no ESS measured: the largest step
+    assert refit_draws(3000, 900.0) == 6000  # failed for divergences or R-hat only
 
 
 def test_a_refit_takes_smaller_steps_and_the_scenario_says_so(tmp_path: Path) -> None:

@@ -7,16 +7,19 @@ the posterior, or from the priors when the target has no earlier deal;
 :func:`riskmodel.engine.kernel.member_votes` decides every member's vote in every world.
 
 Refits (the rule, fixed before any forecast with it was scored): a fit that fails the
-convergence gate is refitted with twice the draws and warm-up *and* half the distance of its
-target acceptance rate to 1 (0.9 → 0.95 → 0.975): the failures seen are divergent transitions
-and low ESS together, and smaller steps address the first while longer chains address the
-second. At most ``max_refits`` refits; the result says which fit it comes from and whether that
+convergence gate is refitted with twice the warm-up, more draws *and* half the distance of its
+target acceptance rate to 1 (0.9 → 0.95 → 0.975): smaller steps address divergent transitions,
+longer chains low ESS and R-hat. The draws grow by the factor that brings the fit's smallest
+ESS to 1.25 × the gate's 400 if ESS grows in proportion to the draws, at least 2 and at most 8
+(:func:`refit_draws`): a fit at a fifth of the gate's ESS gains little from doubling.
+At most ``max_refits`` refits; the result says which fit it comes from and whether that
 fit passed, and the scores of a fit that still fails are withheld
 (:meth:`riskmodel.backtest.runner.Backtester.score`).
 """
 
 from __future__ import annotations
 
+import math
 import tempfile
 import warnings
 import zlib
@@ -31,20 +34,21 @@ from riskmodel.backtest.ideology import ideal_points_before
 from riskmodel.backtest.runner import Backtester, VoteForecast, rule_of_requirement
 from riskmodel.backtest.scenario_path import plan_scenario, write_scenario
 from riskmodel.engine.kernel import member_votes
+from riskmodel.inference.sampling import ESS_MIN
 from riskmodel.pipeline import sample_worlds
 from riskmodel.spec.scenario import load_scenario
 from riskmodel.worlds.arrays import deal_features
 
-__all__ = ["ScenarioSettings", "forecast_by_scenario", "refit_target_accept"]
+__all__ = ["ScenarioSettings", "forecast_by_scenario", "refit_draws", "refit_target_accept"]
 
 
 @dataclass(frozen=True)
 class ScenarioSettings:
     """Sampler and world settings of a scenario-path forecast."""
 
-    # kept draws per chain: a trial fit mixed at about one effective draw in nine, so 2,000
-    # per chain are about what the gate's 400 effective draws need
-    draws: int = 2000
+    # kept draws per chain: trial House fits mixed at about one effective draw in nine (the
+    # slowest variable), so 3,000 per chain leave room above the gate's 400 effective draws
+    draws: int = 3000
     tune: int = 1000
     chains: int = 2
     n_worlds: int = 4000
@@ -61,6 +65,12 @@ class ScenarioSettings:
 def refit_target_accept(first: float, attempt: int) -> float:
     """Target acceptance of refit ``attempt`` (0 = first fit): 1 − (1 − first)/2^attempt, at most 0.99."""
     return min(0.99, 1.0 - (1.0 - first) / 2**attempt)
+
+
+def refit_draws(draws: int, min_ess: float) -> int:
+    """Draws per chain of a refit: ``draws`` × ⌈1.25 · ESS_MIN / min_ess⌉, the factor kept within [2, 8]."""
+    factor = 8 if not min_ess > 0 else math.ceil(1.25 * ESS_MIN / min_ess)
+    return draws * min(8, max(2, factor))
 
 
 def forecast_by_scenario(
@@ -135,7 +145,8 @@ def forecast_by_scenario(
             if fitted.gate.passed or attempt >= s.max_refits:
                 break
             attempt += 1
-            draws, tune = 2 * draws, 2 * tune
+            ess = min(fitted.gate.min_ess_bulk, fitted.gate.min_ess_tail)
+            draws, tune = refit_draws(draws, ess if np.isfinite(ess) else 0.0), 2 * tune
             tester.log(f"{vote_id}: gate {gate}; refitting longer with smaller steps")
     features = deal_features(layout.to_unit(layout.deal_values), layout.link_pairs)
     votes = member_votes(worlds, features)[:, :, 0, :]  # (D, R, M)

@@ -288,7 +288,7 @@ def _add_earlier_deals(model: pm.Model, layout: Layout, item: EarlierDeals, k: i
     }
     side = layout.sides.index(item.side)
     by_vote = {str(v): rows for v, rows in votes.groupby("vote_id", sort=False)}
-    gains, centres, scales, yeas, members_of, vote_of = [], [], [], [], [], []
+    points, reversions, yeas, members_of, vote_of = [], [], [], [], []
     with model:
         for j, earlier in enumerate(item.deals):
             if earlier.vote_id not in by_vote:
@@ -310,26 +310,29 @@ def _add_earlier_deals(model: pm.Model, layout: Layout, item: EarlierDeals, k: i
             point = reversion.copy()
             for issue, value in earlier.deal.items():
                 point[layout.issues.index(issue)] = value
-            unit = (layout.to_unit(point), layout.to_unit(reversion))
-            gains.append(deal_vote_gain(model, layout, *unit, index))
-            centres.append(gains[-1] - member_deviation_gain(model, layout, *unit, index))
-            scales.append(model[mv.CHAMBER_SHOCK_SCALE][layout.member_chamber[index]])
+            points.append(np.broadcast_to(layout.to_unit(point), (len(index), len(point))))
+            reversions.append(np.broadcast_to(layout.to_unit(reversion), (len(index), len(point))))
             yeas.append(rows["vote"].to_numpy()[keep])
             members_of.append(index)
-            vote_of.append(np.full(len(index), len(gains) - 1))
-        if not gains:
+            vote_of.append(np.full(len(index), len(members_of) - 1))
+        if not members_of:
             raise ScenarioError(
                 f"no member of {item.side}.{item.chamber} has a recorded yea or nay in {item.votes} "
                 f"(is member_key '{item.member_key}' the id the file uses?)",
                 file=str(layout.scenario.path or "<scenario>"),
                 location=f"{where}.member_key",
             )
+        # every earlier vote's rows in one graph (deal and reversion per row): the graph, its
+        # compilation and its gradient no longer grow with the number of votes
         index = np.concatenate(members_of)
+        unit = (np.concatenate(points), np.concatenate(reversions))
+        gain = deal_vote_gain(model, layout, *unit, index)
+        centre = gain - member_deviation_gain(model, layout, *unit, index)
+        scale = model[mv.CHAMBER_SHOCK_SCALE][layout.member_chamber[index]]
         common = vote_common_shocks(
-            model, layout, index, np.concatenate(vote_of), len(gains), f"earlier{k}", pt.concatenate(centres)
+            model, layout, index, np.concatenate(vote_of), len(members_of), f"earlier{k}", centre
         )
-        gain = pt.concatenate(gains) + common
-        loglik = earlier_votes_loglik(gain, pt.concatenate(scales), np.concatenate(yeas))
+        loglik = earlier_votes_loglik(gain + common, scale, np.concatenate(yeas))
         pm.Potential(f"earlier{k}_loglik", loglik)
 
 

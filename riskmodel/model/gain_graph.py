@@ -23,16 +23,21 @@ __all__ = ["member_net_gain", "public_share"]
 def _utility_gain(
     theta: Any, weight: Any, reversion: Any, deal: Any, gamma: Any, pairs: npt.NDArray[np.int64]
 ) -> Any:
-    """U(x) − U(q) per row; ``theta, weight, reversion`` are (n, K), ``deal`` (K,), ``gamma`` (P,)."""
+    """U(x) − U(q) over the last axis; the arguments broadcast (e.g. (n, K) rows and a (K,) deal).
+
+    ``gamma`` is (P,), one per link pair.
+    """
 
     def utility(point: Any) -> Any:
         gap = point - theta
         value = -pt.sum(weight * gap**2, axis=-1)
         for p, (a, b) in enumerate(pairs):
-            value = value - 2 * gamma[p] * pt.sqrt(weight[:, a] * weight[:, b]) * gap[:, a] * gap[:, b]
+            value = (
+                value - 2 * gamma[p] * pt.sqrt(weight[..., a] * weight[..., b]) * gap[..., a] * gap[..., b]
+            )
         return value
 
-    return utility(deal[None, :]) - utility(reversion)
+    return utility(deal) - utility(reversion)
 
 
 def _unit(layout: Layout, values: Any) -> Any:
@@ -43,18 +48,24 @@ def _gamma(model: pm.Model, layout: Layout) -> Any:
     return model[mv.LINK_INTERACTION] if len(layout.link_pairs) else pt.zeros(0)
 
 
-def _public_gain(model: pm.Model, layout: Layout, deal: npt.NDArray[np.float64]) -> Any:
-    """(S_pub,) the public's mean net gain plus approval, per public."""
+def _public_gain(model: pm.Model, layout: Layout, deal: Any) -> Any:
+    """The public's mean net gain plus approval: (S_pub,) for a (K,) deal, (S_pub, n) for (n, K) rows."""
     reversion = layout.to_unit(layout.reversion)[layout.public_side]
+    rows = np.ndim(deal) == 2
     gain = _utility_gain(
-        _unit(layout, model[mv.PUBLIC_IDEAL]),
-        model[mv.PUBLIC_SALIENCE],
-        reversion,
+        _expand(_unit(layout, model[mv.PUBLIC_IDEAL]), rows),
+        _expand(model[mv.PUBLIC_SALIENCE], rows),
+        _expand(reversion, rows),
         pt.as_tensor_variable(deal),
         _gamma(model, layout),
         layout.link_pairs,
     )
-    return gain + model[mv.PUBLIC_APPROVAL]
+    return gain + _expand(model[mv.PUBLIC_APPROVAL], rows, axis=-1)
+
+
+def _expand(values: Any, rows: bool, axis: int = -2) -> Any:
+    """``values`` with a row axis inserted at ``axis`` when the deal varies by row."""
+    return pt.expand_dims(values, axis) if rows else values
 
 
 def member_net_gain(
@@ -69,7 +80,8 @@ def member_net_gain(
     layout
         Its layout.
     deal
-        ``(K,)`` the deal on the unit scale.
+        ``(K,)`` the deal on the unit scale, or ``(n, K)`` one deal per member row (the
+        earlier votes of ``evidence: earlier_deals`` stacked: one graph for all of them).
     index
         Member positions in ``layout.members``.
     """
@@ -78,6 +90,7 @@ def member_net_gain(
     reversion = layout.to_unit(layout.reversion)[side]
     gamma = _gamma(model, layout)
     x = pt.as_tensor_variable(deal)
+    rows = np.ndim(deal) == 2
     total = _utility_gain(
         _unit(layout, model[mv.MEMBER_IDEAL][index]),
         model[mv.BLOC_SALIENCE][bloc],
@@ -86,36 +99,46 @@ def member_net_gain(
         gamma,
         layout.link_pairs,
     )
+    row = np.arange(len(index))
     if layout.lobbies:
         lobby_gain = _utility_gain(
-            _unit(layout, model[mv.LOBBY_IDEAL]),
-            model[mv.LOBBY_SALIENCE],
-            layout.to_unit(layout.reversion)[layout.lobby_side],
+            _expand(_unit(layout, model[mv.LOBBY_IDEAL]), rows),
+            _expand(model[mv.LOBBY_SALIENCE], rows),
+            _expand(layout.to_unit(layout.reversion)[layout.lobby_side], rows),
             x,
             gamma,
             layout.link_pairs,
-        )
+        )  # (J,) or (J, n)
         reach = layout.lobby_reach[:, index].astype(np.float64)  # (J, n)
-        total = total + pt.sum((model[mv.LOBBY_INFLUENCE] * lobby_gain)[:, None] * reach, axis=0)
+        weighted = (
+            model[mv.LOBBY_INFLUENCE][:, None] * lobby_gain
+            if rows
+            else (model[mv.LOBBY_INFLUENCE] * lobby_gain)[:, None]
+        )
+        total = total + pt.sum(weighted * reach, axis=0)
     if layout.publics:
         slot = {int(s): k for k, s in enumerate(layout.public_side)}
-        rows = np.array([slot.get(int(s), -1) for s in side])
-        if (rows >= 0).any():
-            gain = _public_gain(model, layout, deal)[np.maximum(rows, 0)] * (rows >= 0)
+        where = np.array([slot.get(int(s), -1) for s in side])
+        if (where >= 0).any():
+            public = _public_gain(model, layout, deal)
+            gain = (public[np.maximum(where, 0), row] if rows else public[np.maximum(where, 0)]) * (
+                where >= 0
+            )
             total = total + model[mv.BLOC_RESPONSIVENESS][bloc] * gain
     if layout.chiefs:
         slot = {int(s): k for k, s in enumerate(layout.chief_side)}
-        rows = np.array([slot.get(int(s), -1) for s in side])
-        if (rows >= 0).any():
+        where = np.array([slot.get(int(s), -1) for s in side])
+        if (where >= 0).any():
             chief = _utility_gain(
-                _unit(layout, model[mv.CHIEF_IDEAL]),
-                model[mv.CHIEF_SALIENCE],
-                layout.to_unit(layout.reversion)[layout.chief_side],
+                _expand(_unit(layout, model[mv.CHIEF_IDEAL]), rows),
+                _expand(model[mv.CHIEF_SALIENCE], rows),
+                _expand(layout.to_unit(layout.reversion)[layout.chief_side], rows),
                 x,
                 gamma,
                 layout.link_pairs,
-            )
-            total = total + model[mv.BLOC_PARTY_PULL][bloc] * chief[np.maximum(rows, 0)] * (rows >= 0)
+            )  # (C,) or (C, n)
+            pull = chief[np.maximum(where, 0), row] if rows else chief[np.maximum(where, 0)]
+            total = total + model[mv.BLOC_PARTY_PULL][bloc] * pull * (where >= 0)
     total = total + model[mv.BLOC_VALENCE][bloc]
     return total
 

@@ -64,7 +64,8 @@ def deal_vote_gain(
     layout
         Its layout.
     deal, reversion
-        The earlier deal and what its failure left in place, on the unit scale.
+        The earlier deal and what its failure left in place, on the unit scale: ``(K,)``, or
+        ``(n, K)`` one per row (several earlier votes in one graph).
     index
         Member positions in ``layout.members``.
     """
@@ -89,7 +90,7 @@ def member_deviation_gain(
     """
     bloc = layout.member_bloc[index]
     departure = (model[mv.MEMBER_IDEAL][index] - model[mv.BLOC_IDEAL][bloc]) / layout.issue_span
-    slope = 2.0 * model[mv.BLOC_SALIENCE][bloc] * (deal - reversion)[None, :]
+    slope = 2.0 * model[mv.BLOC_SALIENCE][bloc] * (deal - reversion)
     return pt.sum(slope * departure, axis=-1)
 
 
