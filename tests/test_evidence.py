@@ -69,3 +69,29 @@ def test_net_gain_graph_matches_the_engine_coefficients(toy_path) -> None:
 
     share = norm.cdf(mean / np.sqrt(variance + worlds.referendum_noise[:, 0] ** 2))
     np.testing.assert_allclose(draws["share_check"].to_numpy().ravel(), share, rtol=1e-8)
+
+
+def test_row_wise_deals_give_each_row_the_gain_of_its_own_deal(toy_path) -> None:
+    # earlier_deals evaluates every earlier vote in one graph with a deal per row; each row must
+    # get exactly what the single-deal graph gives that member (own, lobby, public, chief terms)
+    layout = build_layout(load_scenario(toy_path))
+    assert layout.lobbies and layout.publics and layout.chiefs and len(layout.link_pairs)
+    model = build_model(layout)
+    rng = np.random.default_rng(5)
+    n = len(layout.members)
+    points = rng.uniform(0.0, 1.0, size=(3, len(layout.issues)))
+    members = np.concatenate([np.arange(n), np.arange(n), rng.permutation(n)])
+    which = np.repeat(np.arange(3), n)
+    single = [member_net_gain(model, layout, points[k], members[which == k]) for k in range(3)]
+    rows = member_net_gain(model, layout, points[which], members)
+    fn = model.compile_fn(
+        model.replace_rvs_by_values([pm.math.concatenate(single), rows]),
+        inputs=model.value_vars,
+        on_unused_input="ignore",
+    )
+    start = model.initial_point()
+    for _ in range(2):  # any point of the unconstrained space
+        point = {name: rng.normal(0.0, 0.5, size=np.shape(value)) for name, value in start.items()}
+        expected, got = fn(point)
+        assert np.abs(expected).max() > 0.01  # the point gives the terms something to do
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
