@@ -334,6 +334,69 @@ def test_common_shocks_of_earlier_votes_share_the_scenarios_scales(
     )
 
 
+def test_a_chamber_shock_alone_is_one_total_per_vote_centred_on_its_parties_mean(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # without party shocks both parties share the chamber's total on a vote: one draw per vote,
+    # and a centred vote's level is the mean of the two parties' shared gains plus that total
+    monkeypatch.setattr(spatial, "CENTRED_VOTES", 1)
+    text = SCENARIO.replace(
+        "shock_scale:", "common_shock: {{dist: gamma, alpha: 2, beta: 10}}\n        shock_scale:"
+    )
+    voted = [list(range(30)), [0, 1, 2, 3, 15, 16, 17, 18]]
+    votes = [(f"v{k}", f"B{i:03d}", "Yea" if (i + k) % 3 else "Nay") for k in range(2) for i in voted[k]]
+    pd.DataFrame(votes, columns=["vote_id", "member_id", "position"]).assign(party="D", state="XX").to_csv(
+        tmp_path / "votes.csv", index=False
+    )
+    path = _write(tmp_path, RIGHT)
+    deals = (
+        "        - {vote_id: v0, deal: {labour: 4, opening: 1}}\n        - {vote_id: v1, deal: {labour: 1}}"
+    )
+    path.write_text(text.format(evidence=EVIDENCE.format(deals=deals), **RIGHT))
+    scenario = load_scenario(path)
+    layout = build_layout(scenario)
+    model = add_evidence(build_model(layout), layout, scenario.spec.evidence)
+    assert model["earlier0_shock_level"].type.shape == (1, 1)
+    assert model["earlier0_shock_z"].type.shape == (1, 1)
+    members = np.arange(len(layout.members))
+    with model:
+        gains = pt.stack(
+            [
+                deal_vote_gain(model, layout, np.array([1.0, 1.0]), np.zeros(2), members),
+                deal_vote_gain(model, layout, np.array([0.25, 0.0]), np.zeros(2), members),
+            ]
+        )
+    point = model.initial_point(random_seed=3)
+    house = 0.15
+    # the parties' ideals and valences apart, so the mean of their shared gains is not either's
+    point["prior_normal"] = point["prior_normal"] + np.random.default_rng(6).normal(
+        0.0, 0.5, point["prior_normal"].shape
+    )
+    assert list(model.coords["prior_gamma_param"]) == [
+        "chamber_shock_scale[us.house]",
+        "chamber_common_shock[us.house]",
+    ]
+    point["prior_gamma_log__"] = np.log([0.3, house])
+    at_ideal = model.compile_fn(
+        model.replace_rvs_by_values([gains]), inputs=model.value_vars, on_unused_input="ignore"
+    )({**point, "member_z": np.zeros_like(point["member_z"])})[0]
+    shared = at_ideal[0, [0, N_PER_BLOC]]
+    assert abs(shared[0] - shared[1]) > 0.05
+    mean = shared.mean()
+    total0, z1 = 0.7 * house, -1.3
+    point["earlier0_shock_level"], point["earlier0_shock_z"] = np.array([[mean + total0]]), np.array([[z1]])
+    outputs = model.replace_rvs_by_values([gains, model[mv.CHAMBER_SHOCK_SCALE], model.potentials[0]])
+    gain, scale, loglik = model.compile_fn(outputs, inputs=model.value_vars, on_unused_input="ignore")(point)
+    expected = 0.0
+    for k, total in enumerate((total0, z1 * house)):
+        rows = np.array(voted[k])
+        sign = np.where((rows + k) % 3 != 0, 1.0, -1.0)
+        expected += stats.norm.logcdf(sign * (gain[k, rows] + total) / scale[0]).sum()
+    assert float(loglik) == pytest.approx(expected, rel=1e-6)
+    logp = model.compile_logp(vars=[model["earlier0_shock_level"]])(point)
+    assert float(logp) == pytest.approx(stats.norm(mean, house).logpdf(mean + total0), rel=1e-6)
+
+
 IDEOLOGY_SCENARIO = """
 name: ideology_demo
 issues:

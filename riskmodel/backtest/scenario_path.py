@@ -99,17 +99,19 @@ _SPREAD = {
 }
 # The member's own shock is the unit of the net gain and stays fixed (with a free one the
 # fits failed the gate: it trades off against the spread of positions). What members of one
-# vote share is learned: a shock per vote for the chamber (the day's politics) and per party
-# within the vote (whipping). Their scales have a gamma(2, 10) prior: mean 0.2 (two member
-# shocks, the weakly informative size chosen before any forecast was scored) and density zero
-# at zero. The first version had half-normal(0.2); in a trial House fit the earlier votes put
-# the parties' scales near zero (posterior mean 0.015), where the centred vote levels form a
-# funnel and the sampler diverged (23 divergent transitions in 2 × 1,000 draws; none with the
-# gamma prior, whose ESS per draw was also higher). A prior that vanishes at zero is the usual
-# remedy for a scale at the boundary (Chung et al. 2013, Psychometrika 78: 685–709); it was
-# chosen from that fit's geometry, not from any score. The earlier votes learn the scales
+# vote share is learned: a shock per vote for the chamber (the day's politics), with a
+# gamma(2, 10) prior on its scale — mean 0.2, two member shocks (the weakly informative size
+# chosen before any forecast was scored), and density zero at zero, the usual remedy for a
+# scale at the boundary (Chung et al. 2013, Psychometrika 78: 685–709). The parties have no
+# shock of their own. The first version gave each party one as well (half-normal(0.2)); in
+# trial House fits the earlier votes put the parties' scales at 0.013–0.027 against the
+# chamber's 0.11 — the parties' departures from their coefficients on a vote barely differ
+# beyond the chamber's shock — and the sampler diverged where a party's scale neared zero
+# (23 divergent transitions in 2 × 1,000 draws; still 1–4 with a gamma prior on the party
+# scales at 3,000–6,000 draws; none with the chamber's shock alone). Decided from those fits'
+# geometry, not from any score. The earlier votes learn the scale
 # (``riskmodel.model.spatial.vote_common_shocks``) and the target's worlds draw their common
-# shocks from the posterior.
+# shock from the posterior.
 _SHOCK = 0.1
 _COMMON_SHOCK = {"dist": "gamma", "alpha": 2.0, "beta": 10.0}
 _VALENCE = _normal(0.0, 0.1)
@@ -277,7 +279,6 @@ def write_scenario(
             "ideal": PRIORS[name]["ideal"],
             "spread": {**_SPREAD, _IDEOLOGY_ISSUE: _OPENING_SPREAD} if with_ideology else _SPREAD,
             "valence": _VALENCE,
-            "common_shock": _COMMON_SHOCK,
         }
         for name in ("dem", "rep")
         if name in present

@@ -149,6 +149,10 @@ def vote_common_shocks(
         ideal point no longer trade off against every one of its vote shocks (hierarchical
         centring, Gelfand, Sahu & Carlin 1995).
 
+    Without a bloc-level shock the blocs of one chamber (or side) share their total, so it is
+    drawn once per vote and chamber (the *unit*), and a centred draw is of the chamber's level:
+    the mean over its blocs of the gain they share plus the chamber's shock.
+
     Returns
     -------
     tensor or float
@@ -158,10 +162,22 @@ def vote_common_shocks(
     """
     cells, cell_of_row = np.unique(layout.member_bloc[index], return_inverse=True)
     first = np.array([index[np.flatnonzero(cell_of_row == c)[0]] for c in range(len(cells))])
+    chamber, side = layout.member_chamber[first], layout.bloc_side[cells]
+    # the units that draw one total per vote: each bloc when blocs have shocks of their own,
+    # else each chamber (or side) — its blocs then share the total, and drawing it once per
+    # unit keeps the covariance full rank
+    if mv.BLOC_COMMON_SHOCK in model.named_vars:
+        unit_of_cell = np.arange(len(cells))
+    else:
+        unit_of_cell = np.unique(
+            chamber if mv.CHAMBER_COMMON_SHOCK in model.named_vars else side, return_inverse=True
+        )[1]
+    n_units = int(unit_of_cell.max()) + 1
+    one = np.array([np.flatnonzero(unit_of_cell == u)[0] for u in range(n_units)])  # a cell per unit
     levels = (
-        (mv.BLOC_COMMON_SHOCK, cells),
-        (mv.CHAMBER_COMMON_SHOCK, layout.member_chamber[first]),
-        (mv.SIDE_COMMON_SHOCK, layout.bloc_side[cells]),
+        (mv.BLOC_COMMON_SHOCK, cells[one]),
+        (mv.CHAMBER_COMMON_SHOCK, chamber[one]),
+        (mv.SIDE_COMMON_SHOCK, side[one]),
     )
     cov: Any = None
     for variable, group in levels:
@@ -173,9 +189,9 @@ def vote_common_shocks(
         cov = term if cov is None else cov + term
     if cov is None:
         return 0.0
-    # a level declared without its finer ones makes Σ singular; 1e-9 (a shock of 3e-5
-    # against member shocks of order 0.1) keeps the factor defined and changes nothing
-    chol = pt.linalg.cholesky(cov + 1e-9 * np.eye(len(cells)))
+    # Σ over the units is full rank while every scale is positive; 1e-9 (a shock of 3e-5 against
+    # member shocks of order 0.1) keeps the factor defined at a scale of zero and changes nothing
+    chol = pt.linalg.cholesky(cov + 1e-9 * np.eye(n_units))
     # Where a vote's rows pin down every party total (many members per party) the draws are
     # centred: a non-centred ``z = t / scale`` would then curve sharply with the scale, which
     # is where NUTS diverged. Where few members voted (a senator's earlier House vote) the
@@ -195,20 +211,23 @@ def vote_common_shocks(
         first_row = np.array(
             [[np.flatnonzero((vote == v) & (cell_of_row == c))[0] for c in range(len(cells))] for v in strong]
         )
-        mu = pt.as_tensor_variable(centre)[first_row]
-        level = pm.MvNormal(f"{prefix}_shock_level", mu=mu, chol=chol, shape=(len(strong), len(cells)))
+        mu = pt.as_tensor_variable(centre)[first_row]  # (strong votes, cells)
+        if n_units < len(cells):  # a unit's level is centred on the mean of its blocs' shared gains
+            weight = (unit_of_cell[None, :] == np.arange(n_units)[:, None]).astype(np.float64)
+            mu = pt.dot(mu, (weight / weight.sum(axis=1, keepdims=True)).T)
+        level = pm.MvNormal(f"{prefix}_shock_level", mu=mu, chol=chol, shape=(len(strong), n_units))
         pieces.append(level - mu)
         order.extend(strong)
     elif len(strong):
-        mu = np.zeros(len(cells))
-        pieces.append(pm.MvNormal(f"{prefix}_shock_t", mu=mu, chol=chol, shape=(len(strong), len(cells))))
+        mu = np.zeros(n_units)
+        pieces.append(pm.MvNormal(f"{prefix}_shock_t", mu=mu, chol=chol, shape=(len(strong), n_units)))
         order.extend(strong)
     if len(weak):
-        z = pm.Normal(f"{prefix}_shock_z", 0.0, 1.0, shape=(len(weak), len(cells)))
+        z = pm.Normal(f"{prefix}_shock_z", 0.0, 1.0, shape=(len(weak), n_units))
         pieces.append(z @ chol.T)
         order.extend(weak)
     totals = pt.concatenate(pieces, axis=0)[np.argsort(np.asarray(order))]
-    return totals[vote, cell_of_row]
+    return totals[vote, unit_of_cell[cell_of_row]]
 
 
 def standardise_within(
