@@ -28,12 +28,13 @@ def build_report(
     pdf: bool = True,
     appendix: Any = None,
     vote_figures: Mapping[str, str] | None = None,
+    figures: Mapping[str, Any] | None = None,
 ) -> BuiltReport:
     """Build the HTML page and (optionally) the PDF of results, from one context, writing nothing.
 
     Parameters
     ----------
-    results, scenario, analyses_dir, figure_format, results_file, vote_figures
+    results, scenario, analyses_dir, figure_format, results_file, vote_figures, figures
         As for :func:`build_report_context`.
     pdf
         Also print the PDF.
@@ -55,6 +56,7 @@ def build_report(
         figure_format=figure_format,
         results_file=results_file,
         vote_figures=vote_figures,
+        figures=figures,
     )
     page = render_html(context)
     data = None

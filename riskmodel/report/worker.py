@@ -1,19 +1,19 @@
-"""The report of ``riskmodel run --report``, built in a child process that starts with the run.
+"""The report of ``riskmodel run --report``, built in child processes that start with the run.
 
-A run spends its first seconds importing PyMC and numba and sampling, on one core. The report
+A run spends its first second importing numba and xarray and sampling, on one core. The report
 needs none of that: it needs WeasyPrint, matplotlib and the report's templates, and its
-appendix depends on the scenario alone (:mod:`riskmodel.report.printing`). So the run forks a
-child as soon as the scenario is loaded; on the machine's other core, the child imports the
-report's libraries and lays out the appendix while the parent samples. When the outcomes are
-computed the parent hands them over in memory (no re-reading of ``results.nc``) and goes on
-saving them; the child draws the figures (a second child, forked then, draws two thirds of the
-vote charts meanwhile), renders the page and prints the rest of the PDF, and sends both back.
-The parent writes the two files, after the results, each atomically.
+appendix depends on the scenario alone (:mod:`riskmodel.report.printing`). So the run forks two
+children as soon as the scenario is loaded. The report child imports WeasyPrint and lays out the
+appendix while the parent samples; the figures child imports matplotlib and waits. When the
+outcomes are computed the parent hands them to both in memory (no re-reading of
+``results.nc``) and goes on saving them; the figures child draws every figure of the report and
+sends them to the report child, which renders the page, prints the rest of the PDF and sends
+both back. The parent writes the two files, after the results, each atomically.
 
 The report is the same, byte for byte, as ``riskmodel report results.nc`` writes from the
 saved file (tests/test_report_worker.py). Where a child cannot be forked safely (not Linux, or
-a process that already runs other threads, such as a test runner), or the child is lost, the
-report is built in the process itself, the same way.
+a process that already runs other threads, such as a test runner), or a child is lost, its
+part is built in the process that needs it, the same way.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import sys
 import threading
 import traceback
 import warnings
-from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,13 +89,14 @@ def _start(process: multiprocessing.process.BaseProcess) -> None:
 def _preload_shared() -> None:
     """Import, before the fork, what the run and the report both load, so the child inherits it.
 
-    xarray imports its array back-ends (dask, and through it parts of SciPy) on its first
-    conversion of an array, ~0.35 s of CPU that both processes would otherwise spend.
+    That is xarray, with its check for Dask arrays deferred as the run defers it
+    (:func:`riskmodel.results.lazydask.defer_dask_array_check`): xarray would otherwise import
+    Dask, and through it parts of SciPy, on its first conversion of an array (~0.35 s of CPU
+    in each process), although neither process ever holds a Dask array.
     """
-    import numpy as np
-    import xarray as xr
+    from riskmodel.results.lazydask import defer_dask_array_check
 
-    xr.DataArray(np.zeros(1)).to_numpy()
+    defer_dask_array_check()
 
 
 def _reply(connection: Connection, outcome: tuple[str, Any]) -> None:
@@ -112,149 +112,80 @@ def _reply(connection: Connection, outcome: tuple[str, Any]) -> None:
             connection.send((kind, RuntimeError(text)))
 
 
-CHARTS_APART = 2 / 3
-"""Share of the vote charts a second child draws while the first draws the rest of the report's
-figures (its summary and heat map, then the first vote charts): about even work for the two."""
-
-
-def _their_votes(dataset: xr.Dataset) -> list[str]:
-    """The vote charts the second child draws: the last ones, when there are enough to share."""
-    if "support_quantile" not in dataset:
-        return []
-    votes = [str(v) for v in dataset["vote"].to_numpy()]
-    theirs = votes[round(len(votes) * (1 - CHARTS_APART)) :]
-    return theirs if len(theirs) >= 2 else []
-
-
-def _draw_charts(outcomes_in: Connection, charts_out: Connection, charts_in: Connection) -> None:
-    """The second child: wait for the outcomes, draw its share of the vote charts, send them."""
-    charts_in.close()  # the first child's end
-    from riskmodel.report.context import vote_figure
-
+def _draw_figures(
+    outcomes_in: Connection, figures_out: Connection, others: tuple[Connection, ...], loaded: LoadedScenario
+) -> None:
+    """The figures child: import matplotlib, wait for the outcomes, draw every figure, send them."""
+    for end in others:  # the other processes' ends: a process that dies must read as EOF
+        end.close()
     try:
-        dataset, _ = outcomes_in.recv()
-        _reply(charts_out, ("built", {vote: vote_figure(dataset, vote) for vote in _their_votes(dataset)}))
+        from riskmodel.report.context import report_figures
+
+        dataset, results_file = outcomes_in.recv()
+        _reply(figures_out, ("built", report_figures(dataset, scenario=loaded, results_file=results_file)))
     except EOFError:  # the run failed before its outcomes existed
         pass
     except BaseException as exc:
-        _reply(charts_out, ("failed", exc))
+        _reply(figures_out, ("failed", exc))
     finally:
         outcomes_in.close()
-        charts_out.close()
+        figures_out.close()
 
 
-class _ChartsApart(Mapping[str, str]):
-    """Vote charts drawn by a second child, received when first asked for (or drawn here).
-
-    The second child is forked once the first has imported matplotlib, before the outcomes
-    exist, and receives them from the run itself: its charts are drawn even while the first
-    child is still laying out the appendix.
-    """
-
-    def __init__(self, outcomes_in: Connection) -> None:
-        self._dataset: xr.Dataset | None = None
-        self._votes: list[str] = []
-        self._charts: dict[str, str] | None = None
-        context = multiprocessing.get_context("fork")
-        self._connection, charts_out = context.Pipe(duplex=False)
-        self._process = context.Process(
-            target=_draw_charts,
-            args=(outcomes_in, charts_out, self._connection),
-            name="riskmodel-charts",
-            daemon=True,
-        )
-        _start(self._process)
-        charts_out.close()
-        outcomes_in.close()
-
-    def bind(self, dataset: xr.Dataset) -> _ChartsApart:
-        """The outcomes the second child was sent: its charts are those of their votes."""
-        self._dataset, self._votes = dataset, _their_votes(dataset)
-        return self
-
-    def _received(self) -> dict[str, str]:
-        if self._charts is None:
-            try:
-                kind, value = self._connection.recv()
-            except (EOFError, OSError):
-                kind, value = "lost", None
-            self.close()
-            if kind == "failed":
-                raise value
-            if kind == "built":
-                self._charts = value
-            else:  # the second child was lost: the charts are drawn here
-                from riskmodel.report.context import vote_figure
-
-                assert self._dataset is not None  # bind() comes first
-                self._charts = {vote: vote_figure(self._dataset, vote) for vote in self._votes}
-        return self._charts
-
-    def close(self) -> None:
-        """Release the pipe and the second child."""
-        self._connection.close()
-        if self._process.is_alive():
-            self._process.terminate()
-        self._process.join()
-
-    def __getitem__(self, vote: str) -> str:
-        return self._received()[vote]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._votes)
-
-    def __len__(self) -> int:
-        return len(self._votes)
-
-    def __contains__(self, vote: object) -> bool:
-        return vote in self._votes
+def _received_figures(figures_in: Connection) -> dict[str, Any] | None:
+    """The figures child's figures; None when it was lost (the report then draws its own)."""
+    try:
+        kind, value = figures_in.recv()
+    except (EOFError, OSError):
+        return None
+    finally:
+        figures_in.close()
+    if kind == "failed":
+        raise value
+    return dict(value)
 
 
 def _serve(
     connection: Connection,
-    outcomes_in: Connection,
-    parent_ends: tuple[Connection, Connection],
+    figures_in: Connection,
+    others: tuple[Connection, ...],
     loaded: LoadedScenario,
 ) -> None:
-    """The child: lay out the appendix, wait for the outcomes, build the report, send it back."""
-    for end in parent_ends:  # the run's ends of the pipes: a run that dies must read as EOF here
+    """The report child: lay out the appendix, wait for the outcomes and figures, build, send back."""
+    for end in others:  # the other processes' ends: a process that dies must read as EOF
         end.close()
     from riskmodel.collector import collecting_new_objects
 
     with contextlib.suppress(KeyboardInterrupt), collecting_new_objects():
         appendix: Any = None
-        charts: _ChartsApart | None = None
         early: BaseException | None = None
         try:
+            # WeasyPrint and the appendix first: matplotlib is the figures child's until they are drawn
             from riskmodel.report.assumptions import appendix_context
-            from riskmodel.report.build import build_report
             from riskmodel.report.printing import print_appendix
             from riskmodel.report.render import weasyprint_modules
 
-            charts = _ChartsApart(outcomes_in)  # before WeasyPrint is loaded: it draws no PDF
             weasyprint_modules()
             # the imports above are the long-lived heap: collections walk only what comes after
             with collecting_new_objects():
                 appendix = print_appendix(appendix_context(loaded))
+            from riskmodel.report.build import build_report  # matplotlib, while the figures are drawn
         except BaseException as exc:  # reported when the parent asks for the report
             early = exc
-        finally:
-            outcomes_in.close()
         try:
             request = connection.recv()
         except EOFError:  # the parent has gone (its run failed): nothing to build
+            figures_in.close()
             return
         try:
             if early is not None:
+                figures_in.close()
                 raise early
             dataset, results_file = request
+            figures = _received_figures(figures_in)
             with collecting_new_objects():
                 built = build_report(
-                    dataset,
-                    scenario=loaded,
-                    results_file=results_file,
-                    appendix=appendix,
-                    vote_figures=charts.bind(dataset) if charts is not None else None,
+                    dataset, scenario=loaded, results_file=results_file, appendix=appendix, figures=figures
                 )
         except BaseException as exc:
             _reply(connection, ("failed", exc))
@@ -262,8 +193,6 @@ def _serve(
             _reply(connection, ("built", built))
         finally:
             connection.close()
-            if charts is not None:
-                charts.close()
 
 
 class ReportWorker:
@@ -289,23 +218,44 @@ class ReportWorker:
         self._sender: threading.Thread | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
         self._connection: Connection | None = None
-        self._charts: Connection | None = None
+        self._figures: Connection | None = None
+        self._figures_process: multiprocessing.process.BaseProcess | None = None
         if can_fork():
             _preload_shared()
             context = multiprocessing.get_context("fork")
             parent_end, child_end = context.Pipe()
-            outcomes_in, to_charts = context.Pipe(duplex=False)
+            outcomes_in, to_figures = context.Pipe(duplex=False)
+            figures_in, figures_out = context.Pipe(duplex=False)
+            ends = (parent_end, child_end, outcomes_in, to_figures, figures_in, figures_out)
+            # the report child first: WeasyPrint and the appendix are the longest chain
             process = context.Process(
                 target=_serve,
-                args=(child_end, outcomes_in, (parent_end, to_charts), loaded),
+                args=(
+                    child_end,
+                    figures_in,
+                    tuple(e for e in ends if e not in (child_end, figures_in)),
+                    loaded,
+                ),
                 name="riskmodel-report",
+                daemon=True,
             )
-            # not a daemon, so that it may fork the second child of the vote charts; close()
-            # ends it whatever happens to the run
             _start(process)
-            child_end.close()
-            outcomes_in.close()
-            self._process, self._connection, self._charts = process, parent_end, to_charts
+            figures = context.Process(
+                target=_draw_figures,
+                args=(
+                    outcomes_in,
+                    figures_out,
+                    tuple(e for e in ends if e not in (outcomes_in, figures_out)),
+                    loaded,
+                ),
+                name="riskmodel-figures",
+                daemon=True,
+            )
+            _start(figures)
+            for end in (child_end, outcomes_in, figures_in, figures_out):
+                end.close()
+            self._process, self._connection, self._figures = process, parent_end, to_figures
+            self._figures_process = figures
 
     @property
     def forked(self) -> bool:
@@ -327,13 +277,13 @@ class ReportWorker:
             # a request larger than the pipe's buffer blocks until the child reads it, which it
             # does once the appendix is laid out: send from a thread so the parent goes on saving
             self._sender = threading.Thread(
-                target=self._send, args=(self._request, self._charts, self._connection), daemon=True
+                target=self._send, args=(self._request, self._figures, self._connection), daemon=True
             )
             self._sender.start()
 
     @staticmethod
     def _send(request: tuple[xr.Dataset, Path], *connections: Connection | None) -> None:
-        # the second child reads at once; the first only when its appendix is laid out
+        # the figures child reads at once; the report child only when its appendix is laid out
         for connection in connections:
             with contextlib.suppress(OSError):  # a child is gone: its part is built without it
                 if connection is not None:
@@ -367,16 +317,17 @@ class ReportWorker:
         return build_report(dataset, scenario=self._loaded, results_file=results_file)
 
     def close(self) -> None:
-        """Stop the child if it is still running (a run that failed) and release the pipes."""
-        for connection in (self._connection, self._charts):
+        """Stop the children if they are still running (a run that failed) and release the pipes."""
+        for connection in (self._connection, self._figures):
             if connection is not None:
                 connection.close()
-        self._connection = self._charts = None
-        if self._process is not None:
-            if self._process.is_alive():
-                self._process.terminate()
-            self._process.join()
-            self._process = None
+        self._connection = self._figures = None
+        for process in (self._process, self._figures_process):
+            if process is not None:
+                if process.is_alive():
+                    process.terminate()
+                process.join()
+        self._process = self._figures_process = None
 
     def __enter__(self) -> ReportWorker:
         return self
