@@ -23,7 +23,6 @@ import xarray as xr
 from riskmodel.io import load_results, save_results
 from riskmodel.pipeline import evaluate_deals, sample_worlds
 from riskmodel.report import build_report, write_report
-from riskmodel.report.context import build_report_context, report_figures
 from riskmodel.report.worker import ReportWorker, can_fork, outcomes
 from riskmodel.results.datatree import results_tree
 from riskmodel.spec.scenario import load_scenario
@@ -105,32 +104,17 @@ def test_a_lost_child_is_replaced_by_building_the_report_here(toy_run: dict) -> 
     assert built == toy_run["reference"]
 
 
-def test_a_lost_figures_child_leaves_the_figures_to_the_report_child(toy_run: dict) -> None:
-    if _run_elsewhere("test_a_lost_figures_child_leaves_the_figures_to_the_report_child"):
+def test_a_lost_context_child_leaves_the_whole_report_to_the_report_child(toy_run: dict) -> None:
+    if _run_elsewhere("test_a_lost_context_child_leaves_the_whole_report_to_the_report_child"):
         return
     with ReportWorker(toy_run["loaded"]) as worker:
         assert worker.forked
-        (figures,) = [p for p in multiprocessing.active_children() if p.name == "riskmodel-figures"]
-        figures.kill()
-        figures.join()
+        (builder,) = [p for p in multiprocessing.active_children() if p.name == "riskmodel-context"]
+        builder.kill()
+        builder.join()
         worker.submit(toy_run["tree"], results_file=toy_run["path"])
         built = worker.result()
     assert built == toy_run["reference"]
-
-
-def test_the_figures_drawn_apart_are_the_reports_own(toy_run: dict) -> None:
-    # what the figures child sends is what build_report_context would draw itself
-    dataset = outcomes(toy_run["tree"])
-    drawn = report_figures(dataset, scenario=toy_run["loaded"], results_file=toy_run["path"])
-    context = build_report_context(dataset, scenario=toy_run["loaded"], results_file=toy_run["path"])
-    assert drawn["summary_figure"] == context["summary_figure"]
-    assert drawn["heatmap"] == context["heatmap"]
-    assert drawn["votes"] == {vote["name"]: vote["figure"] for vote in context["votes"]}
-    assert len(drawn["votes"]) == dataset.sizes["vote"] >= 1
-    again = build_report_context(
-        dataset, scenario=toy_run["loaded"], results_file=toy_run["path"], figures=drawn
-    )
-    assert again == context
 
 
 def test_the_worker_reports_the_childs_error(toy_run: dict, tmp_path: Path) -> None:
@@ -144,7 +128,7 @@ def test_the_worker_reports_the_childs_error(toy_run: dict, tmp_path: Path) -> N
 
 
 def test_a_run_that_fails_leaves_no_child_behind(toy_run: dict) -> None:
-    """A run that ends before its outcomes exist stops both children (the figures child by EOF)."""
+    """A run that ends before its outcomes exist stops both children (the context child by EOF)."""
     if _run_elsewhere("test_a_run_that_fails_leaves_no_child_behind"):
         return
     psutil = pytest.importorskip("psutil")
@@ -152,7 +136,7 @@ def test_a_run_that_fails_leaves_no_child_behind(toy_run: dict) -> None:
     before = {p.pid for p in me.children(recursive=True)}
     worker = ReportWorker(toy_run["loaded"])
     deadline = time.monotonic() + 120
-    while len({p.pid for p in me.children(recursive=True)} - before) < 2:  # the figures child too
+    while len({p.pid for p in me.children(recursive=True)} - before) < 2:  # the context child too
         assert time.monotonic() < deadline, "the report's children did not start"
         time.sleep(0.05)
     started = {p.pid for p in me.children(recursive=True)} - before

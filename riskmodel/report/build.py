@@ -11,7 +11,7 @@ import xarray as xr
 from riskmodel.report.context import build_report_context
 from riskmodel.report.figures import FigureFormat
 from riskmodel.report.files import BuiltReport, ReportFiles, write_built
-from riskmodel.report.printing import pdf_bytes, print_appendix, print_main
+from riskmodel.report.printing import finish_report
 from riskmodel.report.render import render_html, weasyprint_modules
 from riskmodel.spec.scenario import LoadedScenario
 
@@ -28,13 +28,12 @@ def build_report(
     pdf: bool = True,
     appendix: Any = None,
     vote_figures: Mapping[str, str] | None = None,
-    figures: Mapping[str, Any] | None = None,
 ) -> BuiltReport:
     """Build the HTML page and (optionally) the PDF of results, from one context, writing nothing.
 
     Parameters
     ----------
-    results, scenario, analyses_dir, figure_format, results_file, vote_figures, figures
+    results, scenario, analyses_dir, figure_format, results_file, vote_figures
         As for :func:`build_report_context`.
     pdf
         Also print the PDF.
@@ -56,13 +55,8 @@ def build_report(
         figure_format=figure_format,
         results_file=results_file,
         vote_figures=vote_figures,
-        figures=figures,
     )
-    page = render_html(context)
-    data = None
-    if pdf:
-        data = pdf_bytes(print_main(context), appendix if appendix is not None else print_appendix(context))
-    return BuiltReport(html=page, pdf=data, warnings=list(context["warnings"]))
+    return finish_report(context, render_html(context), pdf=pdf, appendix=appendix)
 
 
 def write_report(

@@ -36,7 +36,7 @@ from riskmodel.report.sections import analysis_sections
 from riskmodel.results.tables import summary_table
 from riskmodel.spec.scenario import LoadedScenario, load_scenario
 
-__all__ = ["build_report_context", "report_figures", "report_scenario", "vote_figure"]
+__all__ = ["build_report_context", "report_scenario", "vote_figure"]
 
 
 def _attr(results: xr.Dataset, name: str, default: Any = None) -> Any:
@@ -256,44 +256,6 @@ def _prepared(
     return loaded, warnings, labels, per_side
 
 
-def report_figures(
-    results: xr.Dataset,
-    *,
-    scenario: str | Path | LoadedScenario | None = None,
-    results_file: str | Path | None = None,
-    figure_format: FigureFormat = "png",
-) -> dict[str, Any]:
-    """Every figure of the results' report, drawn as :func:`build_report_context` draws them.
-
-    For a report built in another process (:mod:`riskmodel.report.worker`): pass the result to
-    :func:`build_report_context` as ``figures``.
-
-    Parameters
-    ----------
-    results, scenario, results_file, figure_format
-        As for :func:`build_report_context`.
-
-    Returns
-    -------
-    dict
-        ``summary_figure`` and ``heatmap`` (data URIs) and ``votes`` (a data URI per vote, empty
-        for results without vote detail).
-    """
-    path = Path(results_file) if results_file is not None else None
-    _check_results(results, path)
-    loaded, _, labels, per_side = _prepared(results, scenario, path)
-    summary = summary_figure(results, per_side, figure_format)
-    sides = short_labels([str(s) for s in results["side"].to_numpy()], labels["side"])
-    no_change = no_change_pairs(results, loaded)
-    heatmap = heatmap_figure(results, sides, labels["deal"], no_change, figure_format, FIGURE_DPI)
-    votes = (
-        {str(v): vote_figure(results, str(v), figure_format) for v in results["vote"].to_numpy()}
-        if "support_quantile" in results
-        else {}
-    )
-    return {"summary_figure": summary, "heatmap": heatmap, "votes": votes}
-
-
 def build_report_context(
     results: str | Path | xr.Dataset,
     *,
@@ -302,7 +264,6 @@ def build_report_context(
     figure_format: FigureFormat = "png",
     results_file: str | Path | None = None,
     vote_figures: Mapping[str, str] | None = None,
-    figures: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Compute everything the HTML and PDF reports show, from saved results.
 
@@ -327,9 +288,6 @@ def build_report_context(
     vote_figures
         Vote charts already drawn (:func:`vote_figure`, e.g. in another process), by vote;
         the others are drawn here.
-    figures
-        Every figure already drawn (:func:`report_figures` of the same results, scenario and
-        format, e.g. in another process); none is drawn here then.
 
     Returns
     -------
@@ -347,17 +305,10 @@ def build_report_context(
     folder = Path(analyses_dir) if analyses_dir is not None else (path.parent if path is not None else None)
     loaded, warnings, labels, per_side = _prepared(dataset, scenario, path)
     spec = loaded.spec if loaded is not None else None
-    summary_uri = (
-        figures["summary_figure"] if figures is not None else summary_figure(dataset, per_side, figure_format)
-    )
+    summary_uri = summary_figure(dataset, per_side, figure_format)
     sides = short_labels([str(s) for s in dataset["side"].to_numpy()], labels["side"])
     no_change = no_change_pairs(dataset, loaded)
-    heatmap = (
-        figures["heatmap"]
-        if figures is not None
-        else heatmap_figure(dataset, sides, labels["deal"], no_change, figure_format, FIGURE_DPI)
-    )
-    drawn = figures["votes"] if figures is not None else (vote_figures or {})
+    heatmap = heatmap_figure(dataset, sides, labels["deal"], no_change, figure_format, FIGURE_DPI)
     warnings = [*consistency_warnings(dataset, folder), *warnings]
     return {
         "title": (spec.title if spec is not None else None)
@@ -388,7 +339,7 @@ def build_report_context(
         ],
         "levers": levers(folder, labels["deal"]),
         "deal_values": _deal_values(dataset, labels),
-        "votes": _votes(dataset, labels, figure_format, drawn),
+        "votes": _votes(dataset, labels, figure_format, vote_figures or {}),
         "analyses": analysis_sections(folder, fmt=figure_format),
         "diagnostics": diagnostics(dataset),
         "assumptions": appendix_context(loaded)["assumptions"],

@@ -4,11 +4,12 @@ A run spends its first second importing numba and xarray and sampling, on one co
 needs none of that: it needs WeasyPrint, matplotlib and the report's templates, and its
 appendix depends on the scenario alone (:mod:`riskmodel.report.printing`). So the run forks two
 children as soon as the scenario is loaded. The report child imports WeasyPrint and lays out the
-appendix while the parent samples; the figures child imports matplotlib and waits. When the
-outcomes are computed the parent hands them to both in memory (no re-reading of
-``results.nc``) and goes on saving them; the figures child draws every figure of the report and
-sends them to the report child, which renders the page, prints the rest of the PDF and sends
-both back. The parent writes the two files, after the results, each atomically.
+appendix while the parent samples; the context child imports matplotlib and the report's
+modules and waits. When the outcomes are computed the parent hands them to both in memory (no
+re-reading of ``results.nc``) and goes on saving them; the context child draws every figure and
+renders the page (:func:`riskmodel.report.build_report_context`), and the report child prints
+the rest of the PDF from that context beside its appendix and sends page and PDF back. The
+parent writes the two files, after the results, each atomically.
 
 The report is the same, byte for byte, as ``riskmodel report results.nc`` writes from the
 saved file (tests/test_report_worker.py). Where a child cannot be forked safely (not Linux, or
@@ -112,46 +113,53 @@ def _reply(connection: Connection, outcome: tuple[str, Any]) -> None:
             connection.send((kind, RuntimeError(text)))
 
 
-def _draw_figures(
-    outcomes_in: Connection, figures_out: Connection, others: tuple[Connection, ...], loaded: LoadedScenario
+def _build_context(
+    outcomes_in: Connection, context_out: Connection, others: tuple[Connection, ...], loaded: LoadedScenario
 ) -> None:
-    """The figures child: import matplotlib, wait for the outcomes, draw every figure, send them."""
+    """The context child: import matplotlib, wait for the outcomes, build the report's context and page.
+
+    Everything of the report but the PDF: every figure, the tables, the HTML page. They go to the
+    report child, which prints the PDF around the appendix it has laid out meanwhile.
+    """
     for end in others:  # the other processes' ends: a process that dies must read as EOF
         end.close()
     try:
-        from riskmodel.report.context import report_figures
+        from riskmodel.report.context import build_report_context
+        from riskmodel.report.render import render_html
 
         dataset, results_file = outcomes_in.recv()
-        _reply(figures_out, ("built", report_figures(dataset, scenario=loaded, results_file=results_file)))
+        context = build_report_context(dataset, scenario=loaded, results_file=results_file)
+        _reply(context_out, ("built", (context, render_html(context))))
     except EOFError:  # the run failed before its outcomes existed
         pass
     except BaseException as exc:
-        _reply(figures_out, ("failed", exc))
+        _reply(context_out, ("failed", exc))
     finally:
         outcomes_in.close()
-        figures_out.close()
+        context_out.close()
 
 
-def _received_figures(figures_in: Connection) -> dict[str, Any] | None:
-    """The figures child's figures; None when it was lost (the report then draws its own)."""
+def _received_context(context_in: Connection) -> tuple[dict[str, Any], str] | None:
+    """The context child's context and page; None when it was lost (the report is then built here)."""
     try:
-        kind, value = figures_in.recv()
+        kind, value = context_in.recv()
     except (EOFError, OSError):
         return None
     finally:
-        figures_in.close()
+        context_in.close()
     if kind == "failed":
         raise value
-    return dict(value)
+    context, page = value
+    return context, page
 
 
 def _serve(
     connection: Connection,
-    figures_in: Connection,
+    context_in: Connection,
     others: tuple[Connection, ...],
     loaded: LoadedScenario,
 ) -> None:
-    """The report child: lay out the appendix, wait for the outcomes and figures, build, send back."""
+    """The report child: lay out the appendix, then print the PDF of the context child's context."""
     for end in others:  # the other processes' ends: a process that dies must read as EOF
         end.close()
     from riskmodel.collector import collecting_new_objects
@@ -160,33 +168,37 @@ def _serve(
         appendix: Any = None
         early: BaseException | None = None
         try:
-            # WeasyPrint and the appendix first: matplotlib is the figures child's until they are drawn
+            # WeasyPrint only: matplotlib, the figures and the page are the context child's
             from riskmodel.report.assumptions import appendix_context
-            from riskmodel.report.printing import print_appendix
+            from riskmodel.report.printing import finish_report, print_appendix
             from riskmodel.report.render import weasyprint_modules
 
             weasyprint_modules()
             # the imports above are the long-lived heap: collections walk only what comes after
             with collecting_new_objects():
                 appendix = print_appendix(appendix_context(loaded))
-            from riskmodel.report.build import build_report  # matplotlib, while the figures are drawn
         except BaseException as exc:  # reported when the parent asks for the report
             early = exc
         try:
             request = connection.recv()
         except EOFError:  # the parent has gone (its run failed): nothing to build
-            figures_in.close()
+            context_in.close()
             return
         try:
             if early is not None:
-                figures_in.close()
+                context_in.close()
                 raise early
-            dataset, results_file = request
-            figures = _received_figures(figures_in)
+            received = _received_context(context_in)
             with collecting_new_objects():
-                built = build_report(
-                    dataset, scenario=loaded, results_file=results_file, appendix=appendix, figures=figures
-                )
+                if received is None:  # the context child was lost: the whole report is built here
+                    from riskmodel.report.build import build_report
+
+                    dataset, results_file = request
+                    built = build_report(
+                        dataset, scenario=loaded, results_file=results_file, appendix=appendix
+                    )
+                else:
+                    built = finish_report(*received, appendix=appendix)
         except BaseException as exc:
             _reply(connection, ("failed", exc))
         else:
@@ -218,44 +230,44 @@ class ReportWorker:
         self._sender: threading.Thread | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
         self._connection: Connection | None = None
-        self._figures: Connection | None = None
-        self._figures_process: multiprocessing.process.BaseProcess | None = None
+        self._context: Connection | None = None
+        self._context_process: multiprocessing.process.BaseProcess | None = None
         if can_fork():
             _preload_shared()
             context = multiprocessing.get_context("fork")
             parent_end, child_end = context.Pipe()
-            outcomes_in, to_figures = context.Pipe(duplex=False)
-            figures_in, figures_out = context.Pipe(duplex=False)
-            ends = (parent_end, child_end, outcomes_in, to_figures, figures_in, figures_out)
+            outcomes_in, to_context = context.Pipe(duplex=False)
+            context_in, context_out = context.Pipe(duplex=False)  # context and page, to the report child
+            ends = (parent_end, child_end, outcomes_in, to_context, context_in, context_out)
             # the report child first: WeasyPrint and the appendix are the longest chain
             process = context.Process(
                 target=_serve,
                 args=(
                     child_end,
-                    figures_in,
-                    tuple(e for e in ends if e not in (child_end, figures_in)),
+                    context_in,
+                    tuple(e for e in ends if e not in (child_end, context_in)),
                     loaded,
                 ),
                 name="riskmodel-report",
                 daemon=True,
             )
             _start(process)
-            figures = context.Process(
-                target=_draw_figures,
+            builder = context.Process(
+                target=_build_context,
                 args=(
                     outcomes_in,
-                    figures_out,
-                    tuple(e for e in ends if e not in (outcomes_in, figures_out)),
+                    context_out,
+                    tuple(e for e in ends if e not in (outcomes_in, context_out)),
                     loaded,
                 ),
-                name="riskmodel-figures",
+                name="riskmodel-context",
                 daemon=True,
             )
-            _start(figures)
-            for end in (child_end, outcomes_in, figures_in, figures_out):
+            _start(builder)
+            for end in (child_end, outcomes_in, context_in, context_out):
                 end.close()
-            self._process, self._connection, self._figures = process, parent_end, to_figures
-            self._figures_process = figures
+            self._process, self._connection, self._context = process, parent_end, to_context
+            self._context_process = builder
 
     @property
     def forked(self) -> bool:
@@ -277,13 +289,13 @@ class ReportWorker:
             # a request larger than the pipe's buffer blocks until the child reads it, which it
             # does once the appendix is laid out: send from a thread so the parent goes on saving
             self._sender = threading.Thread(
-                target=self._send, args=(self._request, self._figures, self._connection), daemon=True
+                target=self._send, args=(self._request, self._context, self._connection), daemon=True
             )
             self._sender.start()
 
     @staticmethod
     def _send(request: tuple[xr.Dataset, Path], *connections: Connection | None) -> None:
-        # the figures child reads at once; the report child only when its appendix is laid out
+        # the context child reads at once; the report child only when its appendix is laid out
         for connection in connections:
             with contextlib.suppress(OSError):  # a child is gone: its part is built without it
                 if connection is not None:
@@ -318,16 +330,16 @@ class ReportWorker:
 
     def close(self) -> None:
         """Stop the children if they are still running (a run that failed) and release the pipes."""
-        for connection in (self._connection, self._figures):
+        for connection in (self._connection, self._context):
             if connection is not None:
                 connection.close()
-        self._connection = self._figures = None
-        for process in (self._process, self._figures_process):
+        self._connection = self._context = None
+        for process in (self._process, self._context_process):
             if process is not None:
                 if process.is_alive():
                     process.terminate()
                 process.join()
-        self._process = self._figures_process = None
+        self._process = self._context_process = None
 
     def __enter__(self) -> ReportWorker:
         return self
