@@ -126,6 +126,26 @@ def test_the_key_names_everything_the_graph_depends_on(ceta, cache_home: Path) -
     assert prior_key(ceta, 200) not in (key, changed)
 
 
+def test_pytensor_settings_are_part_of_the_key(ceta, cache_home: Path) -> None:
+    # a graph compiled under other PyTensor settings is another function
+    code = textwrap.dedent(
+        f"""
+        from pathlib import Path
+        from riskmodel.inference.compiled import prior_key
+        from riskmodel.spec.scenario import load_scenario
+        print(prior_key(load_scenario(Path({str(SCENARIO)!r})), 200))
+        """
+    )
+    keys = []
+    for flags in ("", "floatX=float32", "optimizer_excluding=local_add_canonizer"):
+        env = dict(os.environ, PYTENSOR_FLAGS=flags, PYTHONPATH=str(ROOT))
+        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        keys.append(done.stdout.strip())
+    assert keys[0] == prior_key(ceta, 200)
+    assert len(set(keys)) == 3
+
+
 def test_unreadable_or_foreign_entries_are_compiled_again(ceta, cache_home: Path) -> None:
     model = build_model(build_layout(ceta))
     store_prior_function(ceta, compile_prior(model, 5))

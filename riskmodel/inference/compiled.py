@@ -64,6 +64,14 @@ _PACKAGE = Path(__file__).resolve().parents[1]
 _SOURCES = ("spec", "model", "inference")
 # what the graph and its ops' numbers depend on besides riskmodel's own code
 _LIBRARIES = ("pymc", "pytensor", "numpy", "scipy", "preliz")
+_PYTENSOR_FLAGS = (
+    "floatX",
+    "cast_policy",
+    "deterministic",
+    "optimizer_excluding",
+    "optimizer_including",
+    "optimizer_requiring",
+)
 
 
 class HalfNormalDraws(HalfNormalRV):
@@ -164,7 +172,11 @@ def _installation() -> str:
             hasher.update(f"|{name} {version(name)}".encode())
         except PackageNotFoundError:
             hasher.update(f"|{name} -".encode())
-    hasher.update(os.environ.get("PYTENSOR_FLAGS", "").encode())
+    # PyTensor's settings that change a graph's types or rewrites (from PYTENSOR_FLAGS or .pytensorrc)
+    from pytensor import config
+
+    for flag in _PYTENSOR_FLAGS:
+        hasher.update(f"|{flag}={getattr(config, flag, None)!r}".encode())
     for folder in _SOURCES:
         for path in sorted((_PACKAGE / folder).glob("*.py")):
             hasher.update(path.name.encode())
