@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import re
 import shutil
 import subprocess
@@ -23,6 +24,9 @@ import xarray as xr
 from riskmodel.io import load_results, save_results
 from riskmodel.pipeline import evaluate_deals, sample_worlds
 from riskmodel.report import build_report, write_report
+from riskmodel.report.assumptions import appendix_context
+from riskmodel.report.context import build_report_context
+from riskmodel.report.render import render_html
 from riskmodel.report.worker import ReportWorker, can_fork, outcomes
 from riskmodel.results.datatree import results_tree
 from riskmodel.spec.scenario import load_scenario
@@ -104,8 +108,8 @@ def test_a_lost_child_is_replaced_by_building_the_report_here(toy_run: dict) -> 
     assert built == toy_run["reference"]
 
 
-def test_a_lost_context_child_leaves_the_whole_report_to_the_report_child(toy_run: dict) -> None:
-    if _run_elsewhere("test_a_lost_context_child_leaves_the_whole_report_to_the_report_child"):
+def test_a_lost_context_child_leaves_the_report_to_the_run(toy_run: dict) -> None:
+    if _run_elsewhere("test_a_lost_context_child_leaves_the_report_to_the_run"):
         return
     with ReportWorker(toy_run["loaded"]) as worker:
         assert worker.forked
@@ -115,6 +119,37 @@ def test_a_lost_context_child_leaves_the_whole_report_to_the_report_child(toy_ru
         worker.submit(toy_run["tree"], results_file=toy_run["path"])
         built = worker.result()
     assert built == toy_run["reference"]
+
+
+def test_the_report_child_prints_from_plain_values_alone(toy_run: dict, tmp_path: Path) -> None:
+    """What the report child does, in a fresh interpreter: no pandas, xarray nor matplotlib, same PDF."""
+    context = build_report_context(
+        outcomes(toy_run["tree"]), scenario=toy_run["loaded"], results_file=toy_run["path"]
+    )
+    given = tmp_path / "given.pickle"
+    given.write_bytes(pickle.dumps((appendix_context(toy_run["loaded"]), context, render_html(context))))
+    code = f"""
+import pickle, sys
+from pathlib import Path
+from riskmodel.report.printing import finish_report, print_appendix
+appendix_of, context, page = pickle.loads(Path({str(given)!r}).read_bytes())
+built = finish_report(context, page, appendix=print_appendix(appendix_of))
+Path({str(tmp_path / "report.pdf")!r}).write_bytes(built.pdf)
+Path({str(tmp_path / "report.html")!r}).write_text(built.html)
+print(sorted(m for m in ("pandas", "xarray", "matplotlib", "numba", "scipy") if m in sys.modules))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    assert (tmp_path / "report.pdf").read_bytes() == toy_run["reference"].pdf
+    assert (tmp_path / "report.html").read_text() == toy_run["reference"].html
 
 
 def test_the_worker_reports_the_childs_error(toy_run: dict, tmp_path: Path) -> None:

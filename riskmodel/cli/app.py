@@ -181,21 +181,30 @@ def run(
     if memory_limit is not None:
         os.environ[LIMIT_ENV] = str(parse_size(memory_limit))
     path = scenario if scenario is not None else BUNDLED_EXAMPLE
+    if not report:
+        loaded, out_dir = _checked(path, out, worlds, replicates)
+        _run(loaded, path, out_dir, worlds, replicates, seed, chunk_size, as_json, None)
+        return
+    from riskmodel.report.worker import ReportWorker
+
+    # the report's child is forked now, before pandas, numba and xarray are imported and while
+    # this process runs one thread: it imports WeasyPrint while the scenario is loaded, lays out
+    # the appendix while the run samples; a second child is forked once the scenario is loaded
+    with ReportWorker() as worker:
+        loaded, out_dir = _checked(path, out, worlds, replicates)
+        worker.start(loaded)
+        _run(loaded, path, out_dir, worlds, replicates, seed, chunk_size, as_json, worker)
+
+
+def _checked(path: Path, out: Path | None, worlds: int, replicates: int) -> tuple[LoadedScenario, Path]:
+    """The scenario and the output folder of a run, or the one-line error that ends the command."""
     loaded = _load(path)
     try:
         out_dir = out_folder(out, loaded)
         check_budget(estimate_scenario(loaded, worlds=worlds, replicates=replicates))
     except RiskmodelError as exc:
         raise fail(exc) from None
-    if not report:
-        _run(loaded, path, out_dir, worlds, replicates, seed, chunk_size, as_json, None)
-        return
-    from riskmodel.report.worker import ReportWorker
-
-    # the report's child is forked now, before PyMC, numba and xarray are imported and while
-    # this process runs one thread: it imports the report's libraries while the run samples
-    with ReportWorker(loaded) as worker:
-        _run(loaded, path, out_dir, worlds, replicates, seed, chunk_size, as_json, worker)
+    return loaded, out_dir
 
 
 def _run(

@@ -1,20 +1,21 @@
 """The report of ``riskmodel run --report``, built in child processes that start with the run.
 
-A run spends its first second importing numba and xarray and sampling, on one core. The report
-needs none of that: it needs WeasyPrint, matplotlib and the report's templates, and its
-appendix depends on the scenario alone (:mod:`riskmodel.report.printing`). So the run forks two
-children as soon as the scenario is loaded. The report child imports WeasyPrint and lays out the
-appendix while the parent samples; the context child imports matplotlib and the report's
-modules and waits. When the outcomes are computed the parent hands them to both in memory (no
-re-reading of ``results.nc``) and goes on saving them; the context child draws every figure and
-renders the page (:func:`riskmodel.report.build_report_context`), and the report child prints
-the rest of the PDF from that context beside its appendix and sends page and PDF back. The
-parent writes the two files, after the results, each atomically.
+A run spends its first second importing pandas, numba and xarray and sampling, on one core. The
+report needs none of that for its PDF: WeasyPrint, the templates and, for the appendix, the
+scenario's priors and sources (:mod:`riskmodel.report.printing`). So the command forks the
+report child first, before it loads the scenario: the child imports WeasyPrint meanwhile, then
+lays out the appendix from the plain values the run sends once the scenario is loaded. Then the
+run forks the context child, which imports matplotlib and the report's modules and waits. When
+the outcomes are computed the run hands them over in memory (no re-reading of ``results.nc``)
+and goes on saving them; the context child draws every figure and renders the page
+(:func:`riskmodel.report.build_report_context`), and the report child prints the rest of the
+PDF from that context beside its appendix and sends page and PDF back. The run writes the two
+files, after the results, each atomically.
 
 The report is the same, byte for byte, as ``riskmodel report results.nc`` writes from the
 saved file (tests/test_report_worker.py). Where a child cannot be forked safely (not Linux, or
-a process that already runs other threads, such as a test runner), or a child is lost, its
-part is built in the process that needs it, the same way.
+a process that already runs other threads, such as a test runner), or a child is lost, the
+report is built in the run's process, the same way.
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ def _build_context(
 
 
 def _received_context(context_in: Connection) -> tuple[dict[str, Any], str] | None:
-    """The context child's context and page; None when it was lost (the report is then built here)."""
+    """The context child's context and page; None when it was lost."""
     try:
         kind, value = context_in.recv()
     except (EOFError, OSError):
@@ -153,129 +154,139 @@ def _received_context(context_in: Connection) -> tuple[dict[str, Any], str] | No
     return context, page
 
 
-def _serve(
-    connection: Connection,
-    context_in: Connection,
-    others: tuple[Connection, ...],
-    loaded: LoadedScenario,
-) -> None:
-    """The report child: lay out the appendix, then print the PDF of the context child's context."""
+def _serve(connection: Connection, context_in: Connection, others: tuple[Connection, ...]) -> None:
+    """The report child: import WeasyPrint, lay out the appendix, print the PDF of the context child.
+
+    It is forked before the run loads its scenario and needs neither pandas, xarray nor
+    matplotlib: the appendix's context comes from the run, the rest from the context child (all
+    plain Python values). If the context child is lost, the run is told, and builds the report.
+    """
     for end in others:  # the other processes' ends: a process that dies must read as EOF
         end.close()
     from riskmodel.collector import collecting_new_objects
 
     with contextlib.suppress(KeyboardInterrupt), collecting_new_objects():
-        appendix: Any = None
-        early: BaseException | None = None
         try:
-            # WeasyPrint only: matplotlib, the figures and the page are the context child's
-            from riskmodel.report.assumptions import appendix_context
-            from riskmodel.report.printing import finish_report, print_appendix
-            from riskmodel.report.render import weasyprint_modules
+            try:
+                from riskmodel.report.printing import finish_report, print_appendix
+                from riskmodel.report.render import weasyprint_modules
 
-            weasyprint_modules()
-            # the imports above are the long-lived heap: collections walk only what comes after
-            with collecting_new_objects():
-                appendix = print_appendix(appendix_context(loaded))
-        except BaseException as exc:  # reported when the parent asks for the report
-            early = exc
-        try:
-            request = connection.recv()
-        except EOFError:  # the parent has gone (its run failed): nothing to build
-            context_in.close()
-            return
-        try:
-            if early is not None:
-                context_in.close()
-                raise early
-            received = _received_context(context_in)
-            with collecting_new_objects():
-                if received is None:  # the context child was lost: the whole report is built here
-                    from riskmodel.report.build import build_report
-
-                    dataset, results_file = request
-                    built = build_report(
-                        dataset, scenario=loaded, results_file=results_file, appendix=appendix
-                    )
-                else:
+                weasyprint_modules()
+                appendix_of = connection.recv()  # the appendix's context, once the run has its scenario
+                # the imports above are the long-lived heap: collections walk only what comes after
+                with collecting_new_objects():
+                    appendix = print_appendix(appendix_of)
+                received = _received_context(context_in)
+            except EOFError:  # the run failed before it needed its report: nothing to build
+                return
+            except BaseException as exc:  # e.g. WeasyPrint missing: the run reports it
+                _reply(connection, ("failed", exc))
+                return
+            if received is None:  # the context child was lost: the run builds the report
+                _reply(connection, ("lost", None))
+                return
+            try:
+                with collecting_new_objects():
                     built = finish_report(*received, appendix=appendix)
-        except BaseException as exc:
-            _reply(connection, ("failed", exc))
-        else:
-            _reply(connection, ("built", built))
+            except BaseException as exc:
+                _reply(connection, ("failed", exc))
+            else:
+                _reply(connection, ("built", built))
         finally:
             connection.close()
+            context_in.close()
 
 
 class ReportWorker:
-    """Builds the report of a run in a child process started before the run samples.
+    """Builds the report of a run in two child processes started before the run samples.
 
     Parameters
     ----------
     loaded
-        The run's scenario.
+        The run's scenario; or None, to fork the report child at once and give the scenario
+        to :meth:`start` once it is loaded.
 
     Examples
     --------
-    >>> with ReportWorker(loaded) as worker:  # doctest: +SKIP
+    >>> with ReportWorker() as worker:  # doctest: +SKIP
+    ...     loaded = load_scenario(path)
+    ...     worker.start(loaded)
     ...     results = evaluate_deals(sample_worlds(loaded))
     ...     worker.submit(results, results_file=out / "results.nc")
     ...     save_results(results, out / "results.nc")
     ...     built = worker.result()
     """
 
-    def __init__(self, loaded: LoadedScenario) -> None:
-        self._loaded = loaded
+    def __init__(self, loaded: LoadedScenario | None = None) -> None:
+        self._loaded: LoadedScenario | None = None
         self._request: tuple[xr.Dataset, Path] | None = None
-        self._sender: threading.Thread | None = None
+        self._senders: list[threading.Thread] = []
         self._process: multiprocessing.process.BaseProcess | None = None
         self._connection: Connection | None = None
         self._context: Connection | None = None
         self._context_process: multiprocessing.process.BaseProcess | None = None
+        self._context_out: Connection | None = None
         if can_fork():
-            _preload_shared()
             context = multiprocessing.get_context("fork")
             parent_end, child_end = context.Pipe()
-            outcomes_in, to_context = context.Pipe(duplex=False)
             context_in, context_out = context.Pipe(duplex=False)  # context and page, to the report child
-            ends = (parent_end, child_end, outcomes_in, to_context, context_in, context_out)
-            # the report child first: WeasyPrint and the appendix are the longest chain
             process = context.Process(
                 target=_serve,
-                args=(
-                    child_end,
-                    context_in,
-                    tuple(e for e in ends if e not in (child_end, context_in)),
-                    loaded,
-                ),
+                args=(child_end, context_in, (parent_end, context_out)),
                 name="riskmodel-report",
                 daemon=True,
             )
             _start(process)
+            child_end.close()
+            context_in.close()
+            self._process, self._connection, self._context_out = process, parent_end, context_out
+        if loaded is not None:
+            self.start(loaded)
+
+    def start(self, loaded: LoadedScenario) -> None:
+        """Give the run's scenario: the report child lays out the appendix, the context child starts.
+
+        Parameters
+        ----------
+        loaded
+            The run's scenario, loaded and checked.
+        """
+        self._loaded = loaded
+        if self._connection is None or self._context_out is None:
+            return
+        from riskmodel.report.assumptions import appendix_context
+
+        appendix_of = appendix_context(loaded)
+        if can_fork():
+            _preload_shared()
+            context = multiprocessing.get_context("fork")
+            outcomes_in, to_context = context.Pipe(duplex=False)
             builder = context.Process(
                 target=_build_context,
-                args=(
-                    outcomes_in,
-                    context_out,
-                    tuple(e for e in ends if e not in (outcomes_in, context_out)),
-                    loaded,
-                ),
+                args=(outcomes_in, self._context_out, (self._connection, to_context), loaded),
                 name="riskmodel-context",
                 daemon=True,
             )
             _start(builder)
-            for end in (child_end, outcomes_in, context_in, context_out):
-                end.close()
-            self._process, self._connection, self._context = process, parent_end, to_context
-            self._context_process = builder
+            outcomes_in.close()
+            self._context, self._context_process = to_context, builder
+        self._context_out.close()  # the context child's end (or nobody's: the report child then reads EOF)
+        self._context_out = None
+        # the report child reads it once WeasyPrint is imported: a large scenario's would block here
+        self._send_later(appendix_of, self._connection)
+
+    def _send_later(self, message: object, *connections: Connection | None) -> None:
+        sender = threading.Thread(target=self._send, args=(message, *connections), daemon=True)
+        sender.start()
+        self._senders.append(sender)
 
     @property
     def forked(self) -> bool:
-        """Whether the report is being built in a child process."""
-        return self._process is not None
+        """Whether the report is being built in child processes."""
+        return self._process is not None and self._context_process is not None
 
     def submit(self, results: xr.DataTree | xr.Dataset, *, results_file: str | Path) -> None:
-        """Hand the run's outcomes to the child (in the background: the caller goes on at once).
+        """Hand the run's outcomes to the context child (in the background: the caller goes on).
 
         Parameters
         ----------
@@ -285,35 +296,29 @@ class ReportWorker:
             Where the results are saved; the report names it and looks beside it for analyses.
         """
         self._request = (outcomes(results), Path(results_file))
-        if self._connection is not None:
-            # a request larger than the pipe's buffer blocks until the child reads it, which it
-            # does once the appendix is laid out: send from a thread so the parent goes on saving
-            self._sender = threading.Thread(
-                target=self._send, args=(self._request, self._context, self._connection), daemon=True
-            )
-            self._sender.start()
+        if self._context is not None:
+            self._send_later(self._request, self._context)
 
     @staticmethod
-    def _send(request: tuple[xr.Dataset, Path], *connections: Connection | None) -> None:
-        # the context child reads at once; the report child only when its appendix is laid out
+    def _send(message: object, *connections: Connection | None) -> None:
         for connection in connections:
             with contextlib.suppress(OSError):  # a child is gone: its part is built without it
                 if connection is not None:
-                    connection.send(request)
+                    connection.send(message)
 
     def result(self) -> BuiltReport:
-        """Wait for the report of the submitted outcomes (built here if the child was lost).
+        """Wait for the report of the submitted outcomes (built here if a child was lost).
 
         Raises
         ------
         RiskmodelError
             As :func:`riskmodel.report.build_report` (e.g. WeasyPrint missing).
         """
-        if self._request is None:
-            raise RuntimeError("submit() the results before asking for their report")
+        if self._request is None or self._loaded is None:
+            raise RuntimeError("start() and submit() before asking for the report")
         if self._connection is not None:
-            if self._sender is not None:
-                self._sender.join()
+            for sender in self._senders:
+                sender.join()
             try:
                 kind, value = self._connection.recv()
             except (EOFError, OSError):
@@ -330,16 +335,19 @@ class ReportWorker:
 
     def close(self) -> None:
         """Stop the children if they are still running (a run that failed) and release the pipes."""
-        for connection in (self._connection, self._context):
+        for connection in (self._connection, self._context, self._context_out):
             if connection is not None:
                 connection.close()
-        self._connection = self._context = None
+        self._connection = self._context = self._context_out = None
         for process in (self._process, self._context_process):
             if process is not None:
                 if process.is_alive():
                     process.terminate()
                 process.join()
         self._process = self._context_process = None
+        for sender in self._senders:  # their pipes are closed: they end at once
+            sender.join()
+        self._senders = []
 
     def __enter__(self) -> ReportWorker:
         return self
