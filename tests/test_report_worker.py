@@ -13,18 +13,22 @@ import os
 import pickle
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import xarray as xr
 
 from riskmodel.io import load_results, save_results
 from riskmodel.pipeline import evaluate_deals, sample_worlds
 from riskmodel.report import build_report, write_report
+from riskmodel.report.apart import HEAD_START, ChartsApart, charts_apart
 from riskmodel.report.assumptions import appendix_context
+from riskmodel.report.charts import vote_figure
 from riskmodel.report.context import build_report_context
 from riskmodel.report.render import render_html
 from riskmodel.report.worker import ReportWorker, can_fork, outcomes
@@ -150,6 +154,33 @@ print(sorted(m for m in ("pandas", "xarray", "matplotlib", "numba", "scipy") if 
     assert done.stdout.strip() == "[]"
     assert (tmp_path / "report.pdf").read_bytes() == toy_run["reference"].pdf
     assert (tmp_path / "report.html").read_text() == toy_run["reference"].html
+
+
+def test_the_charts_child_draws_the_last_charts_enough_to_share_the_work() -> None:
+    def votes(n: int, detail: bool = True) -> xr.Dataset:
+        data = {"support_quantile": (("vote",), np.zeros(n))} if detail else {}
+        return xr.Dataset(data, coords={"vote": [f"v{i}" for i in range(n)]})
+
+    # the summary and the heat map weigh HEAD_START charts: the child takes (n + HEAD_START) / 2
+    assert HEAD_START == 5
+    assert charts_apart(votes(1)) == ["v0"]
+    assert charts_apart(votes(6)) == [f"v{i}" for i in range(6)]
+    assert charts_apart(votes(20)) == [f"v{i}" for i in range(8, 20)]
+    assert charts_apart(votes(6, detail=False)) == []
+
+
+def test_charts_drawn_apart_are_the_charts_drawn_here(toy_run: dict) -> None:
+    if _run_elsewhere("test_charts_drawn_apart_are_the_charts_drawn_here"):
+        return
+    dataset = outcomes(toy_run["tree"])
+    here = {vote: vote_figure(dataset, vote) for vote in charts_apart(dataset)}
+    assert here
+    charts = ChartsApart()
+    assert dict(charts.send(dataset)) == here
+    lost = ChartsApart()
+    assert lost.pid is not None
+    os.kill(lost.pid, signal.SIGKILL)
+    assert dict(lost.send(dataset)) == here  # drawn here instead
 
 
 def test_the_worker_reports_the_childs_error(toy_run: dict, tmp_path: Path) -> None:

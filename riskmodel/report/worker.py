@@ -24,10 +24,10 @@ import contextlib
 import multiprocessing
 import sys
 import threading
-import traceback
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from riskmodel.report.apart import ChartsApart, reply, start_process
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -81,13 +81,6 @@ def can_fork() -> bool:
     return threading.active_count() == 1
 
 
-def _start(process: multiprocessing.process.BaseProcess) -> None:
-    with warnings.catch_warnings():
-        # Python warns of any other thread; only native helpers can run here (see can_fork)
-        warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
-        process.start()
-
-
 def _preload_shared() -> None:
     """Import, before the fork, what the run and the report both load, so the child inherits it.
 
@@ -101,19 +94,6 @@ def _preload_shared() -> None:
     defer_dask_array_check()
 
 
-def _reply(connection: Connection, outcome: tuple[str, Any]) -> None:
-    """Send an outcome back; an exception that cannot be pickled goes as its text."""
-    try:
-        connection.send(outcome)
-    except OSError:  # the reader is gone (its run failed): nobody to tell
-        return
-    except Exception:
-        kind, value = outcome
-        text = "".join(traceback.format_exception(value)) if isinstance(value, BaseException) else repr(value)
-        with contextlib.suppress(OSError):
-            connection.send((kind, RuntimeError(text)))
-
-
 def _build_context(
     outcomes_in: Connection, context_out: Connection, others: tuple[Connection, ...], loaded: LoadedScenario
 ) -> None:
@@ -124,20 +104,27 @@ def _build_context(
     """
     for end in others:  # the other processes' ends: a process that dies must read as EOF
         end.close()
+    charts: ChartsApart | None = None
     try:
         from riskmodel.report.context import build_report_context
         from riskmodel.report.render import render_html
 
+        # forked once matplotlib is imported: the charts child draws the last vote charts
+        charts = ChartsApart(closing=(outcomes_in, context_out))
         dataset, results_file = outcomes_in.recv()
-        context = build_report_context(dataset, scenario=loaded, results_file=results_file)
-        _reply(context_out, ("built", (context, render_html(context))))
+        context = build_report_context(
+            dataset, scenario=loaded, results_file=results_file, vote_figures=charts.send(dataset)
+        )
+        reply(context_out, ("built", (context, render_html(context))))
     except EOFError:  # the run failed before its outcomes existed
         pass
     except BaseException as exc:
-        _reply(context_out, ("failed", exc))
+        reply(context_out, ("failed", exc))
     finally:
         outcomes_in.close()
         context_out.close()
+        if charts is not None:
+            charts.close()
 
 
 def _received_context(context_in: Connection) -> tuple[dict[str, Any], str] | None:
@@ -180,18 +167,18 @@ def _serve(connection: Connection, context_in: Connection, others: tuple[Connect
             except EOFError:  # the run failed before it needed its report: nothing to build
                 return
             except BaseException as exc:  # e.g. WeasyPrint missing: the run reports it
-                _reply(connection, ("failed", exc))
+                reply(connection, ("failed", exc))
                 return
             if received is None:  # the context child was lost: the run builds the report
-                _reply(connection, ("lost", None))
+                reply(connection, ("lost", None))
                 return
             try:
                 with collecting_new_objects():
                     built = finish_report(*received, appendix=appendix)
             except BaseException as exc:
-                _reply(connection, ("failed", exc))
+                reply(connection, ("failed", exc))
             else:
-                _reply(connection, ("built", built))
+                reply(connection, ("built", built))
         finally:
             connection.close()
             context_in.close()
@@ -236,7 +223,7 @@ class ReportWorker:
                 name="riskmodel-report",
                 daemon=True,
             )
-            _start(process)
+            start_process(process)
             child_end.close()
             context_in.close()
             self._process, self._connection, self._context_out = process, parent_end, context_out
@@ -265,9 +252,10 @@ class ReportWorker:
                 target=_build_context,
                 args=(outcomes_in, self._context_out, (self._connection, to_context), loaded),
                 name="riskmodel-context",
-                daemon=True,
+                # not a daemon, so that it may fork the charts child; close() ends it whatever happens
+                daemon=False,
             )
-            _start(builder)
+            start_process(builder)
             outcomes_in.close()
             self._context, self._context_process = to_context, builder
         self._context_out.close()  # the context child's end (or nobody's: the report child then reads EOF)
