@@ -107,7 +107,7 @@ def sample_worlds(
     draw_seed, shock_seed = root.spawn(2)
     layout = build_layout(scenario)
     if layout.member_weight is None:  # the fused kernel will count the votes
-        # compiled on the other core while this one imports PyMC and draws (first runs only)
+        # compiled on the other core while this one builds the forward draws and draws (first runs only)
         start_priming()
     n_draws = math.ceil(n_worlds / n_replicates)
     # PyMC is imported here, not at module level: importing the pipeline must not load it
