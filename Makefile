@@ -11,8 +11,9 @@ $(STAMP): pyproject.toml
 	if [ ! -x $(BIN)/python ]; then echo "Creating $(VENV) with $$PY"; "$$PY" -m venv $(VENV) || exit 1; fi
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	@# compile the numba kernels into their cache once per installation: a first run is then warm
-	@tmp=$$(mktemp -d) && $(BIN)/python -m riskmodel run $(SCENARIO) --worlds 200 --out $$tmp > /dev/null \
+	@# compile the numba kernels into their cache once per installation, and the bundled scenario's
+	@# forward draws at the default size into riskmodel's (~/.cache/riskmodel): a first run is then warm
+	@tmp=$$(mktemp -d) && $(BIN)/python -m riskmodel run $(SCENARIO) --out $$tmp > /dev/null \
 		&& $(BIN)/python -m riskmodel sensitivity $(SCENARIO) --worlds 200 --out $$tmp > /dev/null \
 		&& $(BIN)/python -m riskmodel.engine.prime --draw-statistics; rm -rf $$tmp
 	@touch $(STAMP)

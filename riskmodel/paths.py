@@ -16,7 +16,7 @@ from pathlib import Path
 
 from riskmodel.errors import RiskmodelError, escape_text
 
-__all__ = ["check_output_folder", "input_message", "input_problem", "os_error_message"]
+__all__ = ["cache_folder", "check_output_folder", "input_message", "input_problem", "os_error_message"]
 
 _HINTS = {
     errno.ENOSPC: "no space left on the device; free some space or write elsewhere",
@@ -30,6 +30,16 @@ _HINTS = {
     errno.ELOOP: "too many levels of symbolic links (a symlink loop?)",
     errno.EEXIST: "already exists",
 }
+
+
+def cache_folder() -> Path:
+    """The cache folder of riskmodel: ``$XDG_CACHE_HOME/riskmodel``, by default ``~/.cache/riskmodel``.
+
+    It holds what later runs reuse and any run could rebuild (elicited priors' fits, compiled
+    forward draws); deleting it only costs time.
+    """
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "riskmodel"
 
 
 def os_error_message(exc: OSError, path: str | Path | None = None) -> str:

@@ -34,6 +34,7 @@ from riskmodel.worlds.build import make_worlds
 if TYPE_CHECKING:
     import pymc as pm
 
+    from riskmodel.inference.compiled import PriorFunction
     from riskmodel.inference.sampling import ConvergenceGate
     from riskmodel.spec.evidence import Evidence
 
@@ -106,17 +107,16 @@ def sample_worlds(
     draw_seed, shock_seed = root.spawn(2)
     layout = build_layout(scenario)
     if layout.member_weight is None:  # the fused kernel will count the votes
-        # compiled on the other core while this one imports PyMC and draws (first runs only)
+        # compiled on the other core while this one builds the forward draws and draws (first runs only)
         start_priming()
-    # PyMC is imported here, not at module level: importing the pipeline must not load it
-    from riskmodel.inference.sampling import draw_prior
-    from riskmodel.model.priors import build_model
-
-    model = build_model(layout)
     n_draws = math.ceil(n_worlds / n_replicates)
+    # PyMC is imported here, not at module level: importing the pipeline must not load it
     if scenario.spec.evidence is not None:
+        from riskmodel.model.priors import build_model
+
+        model = build_model(layout)
         return _posterior_worlds(scenario, layout, model, n_draws, n_replicates, seed, draw_seed, shock_seed)
-    draws = draw_prior(model, n_draws, seed=draw_seed)
+    draws = _forward_function(scenario, layout, n_draws).draw(draw_seed)
     worlds = make_worlds(layout, draws["prior"].to_dataset(), n_replicates=n_replicates, seed=shock_seed)
     return Simulation(
         layout=layout,
@@ -124,6 +124,25 @@ def sample_worlds(
         worlds=worlds,
         seed=seed if isinstance(seed, int) else None,
     )
+
+
+def _forward_function(scenario: LoadedScenario, layout: Layout, n_draws: int) -> PriorFunction:
+    """The scenario's compiled forward draws: from the cache when a run compiled them before.
+
+    A cached function skips PyMC's import, the model build and PyTensor's rewrites; it is the
+    function a fresh compile would give, and it is seeded afresh (see
+    :mod:`riskmodel.inference.compiled`).
+    """
+    from riskmodel.inference.compiled import load_prior_function, store_prior_function
+
+    prior = load_prior_function(scenario, n_draws)
+    if prior is None:
+        from riskmodel.inference.sampling import compile_prior
+        from riskmodel.model.priors import build_model
+
+        prior = compile_prior(build_model(layout), n_draws)
+        store_prior_function(scenario, prior)
+    return prior
 
 
 def _posterior_worlds(

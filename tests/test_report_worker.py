@@ -10,19 +10,27 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import xarray as xr
 
 from riskmodel.io import load_results, save_results
 from riskmodel.pipeline import evaluate_deals, sample_worlds
 from riskmodel.report import build_report, write_report
+from riskmodel.report.apart import HEAD_START, ChartsApart, charts_apart
+from riskmodel.report.assumptions import appendix_context
+from riskmodel.report.charts import vote_figure
+from riskmodel.report.context import build_report_context
+from riskmodel.report.render import render_html
 from riskmodel.report.worker import ReportWorker, can_fork, outcomes
 from riskmodel.results.datatree import results_tree
 from riskmodel.spec.scenario import load_scenario
@@ -104,6 +112,77 @@ def test_a_lost_child_is_replaced_by_building_the_report_here(toy_run: dict) -> 
     assert built == toy_run["reference"]
 
 
+def test_a_lost_context_child_leaves_the_report_to_the_run(toy_run: dict) -> None:
+    if _run_elsewhere("test_a_lost_context_child_leaves_the_report_to_the_run"):
+        return
+    with ReportWorker(toy_run["loaded"]) as worker:
+        assert worker.forked
+        (builder,) = [p for p in multiprocessing.active_children() if p.name == "riskmodel-context"]
+        builder.kill()
+        builder.join()
+        worker.submit(toy_run["tree"], results_file=toy_run["path"])
+        built = worker.result()
+    assert built == toy_run["reference"]
+
+
+def test_the_report_child_prints_from_plain_values_alone(toy_run: dict, tmp_path: Path) -> None:
+    """What the report child does, in a fresh interpreter: no pandas, xarray nor matplotlib, same PDF."""
+    context = build_report_context(
+        outcomes(toy_run["tree"]), scenario=toy_run["loaded"], results_file=toy_run["path"]
+    )
+    given = tmp_path / "given.pickle"
+    given.write_bytes(pickle.dumps((appendix_context(toy_run["loaded"]), context, render_html(context))))
+    code = f"""
+import pickle, sys
+from pathlib import Path
+from riskmodel.report.printing import finish_report, print_appendix
+appendix_of, context, page = pickle.loads(Path({str(given)!r}).read_bytes())
+built = finish_report(context, page, appendix=print_appendix(appendix_of))
+Path({str(tmp_path / "report.pdf")!r}).write_bytes(built.pdf)
+Path({str(tmp_path / "report.html")!r}).write_text(built.html)
+print(sorted(m for m in ("pandas", "xarray", "matplotlib", "numba", "scipy") if m in sys.modules))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    assert (tmp_path / "report.pdf").read_bytes() == toy_run["reference"].pdf
+    assert (tmp_path / "report.html").read_text() == toy_run["reference"].html
+
+
+def test_the_charts_child_draws_the_last_charts_enough_to_share_the_work() -> None:
+    def votes(n: int, detail: bool = True) -> xr.Dataset:
+        data = {"support_quantile": (("vote",), np.zeros(n))} if detail else {}
+        return xr.Dataset(data, coords={"vote": [f"v{i}" for i in range(n)]})
+
+    # the summary and the heat map weigh HEAD_START charts: the child takes (n + HEAD_START) / 2
+    assert HEAD_START == 5
+    assert charts_apart(votes(1)) == ["v0"]
+    assert charts_apart(votes(6)) == [f"v{i}" for i in range(6)]
+    assert charts_apart(votes(20)) == [f"v{i}" for i in range(8, 20)]
+    assert charts_apart(votes(6, detail=False)) == []
+
+
+def test_charts_drawn_apart_are_the_charts_drawn_here(toy_run: dict) -> None:
+    if _run_elsewhere("test_charts_drawn_apart_are_the_charts_drawn_here"):
+        return
+    dataset = outcomes(toy_run["tree"])
+    here = {vote: vote_figure(dataset, vote) for vote in charts_apart(dataset)}
+    assert here
+    charts = ChartsApart()
+    assert dict(charts.send(dataset)) == here
+    lost = ChartsApart()
+    assert lost.pid is not None
+    os.kill(lost.pid, signal.SIGKILL)
+    assert dict(lost.send(dataset)) == here  # drawn here instead
+
+
 def test_the_worker_reports_the_childs_error(toy_run: dict, tmp_path: Path) -> None:
     if _run_elsewhere("test_the_worker_reports_the_childs_error"):
         return
@@ -115,7 +194,7 @@ def test_the_worker_reports_the_childs_error(toy_run: dict, tmp_path: Path) -> N
 
 
 def test_a_run_that_fails_leaves_no_child_behind(toy_run: dict) -> None:
-    """A run that ends before its outcomes exist stops both children (the chart child by EOF)."""
+    """A run that ends before its outcomes exist stops both children (the context child by EOF)."""
     if _run_elsewhere("test_a_run_that_fails_leaves_no_child_behind"):
         return
     psutil = pytest.importorskip("psutil")
@@ -123,7 +202,7 @@ def test_a_run_that_fails_leaves_no_child_behind(toy_run: dict) -> None:
     before = {p.pid for p in me.children(recursive=True)}
     worker = ReportWorker(toy_run["loaded"])
     deadline = time.monotonic() + 120
-    while len({p.pid for p in me.children(recursive=True)} - before) < 2:  # the chart child too
+    while len({p.pid for p in me.children(recursive=True)} - before) < 2:  # the context child too
         assert time.monotonic() < deadline, "the report's children did not start"
         time.sleep(0.05)
     started = {p.pid for p in me.children(recursive=True)} - before

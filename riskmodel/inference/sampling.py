@@ -31,11 +31,13 @@ from pytensor.graph.traversal import ancestors
 from pytensor.tensor.random.basic import HalfNormalRV
 
 from riskmodel import resultsfile
+from riskmodel.inference.compiled import HalfNormalDraws, PriorFunction
 from riskmodel.randomness import SeedLike, as_seed_sequence
 
 __all__ = [
     "ConvergenceGate",
     "HalfNormalDraws",
+    "compile_prior",
     "convergence_gate",
     "default_sampler",
     "draw_prior",
@@ -47,34 +49,6 @@ __all__ = [
 # minute on a fresh machine). Elementwise fusion is excluded: a fused Composite op would run
 # element by element in Python (60 s instead of 1 s for the bundled scenario).
 _MODE = Mode(linker="py", optimizer="fast_run").excluding("fusion")
-
-
-class HalfNormalDraws(HalfNormalRV):
-    """PyTensor's half-normal, drawing exactly as ``scipy.stats.halfnorm.rvs`` does, minus the import.
-
-    PyTensor draws a half-normal through ``scipy.stats``, and importing ``scipy.stats`` (with
-    the SciPy modules it loads) costs a forward draw more than the draw itself. SciPy's
-    sampler is ``|standard normal| * scale + loc``: the same calls on the same generator give
-    the same numbers bit for bit, so forward draws use them directly. Only forward draws do:
-    posterior fits keep PyMC's own ``HalfNormal``.
-    """
-
-    @classmethod
-    def rng_fn_scipy(
-        cls,
-        rng: np.random.Generator,
-        loc: npt.NDArray[np.float64],
-        scale: npt.NDArray[np.float64],
-        size: tuple[int, ...] | None,
-    ) -> npt.NDArray[np.float64]:
-        """Draw as ``scipy.stats.halfnorm.rvs(loc, scale, size=size, random_state=rng)``."""
-        loc, scale = np.asarray(loc, dtype=np.float64), np.asarray(scale, dtype=np.float64)
-        shape = np.broadcast_shapes(loc.shape, scale.shape) if size is None else tuple(np.atleast_1d(size))
-        if not np.all(scale >= 0):
-            raise ValueError("half-normal draws need a scale >= 0")
-        if np.all(scale == 0):  # SciPy draws nothing then
-            return np.asarray(loc * np.ones(shape))
-        return np.asarray(np.abs(rng.standard_normal(size=shape)) * scale + loc)
 
 
 def _without_scipy_stats(outputs: list[Variable]) -> list[Variable]:
@@ -109,29 +83,33 @@ def draw_prior(model: pm.Model, n_draws: int, *, seed: SeedLike = None) -> xr.Da
     xarray.DataTree
         ArviZ layout: group ``prior`` with dims ``(chain, draw, ...)`` and one chain.
     """
+    return compile_prior(model, n_draws).draw(seed)
+
+
+def compile_prior(model: pm.Model, n_draws: int) -> PriorFunction:
+    """Compile the model's vectorised forward draws, unseeded: :meth:`PriorFunction.draw` seeds them.
+
+    The function does not depend on the seed, so it can be kept and reused
+    (:mod:`riskmodel.inference.compiled`).
+    """
     if n_draws < 1:
         raise ValueError("n_draws must be at least 1")
     names = [var.name for var in model.deterministics]
     outputs = [model[name] for name in names]
     batched = {rv: change_dist_size(rv, (n_draws,), expand=True) for rv in model.free_RVs}
     vectorised = _without_scipy_stats(vectorize_graph(outputs, replace=batched))
-    rng_seed = int(as_seed_sequence(seed).generate_state(1)[0])
-    fn = compile_pymc([], vectorised, random_seed=rng_seed, mode=_MODE)
-    values = fn()
-    data = {}
-    for name, value in zip(names, values, strict=True):
-        dims = list(model.named_vars_to_dims.get(name, ()))
-        value = np.asarray(value)
-        if value.ndim == len(dims):  # constant graph: not batched by the vectoriser
-            value = np.broadcast_to(value, (n_draws, *value.shape))
-        data[name] = (["chain", "draw", *dims], value[np.newaxis])
-    used = {dim for dims, _ in data.values() for dim in dims}
-    coords: dict[str, object] = {
-        dim: list(labels) for dim, labels in model.coords.items() if dim in used and labels is not None
-    }
-    coords.update(chain=[0], draw=np.arange(n_draws))
-    prior = xr.Dataset(data, coords=coords)
-    return xr.DataTree.from_dict({"prior": prior})
+    # random_seed=False: PriorFunction.reseed seeds the generators as this call would have
+    fn, updates = compile_pymc([], vectorised, random_seed=False, mode=_MODE, return_updates=True)
+    inputs = [spec.variable for spec in fn.maker.inputs]
+    rng_inputs = tuple(next(i for i, var in enumerate(inputs) if var is rng) for rng in updates)
+    return PriorFunction(
+        function=fn,
+        rng_inputs=rng_inputs,
+        names=tuple(names),
+        dims={name: tuple(model.named_vars_to_dims.get(name, ())) for name in names},
+        coords={dim: list(labels) for dim, labels in model.coords.items() if labels is not None},
+        n_draws=n_draws,
+    )
 
 
 # --------------------------------------------------------------------------- posterior fits

@@ -11,7 +11,7 @@ import xarray as xr
 from riskmodel.report.context import build_report_context
 from riskmodel.report.figures import FigureFormat
 from riskmodel.report.files import BuiltReport, ReportFiles, write_built
-from riskmodel.report.printing import pdf_bytes, print_appendix, print_main
+from riskmodel.report.printing import finish_report
 from riskmodel.report.render import render_html, weasyprint_modules
 from riskmodel.spec.scenario import LoadedScenario
 
@@ -56,11 +56,7 @@ def build_report(
         results_file=results_file,
         vote_figures=vote_figures,
     )
-    page = render_html(context)
-    data = None
-    if pdf:
-        data = pdf_bytes(print_main(context), appendix if appendix is not None else print_appendix(context))
-    return BuiltReport(html=page, pdf=data, warnings=list(context["warnings"]))
+    return finish_report(context, render_html(context), pdf=pdf, appendix=appendix)
 
 
 def write_report(

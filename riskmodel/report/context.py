@@ -15,19 +15,20 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
-from matplotlib.figure import Figure
 
 from riskmodel.errors import RiskmodelError
-from riskmodel.io import load_results, package_versions
-from riskmodel.plots.votes import joint_label, plot_risk_summary, plot_vote_distribution
+from riskmodel.io import load_results
+from riskmodel.plots.votes import joint_label
 from riskmodel.report.assumptions import appendix_context
+from riskmodel.report.charts import FIGURE_DPI, summary_figure, vote_figure
 from riskmodel.report.diagnostics import diagnostics
-from riskmodel.report.figures import FigureFormat, figure_uri
+from riskmodel.report.figures import FigureFormat
 from riskmodel.report.overview import (
     consistency_warnings,
     heatmap_figure,
     levers,
     no_change_pairs,
+    reproduce,
     short_labels,
 )
 from riskmodel.report.rating import RATING_BANDS, risk_rating
@@ -36,12 +37,6 @@ from riskmodel.results.tables import summary_table
 from riskmodel.spec.scenario import LoadedScenario, load_scenario
 
 __all__ = ["build_report_context", "report_scenario", "vote_figure"]
-
-
-FIGURE_DPI = 120
-MAX_VOTE_CHART_DEALS = 6
-"""Vote charts show the first deals only (every deal is in the tables): a chart per deal and
-vote would make a grid of many deals slow to draw and hard to read."""
 
 
 def _attr(results: xr.Dataset, name: str, default: Any = None) -> Any:
@@ -194,33 +189,6 @@ def _deal_values(results: xr.Dataset, labels: dict[str, dict[str, str]]) -> dict
     }
 
 
-def vote_figure(results: xr.Dataset, vote: str, fmt: FigureFormat = "png") -> str:
-    """One vote's chart (its support per deal against the count needed) as a data URI."""
-    return _vote_figure(results, vote, float(results["vote_needed_full"].sel(vote=vote).item()), fmt)
-
-
-def _vote_figure(results: xr.Dataset, vote: str, needed: float, fmt: FigureFormat) -> str:
-    deals = [str(d) for d in results["deal"].to_numpy()][:MAX_VOTE_CHART_DEALS]
-    columns = min(3, len(deals))
-    rows = math.ceil(len(deals) / columns)
-    height = 2.0 * rows + 0.3
-    # Fixed margins, not a layout engine: layout engines re-measure every label several
-    # times, and text layout is most of the cost of a chart.
-    fig = Figure(figsize=(8.4, height))
-    fig.subplots_adjust(
-        left=0.08, right=0.98, bottom=0.55 / height, top=1 - 0.3 / height, wspace=0.12, hspace=0.75
-    )
-    axes = fig.subplots(rows, columns, squeeze=False, sharey=True)
-    for ax, deal in zip(axes.flat, deals, strict=False):
-        plot_vote_distribution(results, vote, deal, ax=ax, needed=needed)
-    for index, ax in enumerate(axes.flat):
-        if index >= len(deals):
-            ax.set_visible(False)
-        elif index % columns:
-            ax.set_ylabel("")
-    return figure_uri(fig, fmt=fmt, dpi=FIGURE_DPI)
-
-
 def _votes(
     results: xr.Dataset,
     labels: dict[str, dict[str, str]],
@@ -258,7 +226,7 @@ def _votes(
                 "seats": seats,
                 "needed": needed,
                 "deals": per_deal,
-                "figure": (drawn[vote] if vote in drawn else _vote_figure(results, vote, needed, fmt))
+                "figure": (drawn[vote] if vote in drawn else vote_figure(results, vote, fmt))
                 if detail
                 else None,
             }
@@ -266,30 +234,26 @@ def _votes(
     return votes
 
 
-def _reproduce(results: xr.Dataset, path: Path | None) -> dict[str, Any]:
-    recorded = json.loads(_attr(results, "package_versions", "{}") or "{}")
-    current = package_versions()
-    seed = _attr(results, "seed")
-    scenario_file = _attr(results, "scenario_file", "SCENARIO.yaml")
-    command = None
-    if seed is not None and int(seed) >= 0:
-        command = (
-            f"riskmodel run {scenario_file} --worlds {_attr(results, 'n_worlds')} "
-            f"--replicates {_attr(results, 'n_replicates')} --seed {seed}"
-        )
-    return {
-        "seed": seed
-        if seed is None or int(seed) >= 0
-        else "not recorded (the run was seeded by a generator)",
-        "command": command,
-        "digest": _attr(results, "scenario_digest", ""),
-        "scenario_file": scenario_file,
-        "results_file": str(path) if path is not None else "(in memory)",
-        "versions": [
-            {"name": name, "recorded": value, "current": current.get(name, "not installed")}
-            for name, value in sorted(recorded.items())
-        ],
-    }
+def _check_results(dataset: xr.Dataset, path: Path | None) -> None:
+    missing = [
+        v
+        for v in ("ratification_probability", "agreement_probability", "vote_probability")
+        if v not in dataset
+    ]
+    if missing:
+        raise RiskmodelError(f"{path or 'results'}: not riskmodel results (missing {', '.join(missing)})")
+
+
+def _prepared(
+    dataset: xr.Dataset, scenario: str | Path | LoadedScenario | None, path: Path | None
+) -> tuple[LoadedScenario | None, list[str], dict[str, dict[str, str]], bool]:
+    """The scenario, its warnings, the labels and the summary's layout the figures are drawn with."""
+    loaded, warnings = report_scenario(dataset, scenario, path.parent if path is not None else None)
+    labels = _labels(dataset, loaded)
+    n_deals, n_sides = dataset.sizes["deal"], dataset.sizes["side"]
+    # one dot-plot row per deal and side fits up to ~60 rows; beyond, the heat map has the sides
+    per_side = n_deals * (n_sides + 2) <= 60
+    return loaded, warnings, labels, per_side
 
 
 def build_report_context(
@@ -337,23 +301,14 @@ def build_report_context(
     else:
         path = Path(results)
         dataset = load_results(path)
-    missing = [
-        v
-        for v in ("ratification_probability", "agreement_probability", "vote_probability")
-        if v not in dataset
-    ]
-    if missing:
-        raise RiskmodelError(f"{path or 'results'}: not riskmodel results (missing {', '.join(missing)})")
+    _check_results(dataset, path)
     folder = Path(analyses_dir) if analyses_dir is not None else (path.parent if path is not None else None)
-    loaded, warnings = report_scenario(dataset, scenario, path.parent if path is not None else None)
-    labels = _labels(dataset, loaded)
+    loaded, warnings, labels, per_side = _prepared(dataset, scenario, path)
     spec = loaded.spec if loaded is not None else None
-    n_deals, n_sides = dataset.sizes["deal"], dataset.sizes["side"]
-    # one dot-plot row per deal and side fits up to ~60 rows; beyond, the heat map has the sides
-    per_side = n_deals * (n_sides + 2) <= 60
-    fig, _ = plot_risk_summary(dataset, bands=[(b.lower, b.label) for b in RATING_BANDS], per_side=per_side)
+    summary_uri = summary_figure(dataset, per_side, figure_format)
     sides = short_labels([str(s) for s in dataset["side"].to_numpy()], labels["side"])
     no_change = no_change_pairs(dataset, loaded)
+    heatmap = heatmap_figure(dataset, sides, labels["deal"], no_change, figure_format, FIGURE_DPI)
     warnings = [*consistency_warnings(dataset, folder), *warnings]
     return {
         "title": (spec.title if spec is not None else None)
@@ -373,12 +328,12 @@ def build_report_context(
             for b, upper in zip(RATING_BANDS, [1.0] + [b.lower for b in RATING_BANDS[:-1]], strict=True)
         ],
         "summary": _summary(dataset, labels, no_change, spec),
-        "summary_figure": figure_uri(fig, fmt=figure_format, dpi=FIGURE_DPI),
+        "summary_figure": summary_uri,
         "summary_per_side": per_side,
         "sides": sides,
         "sides_by_name": {side["name"]: side for side in sides},
         "not_party": bool(np.isnan(dataset["ratification_probability"].to_numpy()).any()),
-        "heatmap": heatmap_figure(dataset, sides, labels["deal"], no_change, figure_format, FIGURE_DPI),
+        "heatmap": heatmap,
         "no_change": [
             {"deal": labels["deal"].get(d, d), "side": labels["side"].get(s, s)} for d, s in no_change
         ],
@@ -388,5 +343,5 @@ def build_report_context(
         "analyses": analysis_sections(folder, fmt=figure_format),
         "diagnostics": diagnostics(dataset),
         "assumptions": appendix_context(loaded)["assumptions"],
-        "reproduce": _reproduce(dataset, path),
+        "reproduce": reproduce(dataset, path),
     }

@@ -11,6 +11,7 @@ or every number in a dot plot; page 1 therefore carries a heat map of every deal
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import numpy as np
 import xarray as xr
 
 from riskmodel.errors import RiskmodelError
-from riskmodel.io import load_netcdf
+from riskmodel.io import load_netcdf, package_versions
 from riskmodel.plots.votes import plot_deal_side_heatmap
 from riskmodel.report.figures import FigureFormat, figure_uri
 from riskmodel.results.nochange import no_change_pairs
@@ -31,6 +32,7 @@ __all__ = [
     "heatmap_figure",
     "levers",
     "no_change_pairs",
+    "reproduce",
     "short_labels",
 ]
 
@@ -205,3 +207,35 @@ def levers(folder: Path | None, deal_labels: dict[str, str], *, top: int = 3) ->
     found = [lever for lever in found if abs(lever["change"]) > 0]  # a lever that moves nothing is none
     found.sort(key=lambda lever: -abs(lever["change"]))
     return found[:top]
+
+
+def _attr(results: xr.Dataset, name: str, default: Any = None) -> Any:
+    value = results.attrs.get(name, default)
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def reproduce(results: xr.Dataset, path: Path | None) -> dict[str, Any]:
+    """How to run the results again: seed, command, scenario digest and package versions then and now."""
+    recorded = json.loads(_attr(results, "package_versions", "{}") or "{}")
+    current = package_versions()
+    seed = _attr(results, "seed")
+    scenario_file = _attr(results, "scenario_file", "SCENARIO.yaml")
+    command = None
+    if seed is not None and int(seed) >= 0:
+        command = (
+            f"riskmodel run {scenario_file} --worlds {_attr(results, 'n_worlds')} "
+            f"--replicates {_attr(results, 'n_replicates')} --seed {seed}"
+        )
+    return {
+        "seed": seed
+        if seed is None or int(seed) >= 0
+        else "not recorded (the run was seeded by a generator)",
+        "command": command,
+        "digest": _attr(results, "scenario_digest", ""),
+        "scenario_file": scenario_file,
+        "results_file": str(path) if path is not None else "(in memory)",
+        "versions": [
+            {"name": name, "recorded": value, "current": current.get(name, "not installed")}
+            for name, value in sorted(recorded.items())
+        ],
+    }

@@ -19,9 +19,10 @@ from typing import Any
 
 from riskmodel.collector import collecting_new_objects
 from riskmodel.io import write_atomic
+from riskmodel.report.files import BuiltReport
 from riskmodel.report.render import render_template, weasyprint_modules
 
-__all__ = ["pdf_bytes", "print_appendix", "print_main", "render_pdf"]
+__all__ = ["finish_report", "pdf_bytes", "print_appendix", "print_main", "render_pdf"]
 
 
 def _document(html: str) -> Any:
@@ -79,6 +80,28 @@ def pdf_bytes(main: Any, appendix: Any) -> bytes:
     """
     data: bytes = main.copy([*main.pages, *appendix.pages]).write_pdf()
     return data
+
+
+def finish_report(
+    context: dict[str, Any], page: str, *, pdf: bool = True, appendix: Any = None
+) -> BuiltReport:
+    """The built report of a context and its rendered page: print the PDF (unless ``pdf`` is False).
+
+    Parameters
+    ----------
+    context
+        From :func:`riskmodel.report.build_report_context` (here or in another process).
+    page
+        :func:`riskmodel.report.render.render_html` of the same context.
+    pdf
+        Also print the PDF.
+    appendix
+        The appendix already laid out (:func:`print_appendix`), or None to lay it out here.
+    """
+    data = None
+    if pdf:
+        data = pdf_bytes(print_main(context), appendix if appendix is not None else print_appendix(context))
+    return BuiltReport(html=page, pdf=data, warnings=list(context["warnings"]))
 
 
 def render_pdf(context: dict[str, Any], path: str | Path) -> Path:

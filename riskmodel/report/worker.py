@@ -1,19 +1,21 @@
-"""The report of ``riskmodel run --report``, built in a child process that starts with the run.
+"""The report of ``riskmodel run --report``, built in child processes that start with the run.
 
-A run spends its first seconds importing PyMC and numba and sampling, on one core. The report
-needs none of that: it needs WeasyPrint, matplotlib and the report's templates, and its
-appendix depends on the scenario alone (:mod:`riskmodel.report.printing`). So the run forks a
-child as soon as the scenario is loaded; on the machine's other core, the child imports the
-report's libraries and lays out the appendix while the parent samples. When the outcomes are
-computed the parent hands them over in memory (no re-reading of ``results.nc``) and goes on
-saving them; the child draws the figures (a second child, forked then, draws two thirds of the
-vote charts meanwhile), renders the page and prints the rest of the PDF, and sends both back.
-The parent writes the two files, after the results, each atomically.
+A run spends its first second importing pandas, numba and xarray and sampling, on one core. The
+report needs none of that for its PDF: WeasyPrint, the templates and, for the appendix, the
+scenario's priors and sources (:mod:`riskmodel.report.printing`). So the command forks the
+report child first, before it loads the scenario: the child imports WeasyPrint meanwhile, then
+lays out the appendix from the plain values the run sends once the scenario is loaded. Then the
+run forks the context child, which imports matplotlib and the report's modules and waits. When
+the outcomes are computed the run hands them over in memory (no re-reading of ``results.nc``)
+and goes on saving them; the context child draws every figure and renders the page
+(:func:`riskmodel.report.build_report_context`), and the report child prints the rest of the
+PDF from that context beside its appendix and sends page and PDF back. The run writes the two
+files, after the results, each atomically.
 
 The report is the same, byte for byte, as ``riskmodel report results.nc`` writes from the
 saved file (tests/test_report_worker.py). Where a child cannot be forked safely (not Linux, or
-a process that already runs other threads, such as a test runner), or the child is lost, the
-report is built in the process itself, the same way.
+a process that already runs other threads, such as a test runner), or a child is lost, the
+report is built in the run's process, the same way.
 """
 
 from __future__ import annotations
@@ -22,11 +24,10 @@ import contextlib
 import multiprocessing
 import sys
 import threading
-import traceback
-import warnings
-from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from riskmodel.report.apart import ChartsApart, reply, start_process
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -80,240 +81,200 @@ def can_fork() -> bool:
     return threading.active_count() == 1
 
 
-def _start(process: multiprocessing.process.BaseProcess) -> None:
-    with warnings.catch_warnings():
-        # Python warns of any other thread; only native helpers can run here (see can_fork)
-        warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
-        process.start()
-
-
 def _preload_shared() -> None:
     """Import, before the fork, what the run and the report both load, so the child inherits it.
 
-    xarray imports its array back-ends (dask, and through it parts of SciPy) on its first
-    conversion of an array, ~0.35 s of CPU that both processes would otherwise spend.
+    That is xarray, with its check for Dask arrays deferred as the run defers it
+    (:func:`riskmodel.results.lazydask.defer_dask_array_check`): xarray would otherwise import
+    Dask, and through it parts of SciPy, on its first conversion of an array (~0.35 s of CPU
+    in each process), although neither process ever holds a Dask array.
     """
-    import numpy as np
-    import xarray as xr
+    from riskmodel.results.lazydask import defer_dask_array_check
 
-    xr.DataArray(np.zeros(1)).to_numpy()
+    defer_dask_array_check()
 
 
-def _reply(connection: Connection, outcome: tuple[str, Any]) -> None:
-    """Send an outcome back; an exception that cannot be pickled goes as its text."""
+def _build_context(
+    outcomes_in: Connection, context_out: Connection, others: tuple[Connection, ...], loaded: LoadedScenario
+) -> None:
+    """The context child: import matplotlib, wait for the outcomes, build the report's context and page.
+
+    Everything of the report but the PDF: every figure, the tables, the HTML page. They go to the
+    report child, which prints the PDF around the appendix it has laid out meanwhile.
+    """
+    for end in others:  # the other processes' ends: a process that dies must read as EOF
+        end.close()
+    charts: ChartsApart | None = None
     try:
-        connection.send(outcome)
-    except OSError:  # the reader is gone (its run failed): nobody to tell
-        return
-    except Exception:
-        kind, value = outcome
-        text = "".join(traceback.format_exception(value)) if isinstance(value, BaseException) else repr(value)
-        with contextlib.suppress(OSError):
-            connection.send((kind, RuntimeError(text)))
+        from riskmodel.report.context import build_report_context
+        from riskmodel.report.render import render_html
 
-
-CHARTS_APART = 2 / 3
-"""Share of the vote charts a second child draws while the first draws the rest of the report's
-figures (its summary and heat map, then the first vote charts): about even work for the two."""
-
-
-def _their_votes(dataset: xr.Dataset) -> list[str]:
-    """The vote charts the second child draws: the last ones, when there are enough to share."""
-    if "support_quantile" not in dataset:
-        return []
-    votes = [str(v) for v in dataset["vote"].to_numpy()]
-    theirs = votes[round(len(votes) * (1 - CHARTS_APART)) :]
-    return theirs if len(theirs) >= 2 else []
-
-
-def _draw_charts(outcomes_in: Connection, charts_out: Connection, charts_in: Connection) -> None:
-    """The second child: wait for the outcomes, draw its share of the vote charts, send them."""
-    charts_in.close()  # the first child's end
-    from riskmodel.report.context import vote_figure
-
-    try:
-        dataset, _ = outcomes_in.recv()
-        _reply(charts_out, ("built", {vote: vote_figure(dataset, vote) for vote in _their_votes(dataset)}))
+        # forked once matplotlib is imported: the charts child draws the last vote charts
+        charts = ChartsApart(closing=(outcomes_in, context_out))
+        dataset, results_file = outcomes_in.recv()
+        context = build_report_context(
+            dataset, scenario=loaded, results_file=results_file, vote_figures=charts.send(dataset)
+        )
+        reply(context_out, ("built", (context, render_html(context))))
     except EOFError:  # the run failed before its outcomes existed
         pass
     except BaseException as exc:
-        _reply(charts_out, ("failed", exc))
+        reply(context_out, ("failed", exc))
     finally:
         outcomes_in.close()
-        charts_out.close()
+        context_out.close()
+        if charts is not None:
+            charts.close()
 
 
-class _ChartsApart(Mapping[str, str]):
-    """Vote charts drawn by a second child, received when first asked for (or drawn here).
+def _received_context(context_in: Connection) -> tuple[dict[str, Any], str] | None:
+    """The context child's context and page; None when it was lost."""
+    try:
+        kind, value = context_in.recv()
+    except (EOFError, OSError):
+        return None
+    finally:
+        context_in.close()
+    if kind == "failed":
+        raise value
+    context, page = value
+    return context, page
 
-    The second child is forked once the first has imported matplotlib, before the outcomes
-    exist, and receives them from the run itself: its charts are drawn even while the first
-    child is still laying out the appendix.
+
+def _serve(connection: Connection, context_in: Connection, others: tuple[Connection, ...]) -> None:
+    """The report child: import WeasyPrint, lay out the appendix, print the PDF of the context child.
+
+    It is forked before the run loads its scenario and needs neither pandas, xarray nor
+    matplotlib: the appendix's context comes from the run, the rest from the context child (all
+    plain Python values). If the context child is lost, the run is told, and builds the report.
     """
-
-    def __init__(self, outcomes_in: Connection) -> None:
-        self._dataset: xr.Dataset | None = None
-        self._votes: list[str] = []
-        self._charts: dict[str, str] | None = None
-        context = multiprocessing.get_context("fork")
-        self._connection, charts_out = context.Pipe(duplex=False)
-        self._process = context.Process(
-            target=_draw_charts,
-            args=(outcomes_in, charts_out, self._connection),
-            name="riskmodel-charts",
-            daemon=True,
-        )
-        _start(self._process)
-        charts_out.close()
-        outcomes_in.close()
-
-    def bind(self, dataset: xr.Dataset) -> _ChartsApart:
-        """The outcomes the second child was sent: its charts are those of their votes."""
-        self._dataset, self._votes = dataset, _their_votes(dataset)
-        return self
-
-    def _received(self) -> dict[str, str]:
-        if self._charts is None:
-            try:
-                kind, value = self._connection.recv()
-            except (EOFError, OSError):
-                kind, value = "lost", None
-            self.close()
-            if kind == "failed":
-                raise value
-            if kind == "built":
-                self._charts = value
-            else:  # the second child was lost: the charts are drawn here
-                from riskmodel.report.context import vote_figure
-
-                assert self._dataset is not None  # bind() comes first
-                self._charts = {vote: vote_figure(self._dataset, vote) for vote in self._votes}
-        return self._charts
-
-    def close(self) -> None:
-        """Release the pipe and the second child."""
-        self._connection.close()
-        if self._process.is_alive():
-            self._process.terminate()
-        self._process.join()
-
-    def __getitem__(self, vote: str) -> str:
-        return self._received()[vote]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._votes)
-
-    def __len__(self) -> int:
-        return len(self._votes)
-
-    def __contains__(self, vote: object) -> bool:
-        return vote in self._votes
-
-
-def _serve(
-    connection: Connection,
-    outcomes_in: Connection,
-    parent_ends: tuple[Connection, Connection],
-    loaded: LoadedScenario,
-) -> None:
-    """The child: lay out the appendix, wait for the outcomes, build the report, send it back."""
-    for end in parent_ends:  # the run's ends of the pipes: a run that dies must read as EOF here
+    for end in others:  # the other processes' ends: a process that dies must read as EOF
         end.close()
     from riskmodel.collector import collecting_new_objects
 
     with contextlib.suppress(KeyboardInterrupt), collecting_new_objects():
-        appendix: Any = None
-        charts: _ChartsApart | None = None
-        early: BaseException | None = None
         try:
-            from riskmodel.report.assumptions import appendix_context
-            from riskmodel.report.build import build_report
-            from riskmodel.report.printing import print_appendix
-            from riskmodel.report.render import weasyprint_modules
+            try:
+                from riskmodel.report.printing import finish_report, print_appendix
+                from riskmodel.report.render import weasyprint_modules
 
-            charts = _ChartsApart(outcomes_in)  # before WeasyPrint is loaded: it draws no PDF
-            weasyprint_modules()
-            # the imports above are the long-lived heap: collections walk only what comes after
-            with collecting_new_objects():
-                appendix = print_appendix(appendix_context(loaded))
-        except BaseException as exc:  # reported when the parent asks for the report
-            early = exc
-        finally:
-            outcomes_in.close()
-        try:
-            request = connection.recv()
-        except EOFError:  # the parent has gone (its run failed): nothing to build
-            return
-        try:
-            if early is not None:
-                raise early
-            dataset, results_file = request
-            with collecting_new_objects():
-                built = build_report(
-                    dataset,
-                    scenario=loaded,
-                    results_file=results_file,
-                    appendix=appendix,
-                    vote_figures=charts.bind(dataset) if charts is not None else None,
-                )
-        except BaseException as exc:
-            _reply(connection, ("failed", exc))
-        else:
-            _reply(connection, ("built", built))
+                weasyprint_modules()
+                appendix_of = connection.recv()  # the appendix's context, once the run has its scenario
+                # the imports above are the long-lived heap: collections walk only what comes after
+                with collecting_new_objects():
+                    appendix = print_appendix(appendix_of)
+                received = _received_context(context_in)
+            except EOFError:  # the run failed before it needed its report: nothing to build
+                return
+            except BaseException as exc:  # e.g. WeasyPrint missing: the run reports it
+                reply(connection, ("failed", exc))
+                return
+            if received is None:  # the context child was lost: the run builds the report
+                reply(connection, ("lost", None))
+                return
+            try:
+                with collecting_new_objects():
+                    built = finish_report(*received, appendix=appendix)
+            except BaseException as exc:
+                reply(connection, ("failed", exc))
+            else:
+                reply(connection, ("built", built))
         finally:
             connection.close()
-            if charts is not None:
-                charts.close()
+            context_in.close()
 
 
 class ReportWorker:
-    """Builds the report of a run in a child process started before the run samples.
+    """Builds the report of a run in two child processes started before the run samples.
 
     Parameters
     ----------
     loaded
-        The run's scenario.
+        The run's scenario; or None, to fork the report child at once and give the scenario
+        to :meth:`start` once it is loaded.
 
     Examples
     --------
-    >>> with ReportWorker(loaded) as worker:  # doctest: +SKIP
+    >>> with ReportWorker() as worker:  # doctest: +SKIP
+    ...     loaded = load_scenario(path)
+    ...     worker.start(loaded)
     ...     results = evaluate_deals(sample_worlds(loaded))
     ...     worker.submit(results, results_file=out / "results.nc")
     ...     save_results(results, out / "results.nc")
     ...     built = worker.result()
     """
 
-    def __init__(self, loaded: LoadedScenario) -> None:
-        self._loaded = loaded
+    def __init__(self, loaded: LoadedScenario | None = None) -> None:
+        self._loaded: LoadedScenario | None = None
         self._request: tuple[xr.Dataset, Path] | None = None
-        self._sender: threading.Thread | None = None
+        self._senders: list[threading.Thread] = []
         self._process: multiprocessing.process.BaseProcess | None = None
         self._connection: Connection | None = None
-        self._charts: Connection | None = None
+        self._context: Connection | None = None
+        self._context_process: multiprocessing.process.BaseProcess | None = None
+        self._context_out: Connection | None = None
+        if can_fork():
+            context = multiprocessing.get_context("fork")
+            parent_end, child_end = context.Pipe()
+            context_in, context_out = context.Pipe(duplex=False)  # context and page, to the report child
+            process = context.Process(
+                target=_serve,
+                args=(child_end, context_in, (parent_end, context_out)),
+                name="riskmodel-report",
+                daemon=True,
+            )
+            start_process(process)
+            child_end.close()
+            context_in.close()
+            self._process, self._connection, self._context_out = process, parent_end, context_out
+        if loaded is not None:
+            self.start(loaded)
+
+    def start(self, loaded: LoadedScenario) -> None:
+        """Give the run's scenario: the report child lays out the appendix, the context child starts.
+
+        Parameters
+        ----------
+        loaded
+            The run's scenario, loaded and checked.
+        """
+        self._loaded = loaded
+        if self._connection is None or self._context_out is None:
+            return
+        from riskmodel.report.assumptions import appendix_context
+
+        appendix_of = appendix_context(loaded)
         if can_fork():
             _preload_shared()
             context = multiprocessing.get_context("fork")
-            parent_end, child_end = context.Pipe()
-            outcomes_in, to_charts = context.Pipe(duplex=False)
-            process = context.Process(
-                target=_serve,
-                args=(child_end, outcomes_in, (parent_end, to_charts), loaded),
-                name="riskmodel-report",
+            outcomes_in, to_context = context.Pipe(duplex=False)
+            builder = context.Process(
+                target=_build_context,
+                args=(outcomes_in, self._context_out, (self._connection, to_context), loaded),
+                name="riskmodel-context",
+                # not a daemon, so that it may fork the charts child; close() ends it whatever happens
+                daemon=False,
             )
-            # not a daemon, so that it may fork the second child of the vote charts; close()
-            # ends it whatever happens to the run
-            _start(process)
-            child_end.close()
+            start_process(builder)
             outcomes_in.close()
-            self._process, self._connection, self._charts = process, parent_end, to_charts
+            self._context, self._context_process = to_context, builder
+        self._context_out.close()  # the context child's end (or nobody's: the report child then reads EOF)
+        self._context_out = None
+        # the report child reads it once WeasyPrint is imported: a large scenario's would block here
+        self._send_later(appendix_of, self._connection)
+
+    def _send_later(self, message: object, *connections: Connection | None) -> None:
+        sender = threading.Thread(target=self._send, args=(message, *connections), daemon=True)
+        sender.start()
+        self._senders.append(sender)
 
     @property
     def forked(self) -> bool:
-        """Whether the report is being built in a child process."""
-        return self._process is not None
+        """Whether the report is being built in child processes."""
+        return self._process is not None and self._context_process is not None
 
     def submit(self, results: xr.DataTree | xr.Dataset, *, results_file: str | Path) -> None:
-        """Hand the run's outcomes to the child (in the background: the caller goes on at once).
+        """Hand the run's outcomes to the context child (in the background: the caller goes on).
 
         Parameters
         ----------
@@ -323,35 +284,29 @@ class ReportWorker:
             Where the results are saved; the report names it and looks beside it for analyses.
         """
         self._request = (outcomes(results), Path(results_file))
-        if self._connection is not None:
-            # a request larger than the pipe's buffer blocks until the child reads it, which it
-            # does once the appendix is laid out: send from a thread so the parent goes on saving
-            self._sender = threading.Thread(
-                target=self._send, args=(self._request, self._charts, self._connection), daemon=True
-            )
-            self._sender.start()
+        if self._context is not None:
+            self._send_later(self._request, self._context)
 
     @staticmethod
-    def _send(request: tuple[xr.Dataset, Path], *connections: Connection | None) -> None:
-        # the second child reads at once; the first only when its appendix is laid out
+    def _send(message: object, *connections: Connection | None) -> None:
         for connection in connections:
             with contextlib.suppress(OSError):  # a child is gone: its part is built without it
                 if connection is not None:
-                    connection.send(request)
+                    connection.send(message)
 
     def result(self) -> BuiltReport:
-        """Wait for the report of the submitted outcomes (built here if the child was lost).
+        """Wait for the report of the submitted outcomes (built here if a child was lost).
 
         Raises
         ------
         RiskmodelError
             As :func:`riskmodel.report.build_report` (e.g. WeasyPrint missing).
         """
-        if self._request is None:
-            raise RuntimeError("submit() the results before asking for their report")
+        if self._request is None or self._loaded is None:
+            raise RuntimeError("start() and submit() before asking for the report")
         if self._connection is not None:
-            if self._sender is not None:
-                self._sender.join()
+            for sender in self._senders:
+                sender.join()
             try:
                 kind, value = self._connection.recv()
             except (EOFError, OSError):
@@ -367,16 +322,20 @@ class ReportWorker:
         return build_report(dataset, scenario=self._loaded, results_file=results_file)
 
     def close(self) -> None:
-        """Stop the child if it is still running (a run that failed) and release the pipes."""
-        for connection in (self._connection, self._charts):
+        """Stop the children if they are still running (a run that failed) and release the pipes."""
+        for connection in (self._connection, self._context, self._context_out):
             if connection is not None:
                 connection.close()
-        self._connection = self._charts = None
-        if self._process is not None:
-            if self._process.is_alive():
-                self._process.terminate()
-            self._process.join()
-            self._process = None
+        self._connection = self._context = self._context_out = None
+        for process in (self._process, self._context_process):
+            if process is not None:
+                if process.is_alive():
+                    process.terminate()
+                process.join()
+        self._process = self._context_process = None
+        for sender in self._senders:  # their pipes are closed: they end at once
+            sender.join()
+        self._senders = []
 
     def __enter__(self) -> ReportWorker:
         return self
