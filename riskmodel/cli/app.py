@@ -354,6 +354,11 @@ def main() -> None:  # pragma: no cover - console entry point
     if getattr(spec, "name", None) != "riskmodel.__main__":
         app()
         return
+    script()
+
+
+def script() -> None:  # pragma: no cover - console entry point
+    """Entry point of the installed ``riskmodel`` command: run the command, then :func:`leave`."""
     try:
         app()
     except SystemExit as exc:
