@@ -322,8 +322,7 @@ def _add_earlier_deals(model: pm.Model, layout: Layout, item: EarlierDeals, k: i
                 file=str(layout.scenario.path or "<scenario>"),
                 location=f"{where}.member_key",
             )
-        # every earlier vote's rows in one graph (deal and reversion per row): the graph, its
-        # compilation and its gradient no longer grow with the number of votes
+        # every earlier vote's rows in one graph (a deal and a reversion per row)
         index = np.concatenate(members_of)
         unit = (np.concatenate(points), np.concatenate(reversions))
         gain = deal_vote_gain(model, layout, *unit, index)
