@@ -243,19 +243,12 @@ def test_python_m_riskmodel_leaves_at_once_after_exit_handlers(tmp_path: Path) -
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: [\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "riskmodel", "validate", str(bad)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+
+    def validate(path: Path) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "riskmodel", "validate", str(path)]
+        return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+
+    done = validate(bad)
     assert done.returncode == 2 and "bad.yaml" in done.stderr and done.stderr.count("\n") == 1
-    done = subprocess.run(
-        [sys.executable, "-m", "riskmodel", "validate", str(SCENARIO)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    done = validate(SCENARIO)
     assert done.returncode == 0 and "valid" in done.stdout

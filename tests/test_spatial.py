@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -262,20 +263,13 @@ def test_unknown_vote_and_issue_are_named(tmp_path: Path) -> None:
         add_evidence(build_model(layout), layout, scenario.spec.evidence)
 
 
-def test_common_shocks_of_earlier_votes_share_the_scenarios_scales(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # each earlier vote adds the chamber's and the member's party's shock to every member's
-    # gain, with the scale variables the engine draws the target's common shocks from; one
-    # strong vote is drawn centred here (by default that takes five)
-    monkeypatch.setattr(spatial, "CENTRED_VOTES", 1)
-    shared = "common_shock: {{dist: half_normal, sigma: 0.2}}"
-    text = SCENARIO.replace("shock_scale:", f"{shared}\n        shock_scale:").replace(
-        "            spread:", f"            {shared}\n            spread:"
-    )
-    # v0: all 30 members (15 a party: centred draws); v1: four a party (non-centred)
-    voted = [list(range(30)), [0, 1, 2, 3, 15, 16, 17, 18]]
-    votes = [(f"v{k}", f"B{i:03d}", "Yea" if (i + k) % 3 else "Nay") for k in range(2) for i in voted[k]]
+# v0: all 30 members (15 a party: centred draws); v1: four a party (non-centred)
+TWO_VOTES = [list(range(30)), [0, 1, 2, 3, 15, 16, 17, 18]]
+
+
+def _two_vote_model(tmp_path: Path, text: str) -> tuple[Any, Any, Any]:
+    """``text`` (SCENARIO with common shocks) conditioned on TWO_VOTES; the model, layout and both gains."""
+    votes = [(f"v{k}", f"B{i:03d}", "Yea" if (i + k) % 3 else "Nay") for k in range(2) for i in TWO_VOTES[k]]
     pd.DataFrame(votes, columns=["vote_id", "member_id", "position"]).assign(party="D", state="XX").to_csv(
         tmp_path / "votes.csv", index=False
     )
@@ -295,6 +289,22 @@ def test_common_shocks_of_earlier_votes_share_the_scenarios_scales(
                 deal_vote_gain(model, layout, np.array([0.25, 0.0]), np.zeros(2), members),
             ]
         )
+    return model, layout, gains
+
+
+def test_common_shocks_of_earlier_votes_share_the_scenarios_scales(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # each earlier vote adds the chamber's and the member's party's shock to every member's
+    # gain, with the scale variables the engine draws the target's common shocks from; one
+    # strong vote is drawn centred here (by default that takes five)
+    monkeypatch.setattr(spatial, "CENTRED_VOTES", 1)
+    shared = "common_shock: {{dist: half_normal, sigma: 0.2}}"
+    text = SCENARIO.replace("shock_scale:", f"{shared}\n        shock_scale:").replace(
+        "            spread:", f"            {shared}\n            spread:"
+    )
+    model, layout, gains = _two_vote_model(tmp_path, text)
+    voted = TWO_VOTES
     point = model.initial_point(random_seed=3)
     shock = np.random.default_rng(4).normal(size=(2, 2))
     dem, rep, house = 0.15, 0.3, 0.05
@@ -343,29 +353,10 @@ def test_a_chamber_shock_alone_is_one_total_per_vote_centred_on_its_parties_mean
     text = SCENARIO.replace(
         "shock_scale:", "common_shock: {{dist: gamma, alpha: 2, beta: 10}}\n        shock_scale:"
     )
-    voted = [list(range(30)), [0, 1, 2, 3, 15, 16, 17, 18]]
-    votes = [(f"v{k}", f"B{i:03d}", "Yea" if (i + k) % 3 else "Nay") for k in range(2) for i in voted[k]]
-    pd.DataFrame(votes, columns=["vote_id", "member_id", "position"]).assign(party="D", state="XX").to_csv(
-        tmp_path / "votes.csv", index=False
-    )
-    path = _write(tmp_path, RIGHT)
-    deals = (
-        "        - {vote_id: v0, deal: {labour: 4, opening: 1}}\n        - {vote_id: v1, deal: {labour: 1}}"
-    )
-    path.write_text(text.format(evidence=EVIDENCE.format(deals=deals), **RIGHT))
-    scenario = load_scenario(path)
-    layout = build_layout(scenario)
-    model = add_evidence(build_model(layout), layout, scenario.spec.evidence)
+    model, _, gains = _two_vote_model(tmp_path, text)
+    voted = TWO_VOTES
     assert model["earlier0_shock_level"].type.shape == (1, 1)
     assert model["earlier0_shock_z"].type.shape == (1, 1)
-    members = np.arange(len(layout.members))
-    with model:
-        gains = pt.stack(
-            [
-                deal_vote_gain(model, layout, np.array([1.0, 1.0]), np.zeros(2), members),
-                deal_vote_gain(model, layout, np.array([0.25, 0.0]), np.zeros(2), members),
-            ]
-        )
     point = model.initial_point(random_seed=3)
     house = 0.15
     # the parties' ideals and valences apart, so the mean of their shared gains is not either's

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     import xarray as xr
 
-__all__ = ["HEAD_START", "ChartsApart", "charts_apart", "reply", "start_process"]
+__all__ = ["HEAD_START", "ChartsApart", "charts_apart", "receive", "reply", "start_process"]
 
 HEAD_START = 5
 """The summary plot and the heat map take about as long to draw as this many vote charts
@@ -45,6 +45,15 @@ def reply(connection: Connection, outcome: tuple[str, Any]) -> None:
         text = "".join(traceback.format_exception(value)) if isinstance(value, BaseException) else repr(value)
         with contextlib.suppress(OSError):
             connection.send((kind, RuntimeError(text)))
+
+
+def receive(connection: Connection) -> tuple[str, Any]:
+    """A child's outcome, ``("lost", None)`` when it died without one."""
+    try:
+        kind, value = connection.recv()
+    except (EOFError, OSError):
+        return "lost", None
+    return kind, value
 
 
 def charts_apart(dataset: xr.Dataset) -> list[str]:
@@ -115,10 +124,7 @@ class ChartsApart(Mapping[str, str]):
 
     def _received(self) -> dict[str, str]:
         if self._charts is None:
-            try:
-                kind, value = self._connection.recv()
-            except (EOFError, OSError):
-                kind, value = "lost", None
+            kind, value = receive(self._connection)
             self.close()
             if kind == "failed":
                 raise value

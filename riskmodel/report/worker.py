@@ -27,7 +27,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from riskmodel.report.apart import ChartsApart, reply, start_process
+from riskmodel.report.apart import ChartsApart, receive, reply, start_process
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -307,10 +307,7 @@ class ReportWorker:
         if self._connection is not None:
             for sender in self._senders:
                 sender.join()
-            try:
-                kind, value = self._connection.recv()
-            except (EOFError, OSError):
-                kind, value = "lost", None
+            kind, value = receive(self._connection)
             self.close()
             if kind == "built":
                 return value
