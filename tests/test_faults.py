@@ -116,6 +116,10 @@ _SIGNAL_SCRIPT = textwrap.dedent(
     if signum != signal.SIGINT:
         # as from a terminal: under nohup SIGHUP arrives ignored, and an ignored signal stays so
         signal.signal(signum, signal.SIG_DFL)
+    elif signal.getsignal(signum) == signal.SIG_IGN:
+        # a background job of a non-interactive shell starts with SIGINT ignored, and Python then
+        # installs no KeyboardInterrupt handler; from a terminal it does
+        signal.signal(signum, signal.default_int_handler)
     remove_temp_files_on_signals()
     def write(tmp):
         tmp.write_text("half")
