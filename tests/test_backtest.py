@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from leakage import reverse_votes_from
 from typer.testing import CliRunner
 
 from riskmodel.cli.app import app
@@ -92,15 +93,7 @@ def test_forecast_uses_nothing_from_the_target_vote_or_later(monkeypatch: pytest
     day = honest.target(vote)["date"]
 
     tampered = Backtester(DATA, settings)
-    original = tampered.archive.member_votes
-
-    def reversed_after(congress: int):  # type: ignore[no-untyped-def]
-        votes = original(congress).copy()
-        later = (votes["date"] >= day) & votes["vote"].notna()
-        votes.loc[later, "vote"] = 1 - votes.loc[later, "vote"]
-        return votes
-
-    monkeypatch.setattr(tampered.archive, "member_votes", reversed_after)
+    reverse_votes_from(monkeypatch, tampered.archive, day)
     after = tampered.forecast(vote)
     assert (
         after.members["yea"].to_numpy() != before.members["yea"].to_numpy()

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from leakage import reverse_votes_from
 from typer.testing import CliRunner
 
 from riskmodel.backtest.agreements import AgreementBook, load_agreements
@@ -103,15 +104,7 @@ def test_reversing_every_vote_on_or_after_the_day_changes_no_bit(
     before = forecast_by_scenario(honest, vote, settings=SMALL, keep_dir=tmp_path / "before")
     day = honest.target(vote)["date"]
     tampered = Backtester(DATA, BacktestSettings(max_congress=103))
-    original = tampered.archive.member_votes
-
-    def reversed_after(congress: int):  # type: ignore[no-untyped-def]
-        votes = original(congress).copy()
-        later = (votes["date"] >= day) & votes["vote"].notna()
-        votes.loc[later, "vote"] = 1 - votes.loc[later, "vote"]
-        return votes
-
-    monkeypatch.setattr(tampered.archive, "member_votes", reversed_after)
+    reverse_votes_from(monkeypatch, tampered.archive, day)
     after = forecast_by_scenario(tampered, vote, settings=SMALL, keep_dir=tmp_path / "after")
     assert (after.members["yea"].to_numpy() != before.members["yea"].to_numpy()).all()
     for name in ("scenario.yaml", "members.csv", "earlier_votes.csv"):
@@ -245,15 +238,7 @@ def test_ideal_points_come_only_from_earlier_roll_calls_and_put_republicans_righ
     of = party.reindex(ideal.index)
     # standardised over the chamber, the parties sit apart: Republicans on the positive side
     assert ideal[of == "R"].mean() > 0.5 and ideal[of == "D"].mean() < -0.5
-    original = tester_103.archive.member_votes
-
-    def reversed_from_the_day(congress: int):  # type: ignore[no-untyped-def]
-        votes = original(congress).copy()
-        later = (votes["date"] >= day) & votes["vote"].notna()
-        votes.loc[later, "vote"] = 1 - votes.loc[later, "vote"]
-        return votes
-
-    monkeypatch.setattr(tester_103.archive, "member_votes", reversed_from_the_day)
+    reverse_votes_from(monkeypatch, tester_103.archive, day)
     pd.testing.assert_series_equal(ideal_points_before(tester_103.archive, 103, "s", day), ideal)
     # before the congress's first roll calls there is nothing to place members with
     assert ideal_points_before(tester_103.archive, 103, "s", pd.Timestamp("1993-01-01", tz=day.tz)).empty
