@@ -167,7 +167,10 @@ def _posterior_worlds(
     evidence = scenario.spec.evidence
     assert evidence is not None
     add_evidence(model, layout, evidence)
-    names = [var.name for var in model.deterministics]
+    # every named deterministic but the members' standardised positions (a latent the ideology
+    # evidence writes non-centred; ``member_ideal`` carries them, and keeping both would double
+    # the largest arrays of the trace)
+    names = [var.name for var in model.deterministics if var.name != "member_z"]
     fit = sample_posterior(
         model,
         draws=evidence.draws,

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from riskmodel.backtest.agreements import AgreementBook, load_agreements
 from riskmodel.backtest.runner import Backtester, BacktestSettings
-from riskmodel.backtest.scenario_path import plan_scenario, write_scenario
+from riskmodel.backtest.scenario_path import agreement_terms, derangement, plan_scenario, write_scenario
 from riskmodel.backtest.scenario_runner import (
     ScenarioSettings,
     forecast_by_scenario,
@@ -92,6 +92,54 @@ def test_shuffled_terms_move_the_earlier_deals(tmp_path: Path) -> None:
     assert any(honest.terms[v] != shuffled.terms[v] for v in honest.terms)
     write_scenario(honest, tmp_path / "honest")
     assert (tmp_path / "honest" / "scenario.yaml").read_text().count("vote_id") == len(honest.earlier)
+
+
+def test_a_derangement_moves_every_item() -> None:
+    rng = np.random.default_rng(11)
+    seen = set()
+    for _ in range(200):
+        order = derangement(rng, 4)
+        assert sorted(order) == [0, 1, 2, 3]
+        assert not np.any(order == np.arange(4))
+        seen.add(tuple(order))
+    assert len(seen) == 9  # the nine derangements of four items, each reachable
+    with pytest.raises(ValueError, match="at least two"):
+        derangement(rng, 1)
+
+
+@needs_data
+def test_shuffling_all_agreements_gives_the_target_another_record() -> None:
+    tester = Backtester(DATA, BacktestSettings(max_congress=109))
+    book = load_agreements()
+    honest = plan_scenario(tester.trade, book, "h443-109.2005")
+    for seed in range(5):
+        plan = plan_scenario(
+            tester.trade, book, "h443-109.2005", shuffle=np.random.default_rng(seed), shuffle_scope="all"
+        )
+        assert plan.record.label != "CAFTA-DR"
+        # the target's record comes from an agreement voted on before the day
+        assert plan.record.label in set(honest.earlier["label"])
+        assert plan.terms.keys() == honest.terms.keys()
+        # every earlier vote carries a record other than its own agreement's
+        for vote in honest.earlier.itertuples():
+            assert plan.terms[vote.vote_id] != honest.terms[vote.vote_id] or _same_terms(
+                book, str(vote.label), plan, vote.vote_id
+            )
+    # the first vote has no earlier agreement to trade records with: nothing moves
+    first = Backtester(DATA, BacktestSettings(max_congress=103))
+    plan = plan_scenario(
+        first.trade, book, "h575-103.1993", shuffle=np.random.default_rng(0), shuffle_scope="all"
+    )
+    assert plan.record.label == "NAFTA"
+    with pytest.raises(ValueError, match="shuffle_scope"):
+        plan_scenario(first.trade, book, "h575-103.1993", shuffle_scope="target")
+
+
+def _same_terms(book: AgreementBook, label: str, plan: object, vote_id: str) -> bool:
+    """True when another agreement's record codes to the same terms as ``label``'s own."""
+    chamber = "house" if vote_id.startswith("h") else "senate"
+    own = agreement_terms(book[label], chamber)
+    return any(agreement_terms(book[other], chamber) == own for other in book.labels() if other != label)
 
 
 @needs_data
@@ -192,7 +240,9 @@ def test_a_refit_draws_enough_for_the_gate_if_ess_grows_with_the_draws() -> None
     assert refit_draws(3000, 120.0) == 15000  # ⌈4.17⌉ = 5
     assert refit_draws(3000, 10.0) == 24000  # at most 8 times
     assert refit_draws(3000, 0.0) == 24000  # no ESS measured: the largest step
-    assert refit_draws(3000, 900.0) == 6000  # failed for divergences or R-hat only
+    assert refit_draws(3000, 499.0) == 6000  # just short of 1.25 × 400: doubled
+    assert refit_draws(3000, 500.0) == 3000  # enough already (failed on divergences): kept
+    assert refit_draws(3000, 900.0) == 3000
 
 
 def test_a_refit_takes_smaller_steps_and_the_scenario_says_so(tmp_path: Path) -> None:

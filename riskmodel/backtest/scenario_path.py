@@ -24,13 +24,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import yaml
 
 from riskmodel.backtest.agreements import Agreement, AgreementBook
 from riskmodel.backtest.trade_model import TradeVotes
 
-__all__ = ["ISSUES", "PRIORS", "ScenarioPlan", "agreement_terms", "plan_scenario", "write_scenario"]
+__all__ = [
+    "ISSUES",
+    "PRIORS",
+    "ScenarioPlan",
+    "agreement_terms",
+    "derangement",
+    "plan_scenario",
+    "write_scenario",
+]
 
 ISSUES: dict[str, tuple[float, float]] = {
     "labour": (0.0, 4.0),
@@ -180,14 +189,20 @@ def plan_scenario(
     vote_id: str,
     *,
     shuffle: np.random.Generator | None = None,
+    shuffle_scope: str = "earlier",
 ) -> ScenarioPlan:
     """Gather the target's members and the earlier votes it may learn from.
 
     Leave one agreement out: no vote on the target's agreement (earlier or later) and nothing
-    dated on or after the target's day is used. ``shuffle`` permutes the agreement records
-    among the earlier votes' agreements (the negative control: terms that do not belong to
-    the votes).
+    dated on or after the target's day is used. ``shuffle`` is the negative control, terms
+    that do not belong to the votes: with ``shuffle_scope="earlier"`` it permutes the agreement
+    records among the earlier votes' agreements (the target keeps its own); with ``"all"`` it
+    deals out the records of the target's agreement and the earlier ones so that each of them
+    gets another's (a random derangement, :func:`derangement`) — every record dealt out was
+    public before the target's day.
     """
+    if shuffle_scope not in ("earlier", "all"):
+        raise ValueError(f"shuffle_scope must be 'earlier' or 'all', not {shuffle_scope!r}")
     votes = trade.votes
     target = votes[votes["vote_id"] == vote_id].iloc[0]
     day = pd.Timestamp(target["date"]).normalize()
@@ -202,7 +217,12 @@ def plan_scenario(
     earlier = earlier[earlier["label"].isin(book.labels())].copy()
     labels = sorted(earlier["label"].unique())
     mapping = dict(zip(labels, labels, strict=True))
-    if shuffle is not None and len(labels) > 1:
+    if shuffle is not None and shuffle_scope == "all" and labels:
+        dealt = sorted({*labels, str(target["label"])})
+        mapping = dict(zip(dealt, [dealt[i] for i in derangement(shuffle, len(dealt))], strict=True))
+        record = book[mapping[str(target["label"])]]
+        record.check_known_before(day, chamber=_chamber_of(vote_id))
+    elif shuffle is not None and len(labels) > 1:
         mapping = dict(zip(labels, [labels[i] for i in shuffle.permutation(len(labels))], strict=True))
     terms = {}
     for item in earlier.itertuples():
@@ -227,6 +247,19 @@ def plan_scenario(
         ),
         terms=terms,
     )
+
+
+def derangement(rng: np.random.Generator, n: int) -> npt.NDArray[np.int64]:
+    """A uniformly random permutation of ``0 … n−1`` with no fixed point (``n`` ≥ 2), by rejection.
+
+    About e ≈ 2.7 permutations are drawn on average; the result depends only on ``rng``'s state.
+    """
+    if n < 2:
+        raise ValueError("a derangement needs at least two items")
+    while True:
+        order = rng.permutation(n)
+        if not np.any(order == np.arange(n)):
+            return order
 
 
 def _bloc(party: str) -> str:

@@ -11,7 +11,8 @@ convergence gate is refitted with twice the warm-up, more draws *and* half the d
 target acceptance rate to 1 (0.9 → 0.95 → 0.975): smaller steps address divergent transitions,
 longer chains low ESS and R-hat. The draws grow by the factor that brings the fit's smallest
 ESS to 1.25 × the gate's 400 if ESS grows in proportion to the draws, at least 2 and at most 8
-(:func:`refit_draws`): a fit at a fifth of the gate's ESS gains little from doubling.
+(:func:`refit_draws`): a fit at a fifth of the gate's ESS gains little from doubling. A fit
+whose ESS already reaches that mark keeps its draws (it failed on divergent transitions).
 At most ``max_refits`` refits; the result says which fit it comes from and whether that
 fit passed, and the scores of a fit that still fails are withheld
 (:meth:`riskmodel.backtest.runner.Backtester.score`).
@@ -60,6 +61,9 @@ class ScenarioSettings:
     # convergence setting, not a prior
     target_accept: float = 0.95
     ideology: bool = True
+    # the negative control's reach (with a shuffle seed): "all" deals out the target's record
+    # too, "earlier" only the earlier votes' (:func:`riskmodel.backtest.scenario_path.plan_scenario`)
+    shuffle_scope: str = "all"
 
 
 def refit_target_accept(first: float, attempt: int) -> float:
@@ -68,7 +72,14 @@ def refit_target_accept(first: float, attempt: int) -> float:
 
 
 def refit_draws(draws: int, min_ess: float) -> int:
-    """Draws per chain of a refit: ``draws`` × ⌈1.25 · ESS_MIN / min_ess⌉, the factor kept within [2, 8]."""
+    """Draws per chain of a refit: ``draws`` × ⌈1.25 · ESS_MIN / min_ess⌉, the factor kept within [2, 8].
+
+    A fit whose smallest ESS already reaches 1.25 × the gate's (it failed on divergent
+    transitions alone, or on an R-hat the ESS does not show) keeps its draws: the refit's
+    smaller steps are what it needs.
+    """
+    if min_ess >= 1.25 * ESS_MIN:
+        return draws
     factor = 8 if not min_ess > 0 else math.ceil(1.25 * ESS_MIN / min_ess)
     return draws * min(8, max(2, factor))
 
@@ -95,7 +106,8 @@ def forecast_by_scenario(
     book
         Agreement records (default: the bundled ones).
     shuffle_seed
-        Negative control: permute the earlier agreements' records with this seed.
+        Negative control: shuffle the agreements' records with this seed (how far:
+        ``settings.shuffle_scope``).
     keep_dir
         Write the scenario here (default: a temporary folder, removed afterwards).
     """
@@ -103,7 +115,7 @@ def forecast_by_scenario(
     book = book or load_agreements()
     target = tester.target(vote_id)
     shuffle = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
-    plan = plan_scenario(tester.trade, book, vote_id, shuffle=shuffle)
+    plan = plan_scenario(tester.trade, book, vote_id, shuffle=shuffle, shuffle_scope=s.shuffle_scope)
     if s.ideology and plan.terms:  # nothing to learn a loading from without earlier deals
         day = target["date"].normalize()
         chamber = str(target["chamber"])
@@ -174,5 +186,7 @@ def forecast_by_scenario(
             "refits": attempt,
             "fit_diagnostics": details,
             "terms_shuffled": shuffle_seed is not None,
+            "shuffle_scope": s.shuffle_scope if shuffle_seed is not None else None,
+            "target_terms_of": plan.record.label,
         },
     )

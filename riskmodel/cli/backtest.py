@@ -103,6 +103,14 @@ def backtest(
             "--shuffle-terms", min=0, help="Scenario model, negative control: shuffle agreement terms (seed)."
         ),
     ] = None,
+    shuffle_scope: Annotated[
+        str,
+        typer.Option(
+            "--shuffle-scope",
+            help="With --shuffle-terms: 'all' gives the target and every earlier agreement another's "
+            "record; 'earlier' permutes only the earlier agreements' records.",
+        ),
+    ] = "all",
 ) -> None:
     """Forecast recorded trade votes from earlier information only, and score the forecasts."""
     from riskmodel.backtest.runner import Backtester, BacktestSettings
@@ -117,6 +125,8 @@ def backtest(
         raise fail(RiskmodelError(f"unknown suite '{suite}'; the one suite is 'trade'"))
     if model not in ("trade", "scenario"):
         raise fail(RiskmodelError(f"--model must be trade or scenario, not '{model}'"))
+    if shuffle_scope not in ("all", "earlier"):
+        raise fail(RiskmodelError(f"--shuffle-scope must be all or earlier, not '{shuffle_scope}'"))
     if method not in ("nuts", "advi") or sampler not in ("auto", "nutpie", "pymc"):
         raise fail(RiskmodelError("--method must be nuts or advi; --sampler auto, nutpie or pymc"))
     settings = BacktestSettings(
@@ -128,7 +138,7 @@ def backtest(
     )
     if draws is not None:
         settings = replace(settings, irt_draws=draws, irt_tune=draws, trade_draws=draws, trade_tune=draws)
-    scenario_settings = ScenarioSettings(seed=seed)
+    scenario_settings = ScenarioSettings(seed=seed, shuffle_scope=shuffle_scope)
     if draws is not None:
         scenario_settings = replace(scenario_settings, draws=draws, tune=draws)
     started = time.perf_counter()

@@ -35,13 +35,13 @@ from riskmodel.model import variables as mv
 from riskmodel.model.gain_graph import member_net_gain, public_share
 from riskmodel.model.irt import ideal_point_terms, vote_matrix
 from riskmodel.model.layout import Layout
-from riskmodel.model.priors import concrete_prior
+from riskmodel.model.priors import scalar_variable
 from riskmodel.model.spatial import (
     deal_vote_gain,
     earlier_votes_loglik,
+    ideology_inputs,
     ideology_loglik,
     member_deviation_gain,
-    standardise_within,
     vote_common_shocks,
 )
 from riskmodel.spec.evidence import (
@@ -52,37 +52,10 @@ from riskmodel.spec.evidence import (
     Poll,
     RollCallEvidence,
 )
-from riskmodel.spec.priors import Prior, prior_support
+from riskmodel.spec.priors import prior_support
 from riskmodel.spec.rollcalls import RollCallDataError, read_clerk_member_votes, read_voteview_votes
 
 __all__ = ["add_evidence", "check_evidence", "declared_loglik", "poll_loglik", "read_member_votes"]
-
-
-def _scalar(name: str, prior: Prior) -> Any:
-    """One scalar PyMC variable for a prior (a fixed value stays a constant)."""
-    from riskmodel.spec.priors import to_scipy
-
-    prior = concrete_prior(prior)
-    dist = to_scipy(prior)
-    lo, hi = prior_support(prior)
-    if lo == hi:
-        return pt.as_tensor_variable(float(lo))
-    match getattr(prior, "dist", None):
-        case "normal":
-            return pm.Normal(name, prior.mu, prior.sigma)  # type: ignore[union-attr]
-        case "beta":
-            return pm.Beta(name, prior.alpha, prior.beta)  # type: ignore[union-attr]
-        case "uniform":
-            return pm.Uniform(name, prior.lower, prior.upper)  # type: ignore[union-attr]
-        case "half_normal":
-            return pm.HalfNormal(name, prior.sigma)  # type: ignore[union-attr]
-        case "gamma":
-            return pm.Gamma(name, prior.alpha, prior.beta)  # type: ignore[union-attr]
-        case "log_normal":
-            return pm.LogNormal(name, prior.mu, prior.sigma)  # type: ignore[union-attr]
-        case "truncated_normal":
-            return pm.TruncatedNormal(name, prior.mu, prior.sigma, lower=prior.lower, upper=prior.upper)  # type: ignore[union-attr]
-    raise ValueError(f"unsupported prior for {name}: {dist}")
 
 
 def read_member_votes(path: str | Path) -> pd.DataFrame:
@@ -174,7 +147,7 @@ def _add_rollcalls(model: pm.Model, layout: Layout, item: RollCallEvidence, k: i
     issue = layout.issues.index(item.issue)
     prefix = f"rollcall{k}"
     with model:
-        rho = _scalar(f"{prefix}_loading", item.loading)
+        rho = scalar_variable(f"{prefix}_loading", item.loading)
         blocs = layout.member_bloc[rows[linked]]
         unique_blocs, bloc_pos = np.unique(blocs, return_inverse=True)
         shift = pm.Normal(f"{prefix}_bloc_shift", 0.0, 1.5, shape=len(unique_blocs))
@@ -233,24 +206,17 @@ def _check_ideology(layout: Layout, item: IdeologyEvidence, where: str, fail: An
 
 
 def _add_ideology(model: pm.Model, layout: Layout, item: IdeologyEvidence, k: int) -> None:
-    table = layout.scenario.member_tables[(item.side, item.chamber)]
-    members = _member_index(layout, item.side, item.chamber)
-    index = np.array([members[str(name)] for name in table["name"]], dtype=np.int64)
-    cells = table[item.column].fillna("").astype(str).str.strip()
-    values = pd.to_numeric(cells.where(cells != ""), errors="coerce").to_numpy(np.float64)
-    bloc = layout.member_bloc[index]
-    x = standardise_within(values, bloc)
-    has = np.isfinite(x)
-    if not has.any():
-        return  # nobody has an ideal point: every member takes the bloc's mean
-    issue = layout.issues.index(item.issue)
+    # the loadings and the non-centred positions were built with the model
+    # (:func:`riskmodel.model.priors.build_model`); what is left is the likelihood of the ideal
+    # points of members whose position on the issue an earlier item already ties to theirs
+    data = ideology_inputs(layout)[k]
+    if data is None or not data.centred.any():
+        return
+    rows = data.centred
     with model:
-        loadings = [
-            _scalar(f"ideology{k}_loading_{layout.blocs[b]}", item.loading) for b in range(len(layout.blocs))
-        ]
-        loading = pm.Deterministic(f"ideology{k}_loading", pt.stack(loadings), dims="bloc")
-        z = model[mv.MEMBER_Z][index[has], issue]
-        pm.Potential(f"ideology{k}_loglik", ideology_loglik(z, x[has], loading[bloc[has]]))
+        z = model[mv.MEMBER_Z][data.index[rows], data.issue]
+        loading = model[f"ideology{k}_loading"][data.bloc[rows]]
+        pm.Potential(f"ideology{k}_loglik", ideology_loglik(z, data.x[rows], loading))
 
 
 def _check_earlier_deals(layout: Layout, item: EarlierDeals, where: str, fail: Any) -> None:
@@ -342,7 +308,7 @@ def _add_declared(model: pm.Model, layout: Layout, item: DeclaredPositions, k: i
     said = np.array([item.positions[name] for name in names])
     deal = layout.deal_values[layout.deals.index(item.deal)]
     with model:
-        reliability = _scalar(f"declared{k}_reliability", item.reliability)
+        reliability = scalar_variable(f"declared{k}_reliability", item.reliability)
         gain = member_net_gain(model, layout, layout.to_unit(deal), index)
         chamber = layout.member_chamber[index]
         scale = model[mv.CHAMBER_SHOCK_SCALE][chamber]
@@ -353,7 +319,7 @@ def _add_declared(model: pm.Model, layout: Layout, item: DeclaredPositions, k: i
 def _add_poll(model: pm.Model, layout: Layout, item: Poll, k: int) -> None:
     deal = layout.to_unit(layout.deal_values[layout.deals.index(item.deal)])
     with model:
-        noise = _scalar(f"poll{k}_noise", item.noise)
+        noise = scalar_variable(f"poll{k}_noise", item.noise)
         share = public_share(model, layout, deal, layout.publics.index(item.side), noise)
         pm.Deterministic(f"poll{k}_share", share)
         n = item.sample_size / item.design_effect

@@ -20,10 +20,11 @@ import pytensor.tensor as pt
 
 from riskmodel.model import variables as mv
 from riskmodel.model.layout import Layout
-from riskmodel.spec.priors import Fixed, Prior, concrete_prior, to_scipy
+from riskmodel.model.spatial import ideology_inputs
+from riskmodel.spec.priors import Fixed, Prior, concrete_prior, prior_support, to_scipy
 from riskmodel.spec.schema import Dirichlet, Salience
 
-__all__ = ["build_model", "concrete_prior", "to_scipy"]
+__all__ = ["build_model", "concrete_prior", "scalar_variable", "to_scipy"]
 
 
 @dataclass
@@ -176,6 +177,31 @@ def _multilateral_priors(layout: Layout, matrix: Any, vector: Any) -> None:
         vector(mv.CHAMBER_ABSTENTION_BAND, "chamber", layout.chambers, bands)
 
 
+def scalar_variable(name: str, prior: Prior) -> Any:
+    """One scalar PyMC variable for a prior (a fixed value stays a constant)."""
+    prior = concrete_prior(prior)
+    dist = to_scipy(prior)
+    lo, hi = prior_support(prior)
+    if lo == hi:
+        return pt.as_tensor_variable(float(lo))
+    match getattr(prior, "dist", None):
+        case "normal":
+            return pm.Normal(name, prior.mu, prior.sigma)  # type: ignore[union-attr]
+        case "beta":
+            return pm.Beta(name, prior.alpha, prior.beta)  # type: ignore[union-attr]
+        case "uniform":
+            return pm.Uniform(name, prior.lower, prior.upper)  # type: ignore[union-attr]
+        case "half_normal":
+            return pm.HalfNormal(name, prior.sigma)  # type: ignore[union-attr]
+        case "gamma":
+            return pm.Gamma(name, prior.alpha, prior.beta)  # type: ignore[union-attr]
+        case "log_normal":
+            return pm.LogNormal(name, prior.mu, prior.sigma)  # type: ignore[union-attr]
+        case "truncated_normal":
+            return pm.TruncatedNormal(name, prior.mu, prior.sigma, lower=prior.lower, upper=prior.upper)  # type: ignore[union-attr]
+    raise ValueError(f"unsupported prior for {name}: {dist}")
+
+
 def build_model(layout: Layout) -> pm.Model:
     """Build the PyMC model of a scenario's epistemic uncertainty.
 
@@ -284,7 +310,7 @@ def build_model(layout: Layout) -> pm.Model:
 
         n_members = len(layout.members)
         if n_members:
-            z = pm.Normal(mv.MEMBER_Z, 0.0, 1.0, dims=("member", "issue"))
+            z = _member_positions(layout)
             bloc_of = layout.member_bloc
             pm.Deterministic(
                 mv.MEMBER_IDEAL,
@@ -292,3 +318,36 @@ def build_model(layout: Layout) -> pm.Model:
                 dims=("member", "issue"),
             )
     return model
+
+
+def _member_positions(layout: Layout) -> Any:
+    """``member_z``: the members' standardised positions, N(0, 1) a priori.
+
+    With ``evidence: ideology`` a member's position on the item's issue is written
+    non-centred in the member's standardised ideal point ``x``: ``ρ_b·x + √(1 − ρ_b²)·u``,
+    ``u ~ N(0, 1)`` (``member_u``), ``ρ_b`` the bloc's loading (``ideology{k}_loading``). Given
+    ``x`` this is exactly the position's conditional distribution under the item's model — ``z``
+    and ``x`` standard bivariate normal with correlation ρ, ``x``'s own density free of ρ — so
+    the posterior is the one :func:`riskmodel.model.spatial.ideology_loglik` gives, without the
+    funnel between a loading near ±1 and the positions it ties down (the fits with few earlier
+    votes mixed slowly in the loadings and spreads: bulk ESS 64–97 per 2,000 draws, against 812
+    for the blocs' ideals). A position already written so by an earlier item keeps the later
+    item's likelihood instead (:func:`riskmodel.model.evidence.add_evidence`).
+    """
+    inputs = [item for item in ideology_inputs(layout) if item is not None]
+    if not inputs:
+        return pm.Normal(mv.MEMBER_Z, 0.0, 1.0, dims=("member", "issue"))
+    u = pm.Normal("member_u", 0.0, 1.0, dims=("member", "issue"))
+    z = u
+    for data in inputs:
+        loadings = [
+            scalar_variable(f"ideology{data.k}_loading_{layout.blocs[b]}", data.loading)
+            for b in range(len(layout.blocs))
+        ]
+        loading = pm.Deterministic(f"ideology{data.k}_loading", pt.stack(loadings), dims="bloc")
+        rows = ~data.centred
+        if rows.any():
+            index, rho = data.index[rows], loading[data.bloc[rows]]
+            given = rho * data.x[rows] + pt.sqrt(1.0 - rho**2) * u[index, data.issue]
+            z = pt.set_subtensor(z[index, data.issue], given)
+    return pm.Deterministic(mv.MEMBER_Z, z, dims=("member", "issue"))

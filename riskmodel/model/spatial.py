@@ -20,10 +20,12 @@ yes-count carries them. The shocks are written non-centred (``scale · z`` with
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
@@ -34,8 +36,10 @@ from riskmodel.model.layout import Layout
 __all__ = [
     "CENTRED_VOTES",
     "STRONG_VOTE",
+    "IdeologyInput",
     "deal_vote_gain",
     "earlier_votes_loglik",
+    "ideology_inputs",
     "ideology_loglik",
     "member_deviation_gain",
     "standardise_within",
@@ -246,6 +250,50 @@ def standardise_within(
         spread = values[rows].std()
         if spread > 0:
             out[rows] = (values[rows] - values[rows].mean()) / spread
+    return out
+
+
+@dataclass(frozen=True)
+class IdeologyInput:
+    """One ``evidence: ideology`` item's standardised ideal points, for the members that have one."""
+
+    k: int  # the item's position in ``evidence.ideology``
+    index: npt.NDArray[np.int64]  # members (positions in ``layout.members``)
+    x: npt.NDArray[np.float64]  # their ideal points, standardised within bloc
+    bloc: npt.NDArray[np.int64]
+    issue: int
+    loading: Any  # the prior of each bloc's loading
+    # rows whose position on the issue an earlier item already ties to an ideal point: they keep
+    # this item's likelihood (:func:`ideology_loglik`) rather than a non-centred position
+    centred: npt.NDArray[np.bool_]
+
+
+def ideology_inputs(layout: Layout) -> list[IdeologyInput | None]:
+    """Every ``evidence: ideology`` item of the scenario, in order (``None``: nobody has an ideal point)."""
+    evidence = layout.scenario.spec.evidence
+    out: list[IdeologyInput | None] = []
+    taken: set[tuple[int, int]] = set()
+    for k, item in enumerate(evidence.ideology if evidence is not None else ()):
+        table = layout.scenario.member_tables.get((item.side, item.chamber))
+        if table is None or item.column not in table.columns or item.issue not in layout.issues:
+            out.append(None)  # named wrongly: reported by riskmodel.model.evidence.check_evidence
+            continue
+        prefix = f"{item.side}.{item.chamber}."
+        members = {n.removeprefix(prefix): m for m, n in enumerate(layout.members) if n.startswith(prefix)}
+        index = np.array([members[str(name)] for name in table["name"]], dtype=np.int64)
+        cells = table[item.column].fillna("").astype(str).str.strip()
+        values = pd.to_numeric(cells.where(cells != ""), errors="coerce").to_numpy(np.float64)
+        x = standardise_within(values, layout.member_bloc[index])
+        has = np.isfinite(x)
+        if not has.any():
+            out.append(None)  # every member takes the bloc's mean
+            continue
+        issue = layout.issues.index(item.issue)
+        index = index[has]
+        centred = np.array([(int(m), issue) in taken for m in index], dtype=bool)
+        taken.update((int(m), issue) for m in index)
+        bloc = layout.member_bloc[index]
+        out.append(IdeologyInput(k, index, x[has], bloc, issue, item.loading, centred))
     return out
 
 
