@@ -523,3 +523,50 @@ def test_an_ideal_point_that_is_not_a_number_is_named(tmp_path: Path) -> None:
     assert scenario.spec.evidence is not None
     with pytest.raises(ScenarioError, match=r"member 'm3' has ideal point 'liberal'.*expected a number"):
         add_evidence(build_model(layout), layout, scenario.spec.evidence)
+
+
+def test_ideology_positions_are_written_non_centred(tmp_path: Path) -> None:
+    # known answer: with the loading fixed at ρ = 0.6, a member with ideal point x (standardised
+    # within the bloc) has the position z = ρ·x + √(1 − ρ²)·u, u the free standard normal
+    # ``member_u`` — z | x ~ N(ρx, 1 − ρ²), the conditional of the bivariate normal the
+    # ideology term defines — and a member without an ideal point has z = u
+    path = _ideology_files(tmp_path, shuffle=False)
+    path.write_text(path.read_text().replace("issue: opening}", "issue: opening, loading: 0.6}"))
+    table = pd.read_csv(tmp_path / "members.csv")
+    table.loc[5, "ideology"] = None
+    table.to_csv(tmp_path / "members.csv", index=False)
+    scenario = load_scenario(path)
+    layout = build_layout(scenario)
+    assert scenario.spec.evidence is not None
+    model = add_evidence(build_model(layout), layout, scenario.spec.evidence)
+    assert "ideology0_loglik" not in {p.name for p in model.potentials}
+    u = np.random.default_rng(4).normal(size=(len(layout.members), len(layout.issues)))
+    z = model[mv.MEMBER_Z].eval({model["member_u"]: u})
+    opening = layout.issues.index("opening")
+    x = standardise_within(table["ideology"].to_numpy(float), np.repeat([0, 1], 40))
+    has = np.isfinite(x)
+    np.testing.assert_allclose(z[has, opening], 0.6 * x[has] + 0.8 * u[has, opening], rtol=1e-12)
+    np.testing.assert_array_equal(z[~has, opening], u[~has, opening])
+    np.testing.assert_array_equal(z[:, 1 - opening], u[:, 1 - opening])
+
+
+def test_a_second_ideology_item_on_the_same_positions_keeps_its_likelihood(tmp_path: Path) -> None:
+    path = _ideology_files(tmp_path, shuffle=False)
+    table = pd.read_csv(tmp_path / "members.csv")
+    table["nominate"] = table["ideology"] + np.random.default_rng(5).normal(0, 0.3, len(table))
+    table.loc[:9, "ideology"] = None  # ten members only the second item places
+    table.to_csv(tmp_path / "members.csv", index=False)
+    second = "    - {side: us, chamber: house, column: nominate, issue: opening}\n  earlier_deals:"
+    path.write_text(path.read_text().replace("  earlier_deals:", second, 1))
+    scenario = load_scenario(path)
+    layout = build_layout(scenario)
+    assert scenario.spec.evidence is not None
+    model = add_evidence(build_model(layout), layout, scenario.spec.evidence)
+    potentials = {p.name: p for p in model.potentials}
+    assert "ideology0_loglik" not in potentials
+    # the 70 members the first item places keep the second item's likelihood; the other ten
+    # are written non-centred in the second item's loading
+    assert "ideology1_loglik" in potentials
+    inputs = spatial.ideology_inputs(layout)
+    assert inputs[1] is not None and int(inputs[1].centred.sum()) == 70
+    assert {"ideology0_loading", "ideology1_loading"} <= set(model.named_vars)
