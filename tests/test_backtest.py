@@ -74,6 +74,10 @@ def test_cli_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "exactly one of --vote" in result.output
     result = runner.invoke(app, ["backtest", "--data", str(tmp_path), "--suite", "farm"])
     assert result.exit_code == 2 and "unknown suite 'farm'" in result.output
+    result = runner.invoke(
+        app, ["backtest", "--data", str(tmp_path), "--suite", "trade", "--shuffle-scope", "target"]
+    )
+    assert result.exit_code == 2 and "--shuffle-scope must be all or earlier" in result.output
 
 
 @needs_data
