@@ -205,11 +205,9 @@ def sample_posterior(
             key = (id(model), tuple(var_names or ()))
             compiled: Any = None if compiled_cache is None else compiled_cache.get(key)
             if compiled is None:
-                # without fast-math: with it, a function PyTensor compiles afresh and the same
-                # function loaded from its on-disk numba cache differ in the last bits (the
-                # inner functions are inlined or called, and LLVM contracts differently), and
-                # the chains then part — the same seed gave different posteriors with a cold
-                # and a warm cache. About 8% slower on a House backtest fit.
+                # no fast-math in the numba code of the logp (see riskmodel/__init__.py: with
+                # it, cold and warm numba caches gave different posteriors for one seed); set
+                # here too for a process that imported PyTensor before riskmodel
                 with pytensor.config.change_flags(numba__fastmath=False):
                     compiled = nutpie.compile_pymc_model(model, var_names=var_names)
                 if compiled_cache is not None:
