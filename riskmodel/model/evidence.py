@@ -37,6 +37,7 @@ from riskmodel.model.irt import ideal_point_terms, vote_matrix
 from riskmodel.model.layout import Layout
 from riskmodel.model.priors import scalar_variable
 from riskmodel.model.spatial import (
+    IdeologyInput,
     deal_vote_gain,
     earlier_votes_loglik,
     ideology_inputs,
@@ -77,11 +78,6 @@ def read_member_votes(path: str | Path) -> pd.DataFrame:
     return read_clerk_member_votes(path)[["vote_id", "member_id", "party", "vote"]]
 
 
-def _member_index(layout: Layout, side: str, chamber: str) -> dict[str, int]:
-    prefix = f"{side}.{chamber}."
-    return {name.removeprefix(prefix): m for m, name in enumerate(layout.members) if name.startswith(prefix)}
-
-
 def check_evidence(layout: Layout, evidence: Evidence) -> None:
     """Check the names evidence refers to; raise a :class:`ScenarioError` naming the item."""
     file = str(layout.scenario.path or "<scenario>")
@@ -117,7 +113,7 @@ def check_evidence(layout: Layout, evidence: Evidence) -> None:
             if isinstance(item, IdeologyEvidence):
                 _check_ideology(layout, item, where, fail)
             if isinstance(item, DeclaredPositions):
-                members = _member_index(layout, item.side, item.chamber)
+                members = layout.member_index(item.side, item.chamber)
                 for name in item.positions:
                     if name not in members:
                         fail(
@@ -136,7 +132,7 @@ def _add_rollcalls(model: pm.Model, layout: Layout, item: RollCallEvidence, k: i
         raise ScenarioError(str(exc), location=f"evidence.rollcalls[{k}].votes") from None
     matrix = vote_matrix(votes, anchor=item.anchor, min_minority=item.min_minority, min_votes=5)
     table = layout.scenario.member_tables[(item.side, item.chamber)]
-    members = _member_index(layout, item.side, item.chamber)
+    members = layout.member_index(item.side, item.chamber)
     key_to_member = {
         str(key): members[str(name)]
         for key, name in zip(table[item.member_key], table["name"], strict=True)
@@ -205,14 +201,13 @@ def _check_ideology(layout: Layout, item: IdeologyEvidence, where: str, fail: An
         )
 
 
-def _add_ideology(model: pm.Model, layout: Layout, item: IdeologyEvidence, k: int) -> None:
+def _add_ideology(model: pm.Model, data: IdeologyInput | None) -> None:
     # the loadings and the non-centred positions were built with the model
     # (:func:`riskmodel.model.priors.build_model`); what is left is the likelihood of the ideal
     # points of members whose position on the issue an earlier item already ties to theirs
-    data = ideology_inputs(layout)[k]
     if data is None or not data.centred.any():
         return
-    rows = data.centred
+    rows, k = data.centred, data.k
     with model:
         z = model[mv.MEMBER_Z][data.index[rows], data.issue]
         loading = model[f"ideology{k}_loading"][data.bloc[rows]]
@@ -246,7 +241,7 @@ def _add_earlier_deals(model: pm.Model, layout: Layout, item: EarlierDeals, k: i
     except RollCallDataError as exc:
         raise ScenarioError(str(exc), location=f"{where}.votes") from None
     table = layout.scenario.member_tables[(item.side, item.chamber)]
-    members = _member_index(layout, item.side, item.chamber)
+    members = layout.member_index(item.side, item.chamber)
     key_to_member = {
         str(key): members[str(name)]
         for key, name in zip(table[item.member_key], table["name"], strict=True)
@@ -302,7 +297,7 @@ def _add_earlier_deals(model: pm.Model, layout: Layout, item: EarlierDeals, k: i
 
 
 def _add_declared(model: pm.Model, layout: Layout, item: DeclaredPositions, k: int) -> None:
-    members = _member_index(layout, item.side, item.chamber)
+    members = layout.member_index(item.side, item.chamber)
     names = list(item.positions)
     index = np.array([members[name] for name in names])
     said = np.array([item.positions[name] for name in names])
@@ -355,8 +350,8 @@ def add_evidence(model: pm.Model, layout: Layout, evidence: Evidence) -> pm.Mode
     check_evidence(layout, evidence)
     for k, rollcalls in enumerate(evidence.rollcalls):
         _add_rollcalls(model, layout, rollcalls, k)
-    for k, ideology in enumerate(evidence.ideology):
-        _add_ideology(model, layout, ideology, k)
+    for data in ideology_inputs(layout):
+        _add_ideology(model, data)
     for k, earlier in enumerate(evidence.earlier_deals):
         _add_earlier_deals(model, layout, earlier, k)
     for k, declared in enumerate(evidence.declared):

@@ -70,6 +70,11 @@ class Layout:
             self.member_chamber, weights=self.member_weight, minlength=len(self.chambers)
         ).astype(np.int64)
 
+    def member_index(self, side: str, chamber: str) -> dict[str, int]:
+        """Positions in :attr:`members` of one chamber's members, by their name in its member table."""
+        prefix = f"{side}.{chamber}."
+        return {n.removeprefix(prefix): m for m, n in enumerate(self.members) if n.startswith(prefix)}
+
     def to_unit(self, values: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """Rescale issue values (..., K) from the issues' own units to [0, 1]."""
         return (np.asarray(values, dtype=np.float64) - self.issue_low) / self.issue_span

@@ -278,8 +278,7 @@ def ideology_inputs(layout: Layout) -> list[IdeologyInput | None]:
         if table is None or item.column not in table.columns or item.issue not in layout.issues:
             out.append(None)  # named wrongly: reported by riskmodel.model.evidence.check_evidence
             continue
-        prefix = f"{item.side}.{item.chamber}."
-        members = {n.removeprefix(prefix): m for m, n in enumerate(layout.members) if n.startswith(prefix)}
+        members = layout.member_index(item.side, item.chamber)
         index = np.array([members[str(name)] for name in table["name"]], dtype=np.int64)
         cells = table[item.column].fillna("").astype(str).str.strip()
         values = pd.to_numeric(cells.where(cells != ""), errors="coerce").to_numpy(np.float64)
