@@ -75,7 +75,7 @@ def chief_gain(simulation: Simulation, deals: npt.ArrayLike) -> npt.NDArray[np.f
     interaction = _stack(draws, LINK_INTERACTION) if len(links) else np.zeros((ideal.shape[0], 0))
     reversion = layout.to_unit(layout.reversion)[layout.chief_side]  # (chief, K)
     coef = gain_coefficients(
-        ideal, salience, reversion[None], interaction[:, None, :], links
+        ideal, salience, reversion[None], interaction[:, None, :], links, layout.issue_linear
     )  # (D, chief, F)
     features = deal_features(layout.to_unit(values), links)  # (N, F)
     return np.moveaxis(coef @ features.T, 1, 0)

@@ -217,7 +217,9 @@ class Shifter:
         if kind == "bloc" and mv.BLOC_REVERSION in draws:
             # a bloc with a fallback of its own weighs its members' own gain against it
             self.reversion = bloc_reversion(layout, draws)[:, index]
-        self.unshifted = gain_coefficients(self.theta, self.salience, self.reversion, self.interaction, links)
+        self.unshifted = gain_coefficients(
+            self.theta, self.salience, self.reversion, self.interaction, links, layout.issue_linear
+        )
         self.members = touched_members(layout, constituency)
         bloc_of = layout.member_bloc[self.members]
         match kind:
@@ -283,7 +285,12 @@ class Shifter:
         layout = self.base.layout
         delta = shift / layout.issue_span
         shifted = gain_coefficients(
-            self.theta + delta, self.salience, self.reversion, self.interaction, layout.link_pairs
+            self.theta + delta,
+            self.salience,
+            self.reversion,
+            self.interaction,
+            layout.link_pairs,
+            layout.issue_linear,
         )
         return shifted - self.unshifted
 

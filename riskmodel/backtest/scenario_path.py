@@ -14,6 +14,8 @@ measure, −1 a Democratic one); ``dem_leaders`` and ``rep_leaders`` (+1 the par
 leadership in that chamber announced support, −1 opposition, 0 split, neutral or unknown).
 The last three carry what the two-level game calls the chief's pull and the party's agenda
 control as positions on the deal, so every term a member weighs is known before the vote.
+They are *linear* issues (cues, :data:`CUES`): a member weighs a cue in proportion to its
+ideal, and a cue nobody announced (0) weighs nothing.
 """
 
 from __future__ import annotations
@@ -50,6 +52,18 @@ ISSUES: dict[str, tuple[float, float]] = {
     "rep_leaders": (-1.0, 1.0),
 }
 
+# Signed cues, not places: the president's party and the leaderships' announced positions.
+# Rule (written 29 November 2026, before any forecast with it was run): as quadratic issues
+# with the reversion at 0, every announced cue cost every member w·(x − ½)² on the unit
+# scale whatever the member's ideal — the president's cue alone −w/4 on every deal, 0.4 of
+# the valence prior's SD; a leadership's "oppose" weighed 4.3 times its "support" for its own
+# members (ideal 0.8); and the other party's leaders cost a member the same whether they
+# announced support or opposition. As linear issues the gain is 2w(θ − ½)(x − q) on the unit
+# scale: the contrast between any two values of a cue is the quadratic's, so the priors below
+# mean what they meant (an ideal of +1 on ``president``: a Republican president's deal gains
+# w/2 over the reversion, a Democratic one's loses w/2), and the constant is gone.
+CUES = ("president", "dem_leaders", "rep_leaders")
+
 _POSITION = {"support": 1.0, "oppose": -1.0, "split": 0.0, "neutral": 0.0, "unknown": 0.0}
 
 
@@ -59,10 +73,12 @@ def _normal(mu: float, sigma: float) -> dict[str, Any]:
 
 # Judgement priors, written with the coding manual; the same for every target vote. Democrats
 # favour enforceable labour and environmental terms and are warier of opening; each party
-# leans towards its own president and its own leaders. A member's pull towards a deal at x
-# against a reversion at 0 is w·(2θx − x²): an ideal of ±0.5 on ``president`` is
-# indifference, so the party's lean sits at ±1 (corrected after the first two votes were
-# scored: the first version had ±0.5, which contradicted the stated intent).
+# leans towards its own president and its own leaders. On a cue (linear, :data:`CUES`) an
+# ideal of 0 is indifference and the party's lean sits at ±1 (the means were set when the cues
+# were quadratic, where a member's pull towards a deal at x against a reversion at 0 was
+# w·(2θx − x²) in issue units and ±0.5 was indifference — corrected after the first two votes
+# were scored: the first version had ±0.5, which contradicted the stated intent; the linear
+# cues keep the contrast those means give).
 #
 # Two party-level coordinates are fixed at their prior means (a convergence decision taken
 # from the posterior geometry of one fit, before any forecast with it was scored): nearly
@@ -324,7 +340,10 @@ def write_scenario(
     spec: dict[str, Any] = {
         "name": f"backtest_{plan.vote_id.replace('.', '_').replace('-', '_')}",
         "title": f"{plan.record.agreement}: {chamber} vote {plan.vote_id}",
-        "issues": [{"name": k, "range": list(v)} for k, v in ISSUES.items()],
+        "issues": [
+            {"name": k, "range": list(v), **({"shape": "linear"} if k in CUES else {})}
+            for k, v in ISSUES.items()
+        ],
         "deals": [{"name": "target", "values": deal}],
         "sides": [
             {

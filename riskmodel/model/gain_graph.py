@@ -21,11 +21,18 @@ __all__ = ["member_net_gain", "public_share"]
 
 
 def _utility_gain(
-    theta: Any, weight: Any, reversion: Any, deal: Any, gamma: Any, pairs: npt.NDArray[np.int64]
+    theta: Any,
+    weight: Any,
+    reversion: Any,
+    deal: Any,
+    gamma: Any,
+    pairs: npt.NDArray[np.int64],
+    linear: npt.NDArray[np.bool_],
 ) -> Any:
     """U(x) − U(q) over the last axis; the arguments broadcast (e.g. (n, K) rows and a (K,) deal).
 
-    ``gamma`` is (P,), one per link pair.
+    ``gamma`` is (P,), one per link pair. A linear issue (``linear``, (K,)) weighs
+    2w(θ − ½)(x − ½) instead of −w(x − θ)²: the quadratic's gain plus w((x − ½)² − (q − ½)²).
     """
 
     def utility(point: Any) -> Any:
@@ -37,7 +44,11 @@ def _utility_gain(
             )
         return value
 
-    return utility(deal) - utility(reversion)
+    gain = utility(deal) - utility(reversion)
+    if np.any(linear):
+        mask = linear.astype(np.float64)
+        gain = gain + pt.sum(weight * mask * ((deal - 0.5) ** 2 - (reversion - 0.5) ** 2), axis=-1)
+    return gain
 
 
 def _unit(layout: Layout, values: Any) -> Any:
@@ -59,6 +70,7 @@ def _public_gain(model: pm.Model, layout: Layout, deal: Any) -> Any:
         pt.as_tensor_variable(deal),
         _gamma(model, layout),
         layout.link_pairs,
+        layout.issue_linear,
     )
     return gain + _expand(model[mv.PUBLIC_APPROVAL], rows, axis=-1)
 
@@ -98,6 +110,7 @@ def member_net_gain(
         x,
         gamma,
         layout.link_pairs,
+        layout.issue_linear,
     )
     row = np.arange(len(index))
     if layout.lobbies:
@@ -108,6 +121,7 @@ def member_net_gain(
             x,
             gamma,
             layout.link_pairs,
+            layout.issue_linear,
         )  # (J,) or (J, n)
         reach = layout.lobby_reach[:, index].astype(np.float64)  # (J, n)
         weighted = (
@@ -136,6 +150,7 @@ def member_net_gain(
                 x,
                 gamma,
                 layout.link_pairs,
+                layout.issue_linear,
             )  # (C,) or (C, n)
             pull = chief[np.maximum(where, 0), row] if rows else chief[np.maximum(where, 0)]
             total = total + model[mv.BLOC_PARTY_PULL][bloc] * pull * (where >= 0)

@@ -27,6 +27,8 @@ class Layout:
     issues: list[str]
     issue_low: npt.NDArray[np.float64]
     issue_span: npt.NDArray[np.float64]
+    # True for a linear issue (a cue): no distance penalty in any actor's utility
+    issue_linear: npt.NDArray[np.bool_]
     link_pairs: npt.NDArray[np.int64]
     links: list[str]
     sides: list[str]
@@ -198,6 +200,7 @@ def build_layout(scenario: LoadedScenario) -> Layout:
         issues=issues,
         issue_low=low,
         issue_span=span,
+        issue_linear=np.array([issue.shape == "linear" for issue in spec.issues], dtype=bool),
         link_pairs=link_pairs,
         links=[f"{a}*{b}" for a, b in (link.issues for link in spec.links)],
         sides=[side.name for side in spec.sides],

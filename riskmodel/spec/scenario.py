@@ -160,6 +160,8 @@ class _Checker:
                     )
             if link.issues[0] == link.issues[1]:
                 self.fail(("links", k, "issues"), "a link joins two different issues")
+            for name in set(link.issues) & {issue.name for issue in spec.issues if issue.shape == "linear"}:
+                self.fail(("links", k, "issues"), f"issue {name} is linear (a cue); only quadratic ones link")
             pair = frozenset(link.issues)
             if pair in pairs:
                 self.fail(

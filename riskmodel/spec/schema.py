@@ -60,6 +60,14 @@ class Issue(_Model):
     label: Label | None = None
     unit: Label = ""
     range: tuple[Number, Number]
+    shape: Literal["quadratic", "linear"] = Field(
+        default="quadratic",
+        description=(
+            "quadratic: actors weigh a deal's distance from their ideal point; linear: a signed cue "
+            "(e.g. the sending president's party), weighed in proportion to the ideal with no "
+            "distance penalty."
+        ),
+    )
     description: Text | None = None
 
     @model_validator(mode="after")

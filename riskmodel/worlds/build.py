@@ -153,7 +153,9 @@ def member_coefficients(layout: Layout, draws: xr.Dataset, reversion: FloatArray
         own = reversion[side_of]
         if mv.BLOC_REVERSION in draws:
             own = bloc_reversion(layout, draws)[:, bloc_of]
-        coef += gain_coefficients(ideal(mv.MEMBER_IDEAL), salience, own, interaction[:, None, :], links)
+        coef += gain_coefficients(
+            ideal(mv.MEMBER_IDEAL), salience, own, interaction[:, None, :], links, layout.issue_linear
+        )
         if layout.lobbies:
             lobby_gain = gain_coefficients(
                 ideal(mv.LOBBY_IDEAL),
@@ -161,6 +163,7 @@ def member_coefficients(layout: Layout, draws: xr.Dataset, reversion: FloatArray
                 reversion[layout.lobby_side],
                 interaction[:, None, :],
                 links,
+                layout.issue_linear,
             )  # (D, L, F)
             weight = stack(draws, mv.LOBBY_INFLUENCE)[:, :, None] * layout.lobby_reach[None]  # (D, L, M)
             coef += np.einsum("dlm,dlf->dmf", weight, lobby_gain)
@@ -177,6 +180,7 @@ def member_coefficients(layout: Layout, draws: xr.Dataset, reversion: FloatArray
                 reversion[layout.chief_side],
                 interaction[:, None, :],
                 links,
+                layout.issue_linear,
             )
             slot = _slot(layout.chief_side, len(layout.sides))[side_of]
             has = slot >= 0
@@ -204,6 +208,7 @@ def _public_gain(layout: Layout, draws: xr.Dataset, interaction: FloatArray) -> 
         layout.to_unit(layout.reversion)[layout.public_side],
         interaction[:, None, :],
         layout.link_pairs,
+        layout.issue_linear,
     )
     gain[..., -1] += stack(draws, mv.PUBLIC_APPROVAL)
     return gain

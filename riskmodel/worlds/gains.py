@@ -21,10 +21,14 @@ def gain_coefficients(
     reversion: FloatArray,
     interaction: FloatArray,
     link_pairs: npt.NDArray[np.int64],
+    linear: npt.NDArray[np.bool_] | None = None,
 ) -> FloatArray:
     """Coefficients (..., F) of an actor's net gain U(x) - U(q).
 
-    U(x) = -Σ_k w_k (x_k - θ_k)² - 2 Σ_(k,l) γ_kl √(w_k w_l) (x_k - θ_k)(x_l - θ_l).
+    U(x) = -Σ_k w_k (x_k - θ_k)² - 2 Σ_(k,l) γ_kl √(w_k w_l) (x_k - θ_k)(x_l - θ_l), where a
+    linear issue k (a cue, ``linear[k]``) contributes 2 w_k (θ_k - ½)(x_k - ½) instead of its
+    square: the same contrast between any two values, without the distance penalty (linear
+    issues are never linked).
 
     Parameters
     ----------
@@ -36,11 +40,20 @@ def gain_coefficients(
         ``(..., P)`` link interactions γ, broadcastable.
     link_pairs
         ``(P, 2)``.
+    linear
+        ``(K,)`` which issues are linear (default: none).
     """
     theta, w, q = np.broadcast_arrays(ideal, salience, reversion)
-    quad = -w
-    lin = 2.0 * w * theta
-    const = np.sum(w * (q * q - 2.0 * theta * q), axis=-1, keepdims=True)
+    if linear is None or not np.any(linear):
+        quad = -w
+        lin = 2.0 * w * theta
+        const = np.sum(w * (q * q - 2.0 * theta * q), axis=-1, keepdims=True)
+    else:
+        square = np.where(linear, 0.0, 1.0)  # the x∘x and q∘q terms only for quadratic issues
+        slope = theta - np.where(linear, 0.5, 0.0)
+        quad = -w * square
+        lin = 2.0 * w * slope
+        const = np.sum(w * (square * q * q - 2.0 * slope * q), axis=-1, keepdims=True)
     k_idx, l_idx = link_pairs[:, 0], link_pairs[:, 1]
     if len(link_pairs):
         s = np.asarray(interaction) * np.sqrt(w[..., k_idx] * w[..., l_idx])
