@@ -52,16 +52,13 @@ ISSUES: dict[str, tuple[float, float]] = {
     "rep_leaders": (-1.0, 1.0),
 }
 
-# Signed cues, not places: the president's party and the leaderships' announced positions.
-# Rule (written 29 November 2026, before any forecast with it was run): as quadratic issues
-# with the reversion at 0, every announced cue cost every member w·(x − ½)² on the unit
-# scale whatever the member's ideal — the president's cue alone −w/4 on every deal, 0.4 of
+# Signed cues, not places (rule written 29 November 2026, before any forecast with it was run):
+# as quadratic issues with the reversion at 0, every announced cue cost every member w·(x − ½)²
+# on the unit scale whatever its ideal — the president's cue alone −w/4 on every deal, 0.4 of
 # the valence prior's SD; a leadership's "oppose" weighed 4.3 times its "support" for its own
-# members (ideal 0.8); and the other party's leaders cost a member the same whether they
-# announced support or opposition. As linear issues the gain is 2w(θ − ½)(x − q) on the unit
-# scale: the contrast between any two values of a cue is the quadratic's, so the priors below
-# mean what they meant (an ideal of +1 on ``president``: a Republican president's deal gains
-# w/2 over the reversion, a Democratic one's loses w/2), and the constant is gone.
+# members; the other party's leaders cost a member the same whichever way they announced. As
+# linear issues the gain is 2w(θ − ½)(x − q): the quadratic's contrast between any two values
+# of a cue, so the priors below mean what they meant, without the constant.
 CUES = ("president", "dem_leaders", "rep_leaders")
 
 _POSITION = {"support": 1.0, "oppose": -1.0, "split": 0.0, "neutral": 0.0, "unknown": 0.0}
@@ -73,12 +70,9 @@ def _normal(mu: float, sigma: float) -> dict[str, Any]:
 
 # Judgement priors, written with the coding manual; the same for every target vote. Democrats
 # favour enforceable labour and environmental terms and are warier of opening; each party
-# leans towards its own president and its own leaders. On a cue (linear, :data:`CUES`) an
-# ideal of 0 is indifference and the party's lean sits at ±1 (the means were set when the cues
-# were quadratic, where a member's pull towards a deal at x against a reversion at 0 was
-# w·(2θx − x²) in issue units and ±0.5 was indifference — corrected after the first two votes
-# were scored: the first version had ±0.5, which contradicted the stated intent; the linear
-# cues keep the contrast those means give).
+# leans towards its own president and its own leaders: ±1 on a cue (0 is indifference; the
+# means were set when the cues were quadratic and ±0.5 was indifference — corrected after the
+# first two votes were scored: the first version had ±0.5, which contradicted the intent).
 #
 # Two party-level coordinates are fixed at their prior means (a convergence decision taken
 # from the posterior geometry of one fit, before any forecast with it was scored): nearly
@@ -152,6 +146,11 @@ _VALENCE = _normal(0.0, 0.1)
 _IDEOLOGY_ISSUE = "opening"
 _IDEOLOGY_LOADING = {"dist": "uniform", "lower": -1.0, "upper": 1.0}
 _OPENING_SPREAD = {"dist": "half_normal", "sigma": 0.5}
+# Members of one state share a shift on ``opening`` (``groups:``; rule written 29 November 2026,
+# before any forecast with it was run): a state's exposure to trade is common to its
+# delegation, and a member new to Congress borrows from the state's veterans as well as from
+# the party. Half-normal with σ 0.25, half the party spread's prior scale (judgement).
+_STATE_GROUPS = {"column": "state", "spread": {"opening": {"dist": "half_normal", "sigma": 0.25}}}
 
 
 def agreement_terms(record: Agreement, chamber: str) -> tuple[dict[str, float], dict[str, float]]:
@@ -355,6 +354,7 @@ def write_scenario(
                         "members": "members.csv",
                         "shock_scale": _SHOCK,
                         "common_shock": _COMMON_SHOCK,
+                        "groups": _STATE_GROUPS,
                         "blocs": blocs,
                     }
                 ],

@@ -64,6 +64,11 @@ class Layout:
     member_weight: npt.NDArray[np.int64] | None = None
     member_lead: npt.NDArray[np.int64] | None = None
     deal_parties: tuple[tuple[str, ...], ...] = ()
+    # chambers' member groups (``groups:``): names "side.chamber.value", each group's chamber,
+    # and each member's group (−1: none)
+    groups: tuple[str, ...] = ()
+    group_chamber: npt.NDArray[np.int64] | None = None
+    member_group: npt.NDArray[np.int64] | None = None
 
     @property
     def seats(self) -> npt.NDArray[np.int64]:
@@ -193,6 +198,7 @@ def build_layout(scenario: LoadedScenario) -> Layout:
             mask &= values.isin([str(a) for a in allowed]).to_numpy()
         reach[j] = mask
 
+    groups, group_chamber, member_group = _groups(chamber_specs, chambers, member_chamber, attributes)
     as_int = lambda values: np.asarray(values, dtype=np.int64)  # noqa: E731
     referendums = [c for c, chamber in enumerate(chamber_specs) if chamber.kind == "referendum"]
     return Layout(
@@ -242,4 +248,34 @@ def build_layout(scenario: LoadedScenario) -> Layout:
         member_weight=as_int(weights) if any(w != 1 for w in weights) else None,
         member_lead=as_int(lead) if any(j != m for m, j in enumerate(lead)) else None,
         deal_parties=tuple(tuple(parties) for parties in deal_parties(spec)),
+        groups=groups,
+        group_chamber=group_chamber,
+        member_group=member_group,
     )
+
+
+def _groups(
+    chamber_specs: list[Chamber],
+    chambers: list[str],
+    member_chamber: list[int],
+    attributes: list[dict[str, str]],
+) -> tuple[tuple[str, ...], npt.NDArray[np.int64] | None, npt.NDArray[np.int64] | None]:
+    """Groups of the chambers that declare ``groups:`` (in chamber order, values sorted)."""
+    if all(spec.groups is None for spec in chamber_specs):
+        return (), None, None
+    names: list[str] = []
+    owner: list[int] = []
+    of_member = np.full(len(member_chamber), -1, dtype=np.int64)
+    for c, spec in enumerate(chamber_specs):
+        if spec.groups is None:
+            continue
+        rows = [m for m, chamber in enumerate(member_chamber) if chamber == c]
+        value = {m: attributes[m].get(spec.groups.column, "").strip() for m in rows}
+        first = len(names)
+        labels = sorted({v for v in value.values() if v and v.lower() != "nan"})
+        names.extend(f"{chambers[c]}.{label}" for label in labels)
+        owner.extend([c] * len(labels))
+        position = {label: first + g for g, label in enumerate(labels)}
+        for m in rows:
+            of_member[m] = position.get(value[m], -1)
+    return tuple(names), np.asarray(owner, dtype=np.int64), of_member

@@ -232,6 +232,8 @@ def build_model(layout: Layout) -> pm.Model:
         "chief": layout.chiefs,
         "link": layout.links,
     }
+    if layout.groups:
+        coords["group"] = list(layout.groups)
     with pm.Model(coords=coords) as model:
         bank = _Bank()
         salience = _SalienceRows(issues)
@@ -312,12 +314,46 @@ def build_model(layout: Layout) -> pm.Model:
         if n_members:
             z = _member_positions(layout)
             bloc_of = layout.member_bloc
-            pm.Deterministic(
-                mv.MEMBER_IDEAL,
-                named[mv.BLOC_IDEAL][bloc_of] + layout.member_offset + named[mv.BLOC_SPREAD][bloc_of] * z,
-                dims=("member", "issue"),
-            )
+            ideal = named[mv.BLOC_IDEAL][bloc_of] + layout.member_offset + named[mv.BLOC_SPREAD][bloc_of] * z
+            if layout.groups:
+                ideal = ideal + _group_shifts(layout)
+            pm.Deterministic(mv.MEMBER_IDEAL, ideal, dims=("member", "issue"))
     return model
+
+
+def _group_shifts(layout: Layout) -> Any:
+    """``(M, K)`` each member's group's shift (0 outside any group): spread × η, η ~ N(0, 1).
+
+    Written non-centred (``group_eta_<issue>``), as the spread of few groups with few votes each
+    is otherwise a funnel; an issue without a spread prior gets no shift and no η.
+    """
+    assert layout.group_chamber is not None and layout.member_group is not None
+    issues = layout.issues
+    scales = {}
+    for c in np.unique(layout.group_chamber):
+        spec = layout.chamber_specs[c].groups
+        assert spec is not None
+        scales[c] = [
+            scalar_variable(f"group_spread_{layout.chambers[c]}_{issue}", spec.spread[issue])
+            if issue in spec.spread
+            else pt.as_tensor_variable(0.0)
+            for issue in issues
+        ]
+    spread = pm.Deterministic(
+        mv.GROUP_SPREAD,
+        pt.stack([pt.stack(scales[c]) for c in layout.group_chamber]),
+        dims=("group", "issue"),
+    )
+    used = {issue for c in scales for issue in layout.chamber_specs[c].groups.spread}
+    eta = [
+        pm.Normal(f"group_eta_{issue}", 0.0, 1.0, dims="group")
+        if issue in used
+        else pt.zeros(len(layout.groups))
+        for issue in issues
+    ]
+    shift = pm.Deterministic(mv.GROUP_SHIFT, spread * pt.stack(eta, axis=1), dims=("group", "issue"))
+    padded = pt.concatenate([shift, pt.zeros((1, len(issues)))])  # row −1: members in no group
+    return padded[layout.member_group]
 
 
 def _member_positions(layout: Layout) -> Any:

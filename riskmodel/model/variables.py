@@ -27,6 +27,8 @@ __all__ = [
     "CHAMBER_TURNOUT",
     "CHIEF_IDEAL",
     "CHIEF_SALIENCE",
+    "GROUP_SHIFT",
+    "GROUP_SPREAD",
     "LINK_INTERACTION",
     "LOBBY_IDEAL",
     "LOBBY_INFLUENCE",
@@ -112,6 +114,9 @@ _OPTIONAL = (
     ModelVariable("chamber_common_shock", ("chamber",), f"{_CHAMBER}.common_shock", random_input=True),
     ModelVariable("side_common_shock", ("side",), "sides[].common_shock", random_input=True),
     ModelVariable("chamber_abstention_band", ("chamber",), f"{_CHAMBER}.abstention.band"),
+    # members grouped by a member-table column (e.g. state): each group's shift and its scale
+    ModelVariable("group_spread", ("group", "issue"), f"{_CHAMBER}.groups.spread"),
+    ModelVariable("group_shift", ("group", "issue"), f"{_CHAMBER}.groups"),
 )
 
 OPTIONAL_VARIABLES: dict[str, ModelVariable] = {variable.name: variable for variable in _OPTIONAL}
@@ -144,6 +149,8 @@ BLOC_COMMON_SHOCK = OPTIONAL_VARIABLES["bloc_common_shock"].name
 CHAMBER_COMMON_SHOCK = OPTIONAL_VARIABLES["chamber_common_shock"].name
 SIDE_COMMON_SHOCK = OPTIONAL_VARIABLES["side_common_shock"].name
 CHAMBER_ABSTENTION_BAND = OPTIONAL_VARIABLES["chamber_abstention_band"].name
+GROUP_SPREAD = OPTIONAL_VARIABLES["group_spread"].name
+GROUP_SHIFT = OPTIONAL_VARIABLES["group_shift"].name
 MEMBER_IDEAL = VARIABLES["member_ideal"].name
 
 MEMBER_Z = "member_z"

@@ -31,6 +31,7 @@ def load_member_table(
     bloc_names: Sequence[str],
     issue_names: Sequence[str],
     fail: Callable[[str], typing.NoReturn],
+    required: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Read and check a chamber's member table (``members`` relative to ``base_dir``).
 
@@ -47,7 +48,7 @@ def load_member_table(
         fail(f"a member table must be a .csv file, got '{members}'")
     table = read_member_csv(file)
     check_member_names(table, file)  # guards: riskmodel.spec.names
-    for column in ("name", "bloc"):
+    for column in ("name", "bloc", *required):  # required: columns the scenario uses (e.g. groups')
         if column not in table.columns:
             raise ScenarioError(
                 f"missing column '{column}' (columns: {', '.join(table.columns)})", file=file, line=1

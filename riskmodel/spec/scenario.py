@@ -246,6 +246,8 @@ class _Checker:
         if chamber.quorum is not None:
             self.fail((*path, "quorum"), "a quorum applies only to referendum chambers")
         table = self.member_table(side, chamber, path) if chamber.members else None
+        if chamber.groups is not None:  # the schema requires a member table with them
+            self.spread(chamber.groups.spread, (*path, "groups", "spread"))
         counts = {}
         for b, bloc in enumerate(chamber.blocs):
             bpath = (*path, "blocs", b)
@@ -279,6 +281,7 @@ class _Checker:
             self.base_dir or Path.cwd(),
             bloc_names=[bloc.name for bloc in chamber.blocs],
             issue_names=[issue.name for issue in self.spec.issues],
+            required=[chamber.groups.column] if chamber.groups is not None else [],
             fail=lambda message: self.fail((*path, "members"), message),
         )
         self.tables[(side.name, chamber.name)] = table

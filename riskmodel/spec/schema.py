@@ -150,6 +150,19 @@ class Bloc(Preferences):
     source: str | None = None
 
 
+class Groups(_Model):
+    """Members who share a member-table attribute (e.g. their state) share a shift of their ideal points.
+
+    Each group's shift on an issue is N(0, spread²), one per group; a member with a blank cell
+    belongs to no group. A member with no recorded votes of its own thereby borrows from its
+    group as well as its bloc.
+    """
+
+    column: str = Field(description="Member-table column naming each member's group, e.g. state.")
+    spread: dict[Name, Prior] = Field(description="SD of the groups' shifts per issue (issue units).")
+    source: str | None = None
+
+
 class Chamber(_Model):
     """A body that votes: legislature, cabinet, council, single veto player or referendum."""
 
@@ -176,7 +189,14 @@ class Chamber(_Model):
     )
     abstention: Abstention | None = None
     common_shock: Prior = Field(default=0.0, description="Scale of a shock shared by the chamber's members.")
+    groups: Groups | None = Field(default=None, description="Shifts shared by members of one group.")
     source: str | None = None
+
+    @model_validator(mode="after")
+    def _groups_need_members(self) -> Chamber:
+        if self.groups is not None and self.members is None:
+            raise ValueError("groups: members are grouped by a column of the member table (members:)")
+        return self
 
 
 class Reach(_Model):
