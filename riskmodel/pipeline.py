@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -21,6 +21,7 @@ from riskmodel.budget import check_budget, estimate_scenario
 from riskmodel.defaults import DEFAULT_REPLICATES, DEFAULT_SEED, DEFAULT_WORLDS
 from riskmodel.engine import evaluate_chunks, evaluate_in_order, full_attendance_needed
 from riskmodel.engine.prime import start_priming, wait_for_priming
+from riskmodel.model import variables as mv
 from riskmodel.model.layout import Layout, build_layout
 from riskmodel.randomness import SeedLike, as_seed_sequence
 from riskmodel.results.collect import collect_results
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     import pymc as pm
 
     from riskmodel.inference.compiled import PriorFunction
+    from riskmodel.inference.refits import ScenarioModels
     from riskmodel.inference.sampling import ConvergenceGate
     from riskmodel.spec.evidence import Evidence
 
@@ -86,6 +88,7 @@ def sample_worlds(
     n_worlds: int = DEFAULT_WORLDS,
     n_replicates: int = DEFAULT_REPLICATES,
     seed: SeedLike = DEFAULT_SEED,
+    models: ScenarioModels | None = None,
 ) -> Simulation:
     """Build the scenario's model and sample its worlds.
 
@@ -99,6 +102,9 @@ def sample_worlds(
         Shock replicates per epistemic draw (p_e is estimated from them).
     seed
         One seed for the whole run; children are spawned for the draws and the shocks.
+    models
+        Models of earlier fits to reuse (refits of a scenario with other sampler settings):
+        a scenario with evidence takes its model, compiled already, from here when it is there.
     """
     if n_worlds < 1 or n_replicates < 1:
         raise ValueError("n_worlds and n_replicates must be at least 1")
@@ -112,10 +118,10 @@ def sample_worlds(
     n_draws = math.ceil(n_worlds / n_replicates)
     # PyMC is imported here, not at module level: importing the pipeline must not load it
     if scenario.spec.evidence is not None:
-        from riskmodel.model.priors import build_model
+        from riskmodel.inference.refits import ScenarioModels
 
-        model = build_model(layout)
-        return _posterior_worlds(scenario, layout, model, n_draws, n_replicates, seed, draw_seed, shock_seed)
+        fitted = (models if models is not None else ScenarioModels()).fitted(scenario, layout)
+        return _posterior_worlds(scenario, layout, fitted, n_draws, n_replicates, seed, draw_seed, shock_seed)
     draws = _forward_function(scenario, layout, n_draws).draw(draw_seed)
     worlds = make_worlds(layout, draws["prior"].to_dataset(), n_replicates=n_replicates, seed=shock_seed)
     return Simulation(
@@ -148,7 +154,7 @@ def _forward_function(scenario: LoadedScenario, layout: Layout, n_draws: int) ->
 def _posterior_worlds(
     scenario: LoadedScenario,
     layout: Layout,
-    model: pm.Model,
+    fitted: tuple[pm.Model, dict[Hashable, object]],
     n_draws: int,
     n_replicates: int,
     seed: SeedLike,
@@ -162,15 +168,17 @@ def _posterior_worlds(
     attrs (``convergence_gate``), carried into the results, and announced with a warning.
     """
     from riskmodel.inference.sampling import convergence_gate, sample_posterior
-    from riskmodel.model.evidence import add_evidence
 
     evidence = scenario.spec.evidence
     assert evidence is not None
-    add_evidence(model, layout, evidence)
-    # every named deterministic but the members' standardised positions (a latent the ideology
-    # evidence writes non-centred; ``member_ideal`` carries them, and keeping both would double
-    # the largest arrays of the trace)
-    names = [var.name for var in model.deterministics if var.name != "member_z"]
+    model, compiled = fitted  # the evidence is attached (riskmodel.inference.refits)
+    # The fit keeps what the gate judges: every named deterministic but the members'
+    # standardised positions (a latent the ideology evidence writes non-centred;
+    # ``member_ideal`` carries them, and keeping both would double the largest arrays of the
+    # trace) and the prior vectors behind the named ones. That is every variable the worlds
+    # and the poll predictions read; the free variables are not kept.
+    names = [var.name for var in model.deterministics if var.name != mv.MEMBER_Z]
+    names = [name for name in names if not name.startswith(("prior_", "salience_"))]
     fit = sample_posterior(
         model,
         draws=evidence.draws,
@@ -178,12 +186,12 @@ def _posterior_worlds(
         chains=evidence.chains,
         method=evidence.method,
         var_names=names,
+        compiled_cache=compiled,
         seed=draw_seed,
         target_accept=evidence.target_accept,
     )
     posterior = fit["posterior"].to_dataset()
-    gate_vars = [n for n in names if n in posterior and not n.startswith(("prior_", "salience_"))]
-    gate = convergence_gate(fit, var_names=gate_vars)
+    gate = convergence_gate(fit, var_names=[name for name in names if name in posterior])
     chains = int(posterior.sizes["chain"])
     per_chain = max(1, math.ceil(n_draws / chains))
     keep = np.unique(np.linspace(0, posterior.sizes["draw"] - 1, per_chain).round().astype(int))

@@ -166,8 +166,10 @@ def sample_posterior(
     data
         New values for the model's ``pm.Data`` variables, set before sampling.
     compiled_cache
-        A dict in which compiled nutpie models are kept by model identity: a model sampled
-        again with new ``data`` is not compiled again (compiling costs tens of seconds).
+        A dict in which compiled nutpie models are kept by model identity (each with its
+        model, so a freed model's id never finds them): a model sampled again, with new
+        ``data`` or other sampler settings, is not compiled again (compiling costs tens of
+        seconds).
     seed
         Seed; the same seed gives the same draws.
     target_accept
@@ -203,7 +205,10 @@ def sample_posterior(
             import pytensor
 
             key = (id(model), tuple(var_names or ()))
-            compiled: Any = None if compiled_cache is None else compiled_cache.get(key)
+            # the entry keeps its model: a model freed while cached cannot hand its id (and its
+            # compiled logp) to another model
+            entry = None if compiled_cache is None else compiled_cache.get(key)
+            compiled: Any = entry[1] if isinstance(entry, tuple) and entry[0] is model else None
             if compiled is None:
                 # no fast-math in the numba code of the logp (see riskmodel/__init__.py: with
                 # it, cold and warm numba caches gave different posteriors for one seed); set
@@ -211,7 +216,7 @@ def sample_posterior(
                 with pytensor.config.change_flags(numba__fastmath=False):
                     compiled = nutpie.compile_pymc_model(model, var_names=var_names)
                 if compiled_cache is not None:
-                    compiled_cache[key] = compiled
+                    compiled_cache[key] = (model, compiled)
             if data:
                 # nutpie knows only the data its stored graph uses (var_names may leave some out)
                 known = {var.name for var in getattr(compiled, "shared_var_keys", {})} or set(data)
@@ -241,8 +246,13 @@ def sample_posterior(
                     var_names=list(var_names) if var_names is not None else None,
                 )
     assert isinstance(tree, xr.DataTree)
-    kept = {name: tree[name] for name in ("posterior", "sample_stats") if name in tree.children}
-    result = xr.DataTree.from_dict({name: node.to_dataset() for name, node in kept.items()})
+    groups = {name: tree[name].to_dataset() for name in ("posterior", "sample_stats") if name in tree}
+    if var_names is not None and "posterior" in groups:
+        # nutpie stores every free variable whatever var_names says (PyMC's sampler keeps only
+        # var_names): dropped here, so a fit holds no latent nobody asked for (member_u of the
+        # ideology evidence is as large as member_ideal)
+        groups["posterior"] = groups["posterior"][[n for n in var_names if n in groups["posterior"]]]
+    result = xr.DataTree.from_dict(groups)
     result.attrs.update(sampler=used, sampling_seconds=time.perf_counter() - started)
     return result
 
