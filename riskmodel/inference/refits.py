@@ -48,9 +48,10 @@ def model_key(scenario: LoadedScenario) -> str:
     evidence = scenario.spec.evidence
     if evidence is not None:
         base = scenario.path.parent if scenario.path is not None else Path.cwd()
-        for item in [*evidence.rollcalls, *evidence.earlier_deals]:
-            hasher.update(item.votes.encode())
-            hasher.update((base / item.votes).read_bytes())
+        files = [item.votes for item in evidence.rollcalls] + [item.votes for item in evidence.earlier_deals]
+        for name in files:
+            hasher.update(name.encode())
+            hasher.update((base / name).read_bytes())
     return hasher.hexdigest()
 
 
