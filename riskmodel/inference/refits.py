@@ -12,11 +12,11 @@ but its sampler settings gets a model of its own.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Hashable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from riskmodel.spec.multilateral import scenario_digest
 from riskmodel.spec.scenario import LoadedScenario
 
 if TYPE_CHECKING:
@@ -35,17 +35,15 @@ def model_key(scenario: LoadedScenario) -> str:
 
     The scenario itself, its member tables and the bytes of every votes file its evidence reads
     (found as :func:`riskmodel.model.evidence.add_evidence` finds them: relative to the
-    scenario's folder). The scenario's digest does not cover the votes files, so it is not
-    enough on its own.
+    scenario's folder). The scenario's digest
+    (:func:`riskmodel.spec.multilateral.scenario_digest`) does not cover the votes files, so it
+    is not enough on its own.
     """
-    dump = scenario.spec.model_dump(mode="json", by_alias=True)
-    for name in SAMPLER_SETTINGS:
-        (dump.get("evidence") or {}).pop(name, None)
-    hasher = hashlib.sha256(json.dumps(dump, sort_keys=True).encode())
-    for key in sorted(scenario.member_tables):
-        hasher.update("/".join(key).encode())
-        hasher.update(scenario.member_tables[key].to_csv(index=False).encode())
-    evidence = scenario.spec.evidence
+    spec, evidence = scenario.spec, scenario.spec.evidence
+    if evidence is not None:  # the sampler settings at their defaults, whatever the file says
+        defaults = {name: type(evidence).model_fields[name].default for name in SAMPLER_SETTINGS}
+        spec = spec.model_copy(update={"evidence": evidence.model_copy(update=defaults)})
+    hasher = hashlib.sha256(scenario_digest(spec, scenario.member_tables).encode())
     if evidence is not None:
         base = scenario.path.parent if scenario.path is not None else Path.cwd()
         files = [item.votes for item in evidence.rollcalls] + [item.votes for item in evidence.earlier_deals]

@@ -44,16 +44,12 @@ def gain_coefficients(
         ``(K,)`` which issues are linear (default: none).
     """
     theta, w, q = np.broadcast_arrays(ideal, salience, reversion)
-    if linear is None or not np.any(linear):
-        quad = -w
-        lin = 2.0 * w * theta
-        const = np.sum(w * (q * q - 2.0 * theta * q), axis=-1, keepdims=True)
-    else:
-        square = np.where(linear, 0.0, 1.0)  # the x∘x and q∘q terms only for quadratic issues
-        slope = theta - np.where(linear, 0.5, 0.0)
-        quad = -w * square
-        lin = 2.0 * w * slope
-        const = np.sum(w * (square * q * q - 2.0 * slope * q), axis=-1, keepdims=True)
+    flags = np.zeros(theta.shape[-1], dtype=bool) if linear is None else np.asarray(linear)
+    square = np.where(flags, 0.0, 1.0)  # the x∘x and q∘q terms only for quadratic issues
+    slope = theta - np.where(flags, 0.5, 0.0)
+    quad = -w * square
+    lin = 2.0 * w * slope
+    const = np.sum(w * (square * q * q - 2.0 * slope * q), axis=-1, keepdims=True)
     k_idx, l_idx = link_pairs[:, 0], link_pairs[:, 1]
     if len(link_pairs):
         s = np.asarray(interaction) * np.sqrt(w[..., k_idx] * w[..., l_idx])
