@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 
@@ -35,7 +36,44 @@ def _deterministic_numba_fits() -> None:
         os.environ["PYTENSOR_FLAGS"] = f"{flags},numba__fastmath=False" if flags else "numba__fastmath=False"
 
 
+def _generated_source_folder() -> None:
+    """Keep the Python source PyTensor generates for numba in one folder, not in ``/tmp``.
+
+    By default PyTensor writes the source of every numba function it compiles to a new file in
+    the system's temporary folder and never removes it: dozens of files per posterior fit, tens
+    of thousands after a backtest suite. With ``generated_src_dir`` set, the files are named by
+    their content (a function compiled again reuses its file) and PyTensor removes those unused
+    for weeks. The folder is ``generated_src`` in PyTensor's ``base_compiledir`` (its default,
+    or the one set in ``PYTENSOR_FLAGS``); a user's own ``generated_src_dir``, or a PyTensor
+    configuration file, is left to decide.
+    """
+    if "pytensor" in sys.modules:
+        return
+    flags = os.environ.get("PYTENSOR_FLAGS", "")
+    settings = dict(item.split("=", 1) for item in flags.split(",") if "=" in item)
+    if "generated_src_dir" in settings or os.environ.get("PYTENSORRC"):
+        return
+    try:
+        home = Path.home()
+    except RuntimeError:  # no home folder to find: PyTensor decides
+        return
+    if (home / ".pytensorrc").exists() or (home / ".pytensorrc.txt").exists():
+        return
+    if "base_compiledir" in settings:
+        base = Path(settings["base_compiledir"]).expanduser()
+    elif sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
+        base = Path(os.environ["LOCALAPPDATA"]) / "PyTensor"
+    else:
+        base = home / ".pytensor"
+    folder = str(base / "generated_src")
+    if "," not in folder and "=" not in folder:  # PYTENSOR_FLAGS cannot carry either
+        os.environ["PYTENSOR_FLAGS"] = (
+            f"{flags},generated_src_dir={folder}" if flags else f"generated_src_dir={folder}"
+        )
+
+
 _deterministic_numba_fits()
+_generated_source_folder()
 
 if TYPE_CHECKING:
     __version__: str
