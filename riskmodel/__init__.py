@@ -18,6 +18,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 
+def _pytensor_flags() -> dict[str, str]:
+    """The settings in ``PYTENSOR_FLAGS`` (``name=value`` items separated by commas)."""
+    flags = os.environ.get("PYTENSOR_FLAGS", "")
+    return dict(item.split("=", 1) for item in flags.split(",") if "=" in item)
+
+
+def _default_pytensor_flag(name: str, value: str) -> None:
+    """Add ``name=value`` to ``PYTENSOR_FLAGS`` unless PyTensor is imported or the user set ``name``."""
+    if "pytensor" in sys.modules or name in _pytensor_flags():
+        return
+    flags = os.environ.get("PYTENSOR_FLAGS", "")
+    os.environ["PYTENSOR_FLAGS"] = f"{flags},{name}={value}" if flags else f"{name}={value}"
+
+
 def _deterministic_numba_fits() -> None:
     """Ask PyTensor's numba backend (nutpie's logp) for no fast-math, before PyTensor is imported.
 
@@ -29,11 +43,7 @@ def _deterministic_numba_fits() -> None:
     ``PYTENSOR_FLAGS`` by then (a user's own ``numba__fastmath`` wins). About 8% slower on a
     House backtest fit.
     """
-    if "pytensor" in sys.modules:
-        return
-    flags = os.environ.get("PYTENSOR_FLAGS", "")
-    if "numba__fastmath" not in flags:
-        os.environ["PYTENSOR_FLAGS"] = f"{flags},numba__fastmath=False" if flags else "numba__fastmath=False"
+    _default_pytensor_flag("numba__fastmath", "False")
 
 
 def _generated_source_folder() -> None:
@@ -47,11 +57,7 @@ def _generated_source_folder() -> None:
     or the one set in ``PYTENSOR_FLAGS``); a user's own ``generated_src_dir``, or a PyTensor
     configuration file, is left to decide.
     """
-    if "pytensor" in sys.modules:
-        return
-    flags = os.environ.get("PYTENSOR_FLAGS", "")
-    settings = dict(item.split("=", 1) for item in flags.split(",") if "=" in item)
-    if "generated_src_dir" in settings or os.environ.get("PYTENSORRC"):
+    if os.environ.get("PYTENSORRC"):
         return
     try:
         home = Path.home()
@@ -59,7 +65,7 @@ def _generated_source_folder() -> None:
         return
     if (home / ".pytensorrc").exists() or (home / ".pytensorrc.txt").exists():
         return
-    if "base_compiledir" in settings:
+    if "base_compiledir" in (settings := _pytensor_flags()):
         base = Path(settings["base_compiledir"]).expanduser()
     elif sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
         base = Path(os.environ["LOCALAPPDATA"]) / "PyTensor"
@@ -67,9 +73,7 @@ def _generated_source_folder() -> None:
         base = home / ".pytensor"
     folder = str(base / "generated_src")
     if "," not in folder and "=" not in folder:  # PYTENSOR_FLAGS cannot carry either
-        os.environ["PYTENSOR_FLAGS"] = (
-            f"{flags},generated_src_dir={folder}" if flags else f"generated_src_dir={folder}"
-        )
+        _default_pytensor_flag("generated_src_dir", folder)
 
 
 _deterministic_numba_fits()
