@@ -12,7 +12,6 @@ import pytest
 
 from riskmodel.errors import ScenarioError
 from riskmodel.inference.sampling import draw_prior, sample_posterior
-from riskmodel.model import priors
 from riskmodel.model import variables as mv
 from riskmodel.model.evidence import add_evidence
 from riskmodel.model.layout import build_layout
@@ -86,30 +85,6 @@ def test_members_of_a_state_share_its_shift_a_priori(tmp_path: Path) -> None:
     assert shift[:, :, 0].var() == pytest.approx(0.09, rel=0.15)
 
 
-def test_large_groups_are_centred_with_the_same_prior(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # states A and B have 7 members each, C one: with groups of 7 or more centred, A's and B's
-    # shifts are their own variables (N(0, σ²)), C's is σ × η, and the prior is unchanged
-    monkeypatch.setattr(priors, "CENTRED_GROUP_SIZE", 7)
-    layout = build_layout(load_scenario(_write(tmp_path)))
-    model = build_model(layout)
-    start = model.initial_point()
-    assert {name: start[name].shape for name in start if name.startswith("group")} == {
-        "group_spread_us.house_opening_log__": (),
-        "group_eta_opening": (1,),
-        "group_centred_opening": (2,),
-    }
-    prior = draw_prior(model, 4000, seed=5)["prior"]
-    shift = prior[mv.GROUP_SHIFT].to_numpy()[0]  # (draw, group, issue)
-    spread = prior[mv.GROUP_SPREAD].to_numpy()[0][:, 0, 0]  # one spread for the chamber
-    assert np.all(shift[:, :, 1] == 0.0)
-    for group in range(3):
-        # each draw's shift is drawn with that draw's spread, centred or not
-        assert shift[:, group, 0].var() == pytest.approx(0.09, rel=0.15), group
-        assert np.corrcoef(shift[:, group, 0] ** 2, spread**2)[0, 1] > 0.3, group
-
-
 def test_groups_are_checked_against_the_member_table(tmp_path: Path) -> None:
     path = _write(tmp_path, groups="groups: {column: district, spread: {opening: 0.2}}")
     with pytest.raises(ScenarioError, match=r"missing column 'district'") as info:
@@ -138,14 +113,10 @@ evidence:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("centred_from", [100, 2], ids=["non-centred", "centred"])
-def test_a_newcomer_borrows_from_the_veterans_of_its_state(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, centred_from: int
-) -> None:
+def test_a_newcomer_borrows_from_the_veterans_of_its_state(tmp_path: Path) -> None:
     # A's veterans voted for every earlier deal, B's against: the posterior puts A's shift above
     # B's, so A's newcomer stands above B's; C's newcomer and the member with no state keep the
-    # party's position. The same whether A's and B's shifts are written centred or not.
-    monkeypatch.setattr(priors, "CENTRED_GROUP_SIZE", centred_from)
+    # party's position
     rows = [
         (f"v{k}", f"{state}{i}", "X", state, "Yea" if state == "A" else "Nay")
         for k in range(len(EARLIER))

@@ -21,7 +21,6 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import pymc as pm
-import pytensor.tensor as pt
 import xarray as xr
 from pymc.distributions.shape_utils import change_dist_size
 from pymc.pytensorf import compile as compile_pymc
@@ -97,20 +96,7 @@ def compile_prior(model: pm.Model, n_draws: int) -> PriorFunction:
         raise ValueError("n_draws must be at least 1")
     names = [var.name for var in model.deterministics]
     outputs = [model[name] for name in names]
-    batched: dict[Any, Any] = {}
-    for rv in model.free_RVs:  # in the order they were made: a variable's parents come first
-        parents = set(ancestors(rv.owner.inputs, blockers=list(batched))) & batched.keys()
-        if not parents:
-            batched[rv] = change_dist_size(rv, (n_draws,), expand=True)
-            continue
-        # a parameter that is another variable (a centred group shift's spread) takes that
-        # variable's own draw, draw by draw
-        if None in rv.type.shape:
-            raise NotImplementedError(f"{rv.name}: a variable drawn given another needs a fixed shape")
-        rng, _, *params = rv.owner.inputs
-        params = vectorize_graph(params, replace={p: batched[p] for p in parents})
-        size = pt.as_tensor([n_draws, *rv.type.shape], dtype="int64")
-        batched[rv] = rv.owner.op.make_node(rng, size, *params).outputs[1]
+    batched = {rv: change_dist_size(rv, (n_draws,), expand=True) for rv in model.free_RVs}
     vectorised = _without_scipy_stats(vectorize_graph(outputs, replace=batched))
     # random_seed=False: PriorFunction.reseed seeds the generators as this call would have
     fn, updates = compile_pymc([], vectorised, random_seed=False, mode=_MODE, return_updates=True)

@@ -321,46 +321,37 @@ def build_model(layout: Layout) -> pm.Model:
     return model
 
 
-CENTRED_GROUP_SIZE = 10  # groups at least this large get a centred shift (:func:`_group_shifts`)
-
-
 def _group_shifts(layout: Layout) -> Any:
-    """``(M, K)`` each member's group's shift (0 outside any group), N(0, spread²) per group.
+    """``(M, K)`` each member's group's shift (0 outside any group): spread × η, η ~ N(0, 1).
 
-    Non-centred, spread × η with η ~ N(0, 1) (``group_eta_<issue>``), for small groups, whose
-    votes leave the shift near its prior (centred, a funnel); centred (``group_centred_<issue>``)
-    for groups of at least :data:`CENTRED_GROUP_SIZE`, whose votes pin it (η would be tied to
-    the spread): a House fit's state-shift posterior SD was 1/√2 of its prior's at ten members,
-    half at 50. An issue without a spread prior gets no shift.
+    Written non-centred (``group_eta_<issue>``), as the spread of few groups with few votes each
+    is otherwise a funnel; an issue without a spread prior gets no shift and no η.
     """
     assert layout.group_chamber is not None and layout.member_group is not None
-    issues, n_groups = layout.issues, len(layout.groups)
-    specs = {int(c): layout.chamber_specs[c].groups for c in np.unique(layout.group_chamber)}
-    scales = {
-        c: [
+    issues = layout.issues
+    scales = {}
+    for c in np.unique(layout.group_chamber):
+        spec = layout.chamber_specs[c].groups
+        assert spec is not None
+        scales[c] = [
             scalar_variable(f"group_spread_{layout.chambers[c]}_{issue}", spec.spread[issue])
-            if spec is not None and issue in spec.spread
+            if issue in spec.spread
             else pt.as_tensor_variable(0.0)
             for issue in issues
         ]
-        for c, spec in specs.items()
-    }
-    stacked = pt.stack([pt.stack(scales[c]) for c in layout.group_chamber])
-    spread = pm.Deterministic(mv.GROUP_SPREAD, stacked, dims=("group", "issue"))
-    big = np.bincount(layout.member_group[layout.member_group >= 0], minlength=n_groups) >= CENTRED_GROUP_SIZE
-    spec_of = [specs[int(c)] for c in layout.group_chamber]
-    columns = []
-    for k, issue in enumerate(issues):
-        has = np.array([bool(s) and prior_support(s.spread.get(issue, 0.0))[1] > 0 for s in spec_of])
-        column = pt.zeros(n_groups)
-        if (small := np.flatnonzero(has & ~big)).size:
-            eta = pm.Normal(f"group_eta_{issue}", 0.0, 1.0, shape=small.size)
-            column = pt.set_subtensor(column[small], spread[small, k] * eta)
-        if (centred := np.flatnonzero(has & big)).size:
-            shift = pm.Normal(f"group_centred_{issue}", 0.0, spread[centred, k], shape=centred.size)
-            column = pt.set_subtensor(column[centred], shift)
-        columns.append(column)
-    shift = pm.Deterministic(mv.GROUP_SHIFT, pt.stack(columns, axis=1), dims=("group", "issue"))
+    spread = pm.Deterministic(
+        mv.GROUP_SPREAD,
+        pt.stack([pt.stack(scales[c]) for c in layout.group_chamber]),
+        dims=("group", "issue"),
+    )
+    used = {issue for c in scales for issue in layout.chamber_specs[c].groups.spread}
+    eta = [
+        pm.Normal(f"group_eta_{issue}", 0.0, 1.0, dims="group")
+        if issue in used
+        else pt.zeros(len(layout.groups))
+        for issue in issues
+    ]
+    shift = pm.Deterministic(mv.GROUP_SHIFT, spread * pt.stack(eta, axis=1), dims=("group", "issue"))
     padded = pt.concatenate([shift, pt.zeros((1, len(issues)))])  # row −1: members in no group
     return padded[layout.member_group]
 
