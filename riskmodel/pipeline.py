@@ -189,6 +189,8 @@ def _posterior_worlds(
         compiled_cache=compiled,
         seed=draw_seed,
         target_accept=evidence.target_accept,
+        max_draws=evidence.max_draws,
+        check_every=evidence.check_every,
     )
     posterior = fit["posterior"].to_dataset()
     gate = convergence_gate(fit, var_names=[name for name in names if name in posterior])
@@ -202,7 +204,11 @@ def _posterior_worlds(
     if "sample_stats" in fit.children:  # the statistics of the kept draws, for ArviZ
         groups["sample_stats"] = fit["sample_stats"].to_dataset().isel(draw=keep)
     draws = xr.DataTree.from_dict(groups)
-    draws.attrs.update(convergence_gate=gate.status, sampler=str(fit.attrs.get("sampler", "")))
+    draws.attrs.update(
+        convergence_gate=gate.status,
+        sampler=str(fit.attrs.get("sampler", "")),
+        fit_draws=int(fit.attrs["draws"]),
+    )
     if not gate.passed:
         warnings.warn(
             f"posterior fit failed the convergence gate ({gate.status}); results are marked as such",

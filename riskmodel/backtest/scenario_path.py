@@ -20,7 +20,6 @@ ideal, and a cue nobody announced (0) weighs nothing.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -287,6 +286,7 @@ def write_scenario(
     folder: str | Path,
     *,
     draws: int = 1000,
+    max_draws: int | None = None,
     tune: int = 1000,
     chains: int = 2,
     target_accept: float = 0.8,
@@ -365,6 +365,7 @@ def write_scenario(
     if deals:
         spec["evidence"] = {
             "draws": draws,
+            "max_draws": max_draws,
             "tune": tune,
             "chains": chains,
             "target_accept": target_accept,
@@ -392,8 +393,3 @@ def write_scenario(
     path = folder / "scenario.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path
-
-
-def n_draws_for(n_worlds: int, n_replicates: int) -> int:
-    """Epistemic draws for ``n_worlds`` worlds."""
-    return math.ceil(n_worlds / n_replicates)

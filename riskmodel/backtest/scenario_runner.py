@@ -6,15 +6,18 @@ the earlier deals (with the sampler settings of its ``evidence:`` block) and bui
 the posterior, or from the priors when the target has no earlier deal;
 :func:`riskmodel.engine.kernel.member_votes` decides every member's vote in every world.
 
-Refits (the rule, fixed before any forecast with it was scored): a fit that fails the
-convergence gate is refitted with twice the warm-up, more draws *and* half the distance of its
-target acceptance rate to 1 (0.9 → 0.95 → 0.975): smaller steps address divergent transitions,
-longer chains low ESS and R-hat. The draws grow by the factor that brings the fit's smallest
-ESS to 1.25 × the gate's 400 if ESS grows in proportion to the draws, at least 2 and at most 8
-(:func:`refit_draws`): a fit at a fifth of the gate's ESS gains little from doubling. A fit
-whose ESS already reaches that mark keeps its draws (it failed on divergent transitions).
-At most ``max_refits`` refits; the result says which fit it comes from and whether that
-fit passed, and the scores of a fit that still fails are withheld
+Every fit is sampled to the gate (:func:`riskmodel.inference.sampling.sample_posterior`): one
+whose first ``draws`` fail the convergence gate goes on with the same chains, judged again
+every ``draws``/3, up to ``extend`` × ``draws``; a fit that passes at ``draws`` is the fit of
+exactly ``draws``. Refits (the rule, fixed before any forecast with it was scored): a fit that
+still fails the gate is refitted with twice the warm-up, more draws *and* half the distance
+of its target acceptance rate to 1 (0.9 → 0.95 → 0.975): smaller steps address divergent
+transitions, longer chains low ESS and R-hat. The draws grow by the factor that brings the
+fit's smallest ESS to 1.25 × the gate's 400 if ESS grows in proportion to the draws, at least
+2 and at most 8 (:func:`refit_draws`): a fit at a fifth of the gate's ESS gains little from
+doubling. A fit whose ESS already reaches that mark keeps its draws (it failed on divergent
+transitions). At most ``max_refits`` refits; the result says which fit it comes from and
+whether that fit passed, and the scores of a fit that still fails are withheld
 (:meth:`riskmodel.backtest.runner.Backtester.score`).
 """
 
@@ -51,6 +54,12 @@ class ScenarioSettings:
     # kept draws per chain: trial House fits mixed at about one effective draw in nine (the
     # slowest variable), so 3,000 per chain leave room above the gate's 400 effective draws
     draws: int = 3000
+    # sampled to the gate: a fit whose first `draws` fail the gate goes on with the same chains,
+    # judged every `draws`/3 draws, up to `extend` × `draws`, before any refit (the CAFTA House
+    # vote's first fit: bulk/tail ESS 300/254 at 3,000 draws, 461/403 at 4,000, where refits
+    # from scratch needed two and 19 minutes); a fit that passes at `draws` is unchanged, bit
+    # for bit
+    extend: int = 2
     # warm-up per chain: with the state groups' spread in the model, 1,000 warm-up iterations
     # left a chain poorly adapted often enough that 13 of 34 suite fits needed a refit, nearly
     # all for the spread's ESS (h1060, same seed: bulk ESS 313 after 1,000 warm-up iterations,
@@ -131,12 +140,21 @@ def forecast_by_scenario(
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(keep_dir) if keep_dir is not None else Path(tmp)
         draws, tune, attempt = s.draws, s.tune, 0
+        kept = draws  # the draws per chain the result comes from
         # a refit changes only the sampler settings: it samples the model the first fit built
         # and compiled (a fresh build and compile cost about 17 s)
         models = ScenarioModels()
         while True:
             accept = refit_target_accept(s.target_accept, attempt)
-            path = write_scenario(plan, folder, draws=draws, tune=tune, chains=s.chains, target_accept=accept)
+            path = write_scenario(
+                plan,
+                folder,
+                draws=draws,
+                max_draws=s.extend * draws,
+                tune=tune,
+                chains=s.chains,
+                target_accept=accept,
+            )
             seed = np.random.SeedSequence([s.seed, zlib.crc32(vote_id.encode()), attempt])
             scenario = load_scenario(path)
             if scenario.spec.evidence is None:  # no earlier deal: the priors alone, no fit
@@ -145,8 +163,8 @@ def forecast_by_scenario(
                 layout, worlds, gate = sim.layout, sim.worlds, "passed"
                 break
             tester.log(
-                f"{vote_id}: fitting {len(plan.earlier)} earlier votes, {draws} draws × {s.chains} chains, "
-                f"target_accept {accept:g}"
+                f"{vote_id}: fitting {len(plan.earlier)} earlier votes, {draws} draws × {s.chains} chains "
+                f"(up to {s.extend * draws} until the gate passes), target_accept {accept:g}"
             )
             with warnings.catch_warnings():
                 # a failed gate is handled here (refit, then withheld), not announced per attempt
@@ -156,6 +174,7 @@ def forecast_by_scenario(
                 )
             assert fitted.gate is not None  # a scenario with evidence is fitted
             layout, worlds, gate = fitted.layout, fitted.worlds, fitted.gate.status
+            kept = int(fitted.draws.attrs["fit_draws"])
             details = {
                 "fit": "posterior",
                 "max_rhat": round(fitted.gate.max_rhat, 4),
@@ -192,7 +211,7 @@ def forecast_by_scenario(
             if plan.ideology is None
             else int(plan.roster["member_id"].isin(plan.ideology.index).sum()),
             "earlier_votes": len(plan.earlier),
-            "fit_draws": draws,
+            "fit_draws": kept,
             "refits": attempt,
             "fit_diagnostics": details,
             "terms_shuffled": shuffle_seed is not None,

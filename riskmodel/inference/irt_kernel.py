@@ -18,6 +18,7 @@ import xarray as xr
 
 from riskmodel.inference.irt_fast import logp_grad32, vote_codes
 from riskmodel.inference.irt_reference import exp_neg, kernel_data, log1p_unit, logp_and_grad
+from riskmodel.inference.to_gate import Progress, kept_groups, sample_to_gate
 from riskmodel.model.irt import VoteMatrix, preliminary_scores
 from riskmodel.randomness import SeedLike, as_seed_sequence
 
@@ -119,6 +120,8 @@ def fit_irt_kernel(
     import nutpie
     from nutpie.compiled_pyfunc import from_pyfunc
 
+    from riskmodel.inference.sampling import convergence_gate
+
     yea, weight = vote_codes(matrix)
     n, j = matrix.shape
     ndim = n + 2 * j
@@ -158,7 +161,7 @@ def fit_irt_kernel(
     )
     rng_seed = int(as_seed_sequence(seed).generate_state(1)[0])
     started = time.perf_counter()
-    progress = _Progress(tune)
+    progress = Progress(tune)
     sampler = nutpie.sample(
         compiled,
         draws=draws,
@@ -175,9 +178,15 @@ def fit_irt_kernel(
     if check_every is None:
         full, kept_draws = sampler, draws
     else:
-        full, kept_draws = _sample_to_gate(sampler, progress, draws, check_every)
+        full, stop = sample_to_gate(
+            sampler,
+            progress,
+            _checkpoints(draws, check_every),
+            lambda head: "passed" if convergence_gate(head, var_names=IDENTIFIED).passed else "more",
+        )
+        kept_draws = draws if stop is None else stop
     elapsed = time.perf_counter() - started
-    tree = _kept(full.isel(draw=slice(0, kept_draws)) if check_every is not None else full)
+    tree = kept_groups(full.isel(draw=slice(0, kept_draws)) if check_every is not None else full)
     steps = int(tree["sample_stats"]["n_steps"].sum())
     if "warmup_sample_stats" in full.children:
         steps += int(full["warmup_sample_stats"]["n_steps"].sum())
@@ -192,74 +201,10 @@ def fit_irt_kernel(
     return tree
 
 
-def _kept(tree: xr.DataTree) -> xr.DataTree:
-    return xr.DataTree.from_dict(
-        {name: tree[name].to_dataset() for name in ("posterior", "sample_stats") if name in tree.children}
-    )
-
-
-def _finished(sampler: Any) -> bool:
-    try:
-        return bool(sampler.is_finished)
-    except TimeoutError:  # nutpie 0.16 raises instead of answering False while chains run
-        return False
-
-
-class _Progress:
-    """Kept draws every chain has finished, from nutpie's progress callback (no trace copies)."""
-
-    def __init__(self, tune: int) -> None:
-        self.tune = tune
-        self.kept = 0
-
-    def __call__(self, chains: Any) -> None:
-        self.kept = max(0, min(int(chain.finished_draws) for chain in chains) - self.tune)
-
-
 FIRST_CHECK = 500
 """No gate check before this many draws per chain: fewer rarely give ESS ≥ 400 in both tails."""
 
 
-def _sample_to_gate(
-    sampler: Any, progress: _Progress, draws: int, check_every: int
-) -> tuple[xr.DataTree, int]:
-    """The trace and the first checkpoint (every ``check_every`` draws per chain) that passes the gate.
-
-    Each check looks at exactly the first ``checkpoint`` draws of every chain, and the chains are
-    deterministic given the seed, so where the fit stops depends on the seed alone, never on
-    how fast the machine ran.
-    """
-    from riskmodel.inference.sampling import convergence_gate
-
-    checkpoint = check_every * max(1, -(-FIRST_CHECK // check_every))
-    current: xr.DataTree | None = None
-    while checkpoint < draws:
-        # wait until every chain has the checkpoint's draws; when the sampler finished first
-        # (a fast machine), the remaining checkpoints are checked on the whole trace, so the
-        # draws kept never depend on how fast the chains ran
-        while current is None or _complete_draws(_kept(current)) < checkpoint:
-            if _finished(sampler):
-                current = sampler.wait()
-                break
-            if progress.kept >= checkpoint:
-                current = sampler.inspect()
-                if _complete_draws(_kept(current)) >= checkpoint:
-                    break
-            time.sleep(0.2)
-        assert current is not None
-        head = _kept(current.isel(draw=slice(0, checkpoint)))
-        if convergence_gate(head, var_names=IDENTIFIED).passed:
-            if not _finished(sampler):
-                sampler.cancel()
-            return current, checkpoint
-        checkpoint += check_every
-    return (current if current is not None and _finished(sampler) else sampler.wait()), draws
-
-
-def _complete_draws(tree: xr.DataTree) -> int:
-    """Draws that every chain has finished (a chain behind the others is padded with NaN)."""
-    if "posterior" not in tree.children:
-        return 0
-    cut = tree["posterior"]["irt_cut"].to_numpy()  # (chain, draw, roll call)
-    done = np.isfinite(cut).all(axis=(0, 2))
-    return int(np.argmin(done)) if not done.all() else int(done.size)
+def _checkpoints(draws: int, check_every: int) -> list[int]:
+    """Every ``check_every`` draws per chain from :data:`FIRST_CHECK` on, below ``draws``."""
+    return list(range(check_every * max(1, -(-FIRST_CHECK // check_every)), draws, check_every))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib.util
 import time
 import warnings
-from collections.abc import Hashable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -32,6 +32,7 @@ from pytensor.tensor.random.basic import HalfNormalRV
 
 from riskmodel import resultsfile
 from riskmodel.inference.compiled import HalfNormalDraws, PriorFunction
+from riskmodel.inference.to_gate import Progress, Verdict, kept_groups, sample_to_gate
 from riskmodel.randomness import SeedLike, as_seed_sequence
 
 __all__ = [
@@ -141,6 +142,8 @@ def sample_posterior(
     compiled_cache: MutableMapping[Hashable, object] | None = None,
     seed: SeedLike = None,
     target_accept: float = 0.8,
+    max_draws: int | None = None,
+    check_every: int | None = None,
 ) -> xr.DataTree:
     """Sample the posterior of a model with observed data (or potentials).
 
@@ -176,17 +179,32 @@ def sample_posterior(
         NUTS's target acceptance rate during warm-up (default 0.8, both samplers' own default).
         A higher value takes smaller steps: slower, but fewer divergent transitions where the
         posterior curves sharply.
+    max_draws, check_every
+        Sample *to the convergence gate* (NUTS only): a fit whose first ``draws`` per chain
+        fail :func:`convergence_gate` (on ``var_names``) goes on with the same chains, judged
+        again every ``check_every`` draws (default ``draws // 3``), and keeps the first
+        checkpoint that passes, or ``max_draws`` when none does (a checkpoint with divergent
+        transitions ends the fit there: no longer run can pass). The chains are those of a
+        single run of ``max_draws``, so the result depends on the seed alone: a fit that passes
+        at ``draws`` is the fit ``max_draws=None`` gives. Default: exactly ``draws``.
 
     Returns
     -------
     xarray.DataTree
-        Groups ``posterior`` and ``sample_stats`` (``diverging`` for NUTS); attrs ``sampler``
-        and ``sampling_seconds``.
+        Groups ``posterior`` and ``sample_stats`` (``diverging`` for NUTS); attrs ``sampler``,
+        ``sampling_seconds`` and ``draws`` (kept draws per chain).
     """
     if draws < 1 or chains < 1 or tune < 0:
         raise ValueError("draws and chains must be at least 1 and tune non-negative")
     if not 0 < target_accept < 1:
         raise ValueError(f"target_accept must lie strictly between 0 and 1, not {target_accept}")
+    most = draws if max_draws is None or method == "advi" else max_draws
+    if most < draws:
+        raise ValueError(f"max_draws ({max_draws}) must be at least draws ({draws})")
+    step = max(1, draws // 3) if check_every is None else check_every
+    if step < 1:
+        raise ValueError(f"check_every must be at least 1, not {check_every}")
+    checkpoints = list(range(draws, most, step))
     rng_seed = int(as_seed_sequence(seed).generate_state(1)[0])
     started = time.perf_counter()
     if method not in ("nuts", "advi"):
@@ -221,9 +239,10 @@ def sample_posterior(
                 # nutpie knows only the data its stored graph uses (var_names may leave some out)
                 known = {var.name for var in getattr(compiled, "shared_var_keys", {})} or set(data)
                 compiled = compiled.with_data(**{k: np.asarray(v) for k, v in data.items() if k in known})
+            progress = Progress(tune)
             tree = nutpie.sample(
                 compiled,
-                draws=draws,
+                draws=most,
                 tune=tune,
                 chains=chains,
                 cores=cores or chains,
@@ -231,11 +250,17 @@ def sample_posterior(
                 progress_bar=False,
                 save_warmup=False,
                 target_accept=target_accept,
+                blocking=not checkpoints,
+                progress_callback=progress if checkpoints else None,
+                progress_rate=200,
             )
+            if checkpoints:
+                tree, stop = sample_to_gate(tree, progress, checkpoints, _judge(var_names))
+                most = most if stop is None else stop
         else:
             with model:
                 tree = pm.sample(
-                    draws=draws,
+                    draws=most,
                     tune=tune,
                     chains=chains,
                     cores=cores or chains,
@@ -245,16 +270,36 @@ def sample_posterior(
                     compute_convergence_checks=False,
                     var_names=list(var_names) if var_names is not None else None,
                 )
+            if checkpoints:  # the same checkpoints, judged after the run
+                judge, kept = _judge(var_names), kept_groups(tree)
+                stop = next((k for k in checkpoints if judge(kept.isel(draw=slice(0, k))) != "more"), None)
+                most = most if stop is None else stop
     assert isinstance(tree, xr.DataTree)
     groups = {name: tree[name].to_dataset() for name in ("posterior", "sample_stats") if name in tree}
+    if checkpoints:
+        groups = {name: group.isel(draw=slice(0, most)) for name, group in groups.items()}
     if var_names is not None and "posterior" in groups:
         # nutpie stores every free variable whatever var_names says (PyMC's sampler keeps only
         # var_names): dropped here, so a fit holds no latent nobody asked for (member_u of the
         # ideology evidence is as large as member_ideal)
         groups["posterior"] = groups["posterior"][[n for n in var_names if n in groups["posterior"]]]
     result = xr.DataTree.from_dict(groups)
-    result.attrs.update(sampler=used, sampling_seconds=time.perf_counter() - started)
+    result.attrs.update(sampler=used, sampling_seconds=time.perf_counter() - started, draws=most)
     return result
+
+
+def _judge(var_names: Sequence[str] | None) -> Callable[[xr.DataTree], Verdict]:
+    """A checkpoint's verdict from :func:`convergence_gate` on the kept variables.
+
+    Divergent transitions end the fit at once: the gate wants none, and a longer run keeps them.
+    """
+
+    def judge(tree: xr.DataTree) -> Verdict:
+        names = None if var_names is None else [n for n in var_names if n in tree["posterior"].to_dataset()]
+        gate = convergence_gate(kept_groups(tree), var_names=names)
+        return "passed" if gate.passed else "hopeless" if gate.divergences else "more"
+
+    return judge
 
 
 @dataclass(frozen=True)

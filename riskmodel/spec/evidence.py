@@ -189,6 +189,15 @@ class Evidence(_Model):
     draws: Annotated[int, Field(ge=100, le=100_000)] = Field(
         default=1000, description="Posterior draws per chain."
     )
+    max_draws: Annotated[int, Field(ge=100, le=800_000)] | None = Field(
+        default=None,
+        description="Sample to the convergence gate: a fit whose first `draws` per chain fail the "
+        "gate goes on with the same chains, judged again every `check_every` draws, up to this "
+        "many (default: exactly `draws`). A fit that passes at `draws` is the fit of exactly `draws`.",
+    )
+    check_every: Annotated[int, Field(ge=50, le=100_000)] | None = Field(
+        default=None, description="With `max_draws`: draws between checks (default: a third of `draws`)."
+    )
     tune: Annotated[int, Field(ge=100, le=100_000)] = 1000
     chains: Annotated[int, Field(ge=1, le=16)] = 2
     method: Literal["nuts", "advi"] = "nuts"
@@ -198,3 +207,9 @@ class Evidence(_Model):
         "0.95) when a fit reports divergent transitions: smaller steps follow a sharply curved "
         "posterior at the cost of more gradient evaluations per draw.",
     )
+
+    @model_validator(mode="after")
+    def _max_draws_not_below_draws(self) -> Evidence:
+        if self.max_draws is not None and self.max_draws < self.draws:
+            raise ValueError(f"max_draws ({self.max_draws}) must be at least draws ({self.draws})")
+        return self
