@@ -167,7 +167,7 @@ def _posterior_worlds(
     ``n_draws`` of them, evenly thinned within each chain. A failed gate is stored in the draws'
     attrs (``convergence_gate``), carried into the results, and announced with a warning.
     """
-    from riskmodel.inference.sampling import convergence_gate, sample_posterior
+    from riskmodel.inference.sampling import ConvergenceGate, convergence_gate, sample_posterior
 
     evidence = scenario.spec.evidence
     assert evidence is not None
@@ -193,7 +193,12 @@ def _posterior_worlds(
         check_every=evidence.check_every,
     )
     posterior = fit["posterior"].to_dataset()
-    gate = convergence_gate(fit, var_names=[name for name in names if name in posterior])
+    judged = fit.attrs.get("convergence_gate")  # a fit stopped at a checkpoint was judged there
+    gate = (
+        ConvergenceGate(**judged)
+        if judged
+        else convergence_gate(fit, var_names=[n for n in names if n in posterior])
+    )
     chains = int(posterior.sizes["chain"])
     per_chain = max(1, math.ceil(n_draws / chains))
     keep = np.unique(np.linspace(0, posterior.sizes["draw"] - 1, per_chain).round().astype(int))

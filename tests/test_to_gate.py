@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import numpy as np
 import pymc as pm
 import pytest
@@ -34,6 +36,7 @@ def test_a_fit_that_fails_at_draws_goes_on_with_the_same_chains_to_a_passing_che
     kept = to_gate["posterior"].sizes["draw"]
     assert 200 < kept < 6000 and kept % 200 == 0 and to_gate.attrs["draws"] == kept
     assert convergence_gate(to_gate).passed
+    assert to_gate.attrs["convergence_gate"] == asdict(convergence_gate(to_gate))  # the verdict it carries
     # the kept draws are the first draws of one run of max_draws, and the checkpoint before
     # the kept one fails: it stopped at the first that passes
     whole = sample_posterior(model, draws=6000, tune=500, chains=2, seed=3)

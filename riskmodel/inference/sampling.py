@@ -14,8 +14,8 @@ from __future__ import annotations
 import importlib.util
 import time
 import warnings
-from collections.abc import Callable, Hashable, Mapping, MutableMapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping, MutableMapping, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -192,7 +192,8 @@ def sample_posterior(
     -------
     xarray.DataTree
         Groups ``posterior`` and ``sample_stats`` (``diverging`` for NUTS); attrs ``sampler``,
-        ``sampling_seconds`` and ``draws`` (kept draws per chain).
+        ``sampling_seconds``, ``draws`` (kept draws per chain) and, when a checkpoint stopped
+        the fit, ``convergence_gate`` (its :class:`ConvergenceGate` as a dict, on ``var_names``).
     """
     if draws < 1 or chains < 1 or tune < 0:
         raise ValueError("draws and chains must be at least 1 and tune non-negative")
@@ -205,6 +206,7 @@ def sample_posterior(
     if step < 1:
         raise ValueError(f"check_every must be at least 1, not {check_every}")
     checkpoints = list(range(draws, most, step))
+    judge, stop = _Judge(var_names), None
     rng_seed = int(as_seed_sequence(seed).generate_state(1)[0])
     started = time.perf_counter()
     if method not in ("nuts", "advi"):
@@ -255,7 +257,7 @@ def sample_posterior(
                 progress_rate=200,
             )
             if checkpoints:
-                tree, stop = sample_to_gate(tree, progress, checkpoints, _judge(var_names))
+                tree, stop = sample_to_gate(tree, progress, checkpoints, judge)
                 most = most if stop is None else stop
         else:
             with model:
@@ -271,7 +273,7 @@ def sample_posterior(
                     var_names=list(var_names) if var_names is not None else None,
                 )
             if checkpoints:  # the same checkpoints, judged after the run
-                judge, kept = _judge(var_names), kept_groups(tree)
+                kept = kept_groups(tree)
                 stop = next((k for k in checkpoints if judge(kept.isel(draw=slice(0, k))) != "more"), None)
                 most = most if stop is None else stop
     assert isinstance(tree, xr.DataTree)
@@ -285,21 +287,28 @@ def sample_posterior(
         groups["posterior"] = groups["posterior"][[n for n in var_names if n in groups["posterior"]]]
     result = xr.DataTree.from_dict(groups)
     result.attrs.update(sampler=used, sampling_seconds=time.perf_counter() - started, draws=most)
+    if stop is not None and judge.last is not None:  # the kept draws were judged: no second look
+        result.attrs["convergence_gate"] = asdict(judge.last)
     return result
 
 
-def _judge(var_names: Sequence[str] | None) -> Callable[[xr.DataTree], Verdict]:
+class _Judge:
     """A checkpoint's verdict from :func:`convergence_gate` on the kept variables.
 
     Divergent transitions end the fit at once: the gate wants none, and a longer run keeps them.
+    ``last`` is the gate of the last checkpoint judged.
     """
 
-    def judge(tree: xr.DataTree) -> Verdict:
-        names = None if var_names is None else [n for n in var_names if n in tree["posterior"].to_dataset()]
-        gate = convergence_gate(kept_groups(tree), var_names=names)
-        return "passed" if gate.passed else "hopeless" if gate.divergences else "more"
+    def __init__(self, var_names: Sequence[str] | None) -> None:
+        self.var_names = var_names
+        self.last: ConvergenceGate | None = None
 
-    return judge
+    def __call__(self, tree: xr.DataTree) -> Verdict:
+        names = self.var_names
+        if names is not None:
+            names = [n for n in names if n in tree["posterior"].to_dataset()]
+        self.last = gate = convergence_gate(kept_groups(tree), var_names=names)
+        return "passed" if gate.passed else "hopeless" if gate.divergences else "more"
 
 
 @dataclass(frozen=True)

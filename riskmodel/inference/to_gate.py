@@ -74,26 +74,35 @@ def sample_to_gate(
 
     ``sampler`` is nutpie's background sampler, started with the most draws the fit may take
     and ``progress`` as its progress callback; ``checkpoints`` are increasing draw counts below
-    that. ``judge`` looks at each checkpoint's first draws: a checkpoint that passes, or after
-    which no longer run can pass, cancels the chains; otherwise the sampler runs to its end. When
+    that. ``judge`` looks at each checkpoint's first draws (the chains paused meanwhile): a
+    checkpoint that passes, or after which no longer run can pass, cancels the chains;
+    otherwise the sampler runs on to its end. When
     the sampler finished before a checkpoint was judged (a fast machine), the remaining
     checkpoints are judged on the whole trace, so the result never depends on timing.
     """
     current: xr.DataTree | None = None
     for checkpoint in checkpoints:
-        # wait until every chain has the checkpoint's draws
+        # wait until every chain has the checkpoint's draws; the chains pause while their
+        # draws are copied and judged, so the judging does not compete with them for the cores
+        paused = False
         while current is None or complete_draws(kept_groups(current)) < checkpoint:
             if _finished(sampler):
                 current = sampler.wait()
                 break
             if progress.kept >= checkpoint:
+                sampler.pause()
+                paused = True
                 current = sampler.inspect()
                 if complete_draws(kept_groups(current)) >= checkpoint:
                     break
+                sampler.resume()
+                paused = False
             time.sleep(0.2)
         assert current is not None
         if judge(kept_groups(current.isel(draw=slice(0, checkpoint)))) != "more":
             if not _finished(sampler):
                 sampler.cancel()
             return current, checkpoint
+        if paused:
+            sampler.resume()
     return (current if current is not None and _finished(sampler) else sampler.wait()), None
