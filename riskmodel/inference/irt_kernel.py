@@ -114,8 +114,8 @@ def fit_irt_kernel(
     400, no divergences, on the identified quantities) is checked on the draws so far, and the
     fit stops at the first checkpoint that passes; ``draws`` is then the most it will take. The
     attrs' ``draws`` says how many were kept. The default (``None``) takes exactly ``draws``:
-    each check costs the chains time (the trace is copied and diagnosed while they wait for the
-    GIL), and on the 109th House the gate first passes at 1,250 to 1,500 draws.
+    each check costs the chains time (they pause while the trace is copied and diagnosed), and
+    on the 109th House the gate first passes at 1,250 to 1,500 draws.
     """
     import nutpie
     from nutpie.compiled_pyfunc import from_pyfunc
