@@ -145,7 +145,8 @@ def test_a_refit_in_the_backtest_passes_its_models_on(monkeypatch: pytest.Monkey
         gate = SimpleNamespace(
             passed=False, status="failed", max_rhat=1.1, min_ess_bulk=50.0, min_ess_tail=50.0, divergences=0
         )
-        return SimpleNamespace(gate=gate, layout=None, worlds=None)
+        draws = SimpleNamespace(attrs={"fit_draws": 1000})
+        return SimpleNamespace(gate=gate, layout=None, worlds=None, draws=draws)
 
     monkeypatch.setattr(scenario_runner, "sample_worlds", fake)
     plan = SimpleNamespace(terms=[], earlier=[1], ideology=None)
