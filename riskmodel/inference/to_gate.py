@@ -76,9 +76,9 @@ def sample_to_gate(
     and ``progress`` as its progress callback; ``checkpoints`` are increasing draw counts below
     that. ``judge`` looks at each checkpoint's first draws (the chains paused meanwhile): a
     checkpoint that passes, or after which no longer run can pass, cancels the chains;
-    otherwise the sampler runs on to its end. When
-    the sampler finished before a checkpoint was judged (a fast machine), the remaining
-    checkpoints are judged on the whole trace, so the result never depends on timing.
+    otherwise the sampler runs on to its end. When the sampler finished before a checkpoint
+    was judged (a fast machine), the remaining checkpoints are judged on the whole trace, so
+    the result never depends on timing.
     """
     current: xr.DataTree | None = None
     for checkpoint in checkpoints:
