@@ -82,3 +82,73 @@ def test_max_draws_below_draws_is_refused() -> None:
         Evidence(draws=1000, max_draws=500)
     with pytest.raises(ValueError, match="max_draws"):
         sample_posterior(correlated(), draws=300, max_draws=200)
+
+
+class _UnevenSampler:
+    """A stand-in for nutpie's background sampler whose chains run unevenly.
+
+    A copy (``inspect``) holds chain 0's draws up to ``ahead`` and chain 1's up to the
+    checkpoint, the rest NaN; the sampler finishes while the last checkpoint is judged
+    (``is_finished`` turns true at the last ``resume``), as nutpie's does on a loaded machine.
+    """
+
+    def __init__(self, whole: xr.DataTree, checkpoints: list[int], ahead: int) -> None:
+        self.whole, self.checkpoints, self.ahead = whole, checkpoints, ahead
+        self.judged = 0
+        self.finished = False
+        self.waited = 0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.finished
+
+    def pause(self) -> None:
+        pass
+
+    def resume(self) -> None:
+        self.judged += 1
+        self.finished = self.judged >= len(self.checkpoints)
+
+    def inspect(self) -> xr.DataTree:
+        upto = self.checkpoints[self.judged]
+        x = self.whole["posterior"]["x"].to_numpy()[:, : upto + self.ahead].copy()
+        x[1, upto:] = np.nan
+        post = xr.Dataset({"x": (("chain", "draw", "x_dim_0"), x)})
+        return xr.DataTree.from_dict({"posterior": post})
+
+    def wait(self) -> xr.DataTree:
+        self.waited += 1
+        return self.whole
+
+    def cancel(self) -> None:
+        raise AssertionError("no checkpoint passed: nothing to cancel")
+
+
+def test_a_fit_that_fails_every_checkpoint_returns_the_whole_trace_not_a_copy() -> None:
+    from riskmodel.inference.to_gate import Progress, complete_draws, sample_to_gate
+
+    whole = sample_posterior(correlated(), draws=600, tune=100, chains=2, seed=5)
+    checkpoints = [300, 400, 500]
+    sampler = _UnevenSampler(whole, checkpoints, ahead=50)
+    progress = Progress(tune=100)
+    progress.kept = 600
+    trace, stop = sample_to_gate(sampler, progress, checkpoints, lambda tree: "more")
+    assert stop is None and sampler.waited == 1 and sampler.judged == 3
+    assert trace is whole and complete_draws(trace) == 600
+
+
+def test_a_trace_short_of_its_kept_draws_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import riskmodel.inference.sampling as sampling
+
+    real = sampling.sample_to_gate
+
+    def short(*args: object, **kwargs: object) -> tuple[xr.DataTree, int | None]:
+        trace, _ = real(*args, **kwargs)  # type: ignore[arg-type]
+        groups = {name: trace[name].to_dataset() for name in ("posterior", "sample_stats")}
+        x = groups["posterior"]["x"].copy()
+        x[1, -10:] = np.nan  # one chain behind the other, as in a running sampler's copy
+        return xr.DataTree.from_dict({**groups, "posterior": groups["posterior"].assign(x=x)}), None
+
+    monkeypatch.setattr(sampling, "sample_to_gate", short)
+    with pytest.raises(RuntimeError, match="fewer than the 400 draws"):
+        sample_posterior(correlated(), draws=200, max_draws=400, check_every=100, tune=100, chains=2, seed=6)

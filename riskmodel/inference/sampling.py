@@ -32,7 +32,7 @@ from pytensor.tensor.random.basic import HalfNormalRV
 
 from riskmodel import resultsfile
 from riskmodel.inference.compiled import HalfNormalDraws, PriorFunction
-from riskmodel.inference.to_gate import Progress, Verdict, kept_groups, sample_to_gate
+from riskmodel.inference.to_gate import Progress, Verdict, complete_draws, kept_groups, sample_to_gate
 from riskmodel.randomness import SeedLike, as_seed_sequence
 
 __all__ = [
@@ -280,6 +280,8 @@ def sample_posterior(
     groups = {name: tree[name].to_dataset() for name in ("posterior", "sample_stats") if name in tree}
     if checkpoints:
         groups = {name: group.isel(draw=slice(0, most)) for name, group in groups.items()}
+        if complete_draws(xr.DataTree.from_dict(groups)) < most:  # never a running sampler's copy
+            raise RuntimeError(f"the sampler returned fewer than the {most} draws per chain it kept")
     if var_names is not None and "posterior" in groups:
         # nutpie stores every free variable whatever var_names says (PyMC's sampler keeps only
         # var_names): dropped here, so a fit holds no latent nobody asked for (member_u of the

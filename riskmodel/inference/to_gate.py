@@ -81,13 +81,14 @@ def sample_to_gate(
     the result never depends on timing.
     """
     current: xr.DataTree | None = None
+    whole = False  # `current` is the finished trace (from `wait`), not a copy of a running one
     for checkpoint in checkpoints:
         # wait until every chain has the checkpoint's draws; the chains pause while their
         # draws are copied and judged, so the judging does not compete with them for the cores
         paused = False
         while current is None or complete_draws(kept_groups(current)) < checkpoint:
             if _finished(sampler):
-                current = sampler.wait()
+                current, whole = sampler.wait(), True
                 break
             if progress.kept >= checkpoint:
                 sampler.pause()
@@ -105,4 +106,6 @@ def sample_to_gate(
             return current, checkpoint
         if paused:
             sampler.resume()
-    return (current if current is not None and _finished(sampler) else sampler.wait()), None
+    # the whole trace: a copy taken at a checkpoint is not it, even when the sampler has
+    # finished since (chains run unevenly: a copy may hold one chain's draws beyond another's)
+    return (current if whole and current is not None else sampler.wait()), None
