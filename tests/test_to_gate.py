@@ -87,9 +87,10 @@ def test_max_draws_below_draws_is_refused() -> None:
 class _UnevenSampler:
     """A stand-in for nutpie's background sampler whose chains run unevenly.
 
-    A copy (``inspect``) holds chain 0's draws up to ``ahead`` and chain 1's up to the
-    checkpoint, the rest NaN; the sampler finishes while the last checkpoint is judged
-    (``is_finished`` turns true at the last ``resume``), as nutpie's does on a loaded machine.
+    A copy (``inspect``) holds chain 0's draws up to ``ahead`` past the checkpoint and chain
+    1's up to the checkpoint, NaN beyond; the sampler has finished once the last checkpoint is
+    judged (``is_finished`` turns true at the last ``resume``): what made the fits of a loaded
+    machine keep the last copy before the fix.
     """
 
     def __init__(self, whole: xr.DataTree, checkpoints: list[int], ahead: int) -> None:
