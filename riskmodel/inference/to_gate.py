@@ -81,14 +81,14 @@ def sample_to_gate(
     the result never depends on timing.
     """
     current: xr.DataTree | None = None
-    whole = False  # `current` is the finished trace (from `wait`), not a copy of a running one
+    finished: xr.DataTree | None = None  # the sampler's whole trace, once `wait` handed it over
     for checkpoint in checkpoints:
         # wait until every chain has the checkpoint's draws; the chains pause while their
         # draws are copied and judged, so the judging does not compete with them for the cores
         paused = False
         while current is None or complete_draws(kept_groups(current)) < checkpoint:
             if _finished(sampler):
-                current, whole = sampler.wait(), True
+                current = finished = sampler.wait()
                 break
             if progress.kept >= checkpoint:
                 sampler.pause()
@@ -108,4 +108,4 @@ def sample_to_gate(
             sampler.resume()
     # the whole trace: a copy taken at a checkpoint is not it, even when the sampler has
     # finished since (chains run unevenly: a copy may hold one chain's draws beyond another's)
-    return (current if whole and current is not None else sampler.wait()), None
+    return (finished if finished is not None else sampler.wait()), None
